@@ -1,0 +1,27 @@
+// Sub-commands of the `lenetlab` executable. Each add_*_command registers a CLI11 sub-command whose
+// callback does the work and throws lenetlab::Error on failure; main() catches it once, prints one line
+// "lenetlab: error: <what()>" to stderr and exits with status 1.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace lenetlab {
+
+/// Options shared by every sub-command (set on the top-level app).
+struct GlobalOptions {
+  std::filesystem::path db = "results/lenetlab.db";  ///< --db, results database.
+  std::filesystem::path data_dir;  ///< --data-dir, dataset cache override (else $LENETLAB_DATA_DIR / XDG).
+};
+
+void add_run_command(CLI::App& app, GlobalOptions& global);       // cli/run_command.cpp
+void add_describe_command(CLI::App& app, GlobalOptions& global);  // cli/run_command.cpp
+void add_data_command(CLI::App& app, GlobalOptions& global);      // cli/data_command.cpp
+void add_query_command(CLI::App& app, GlobalOptions& global);     // cli/query_command.cpp
+void add_report_command(CLI::App& app, GlobalOptions& global);    // cli/report_command.cpp
+
+}  // namespace lenetlab

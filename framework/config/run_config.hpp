@@ -1,0 +1,70 @@
+// The resolved configuration of one run: everything needed to repeat it. Produced by sweep expansion
+// (config/yaml_loader.hpp), serialised to canonical JSON for the results database and the run key.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "config/architecture.hpp"
+
+namespace lenetlab {
+
+/// Optimizer hyper-parameters. Names and defaults follow the Keras optimizer docs
+/// (keras.io/api/optimizers); update rules are documented in optim/optimizer.hpp.
+struct OptimizerConfig {
+  std::string name = "sgd";     ///< sgd | adam | rmsprop.
+  double learning_rate = 0.01;  ///< Keras defaults: sgd 0.01, adam 0.001, rmsprop 0.001 (set by name when omitted).
+  double momentum = 0.0;        ///< sgd, rmsprop. Keras default 0.
+  bool nesterov = false;        ///< sgd only.
+  double beta_1 = 0.9;          ///< adam.
+  double beta_2 = 0.999;        ///< adam.
+  double epsilon = 1e-7;        ///< adam, rmsprop (Keras default 1e-7; PyTorch uses 1e-8).
+  double rho = 0.9;             ///< rmsprop decay of the squared-gradient average (PyTorch calls it alpha).
+  double weight_decay = 0.0;    ///< L2 penalty added to the gradient: g += weight_decay * w (PyTorch semantics).
+};
+
+/// Early stopping as keras.callbacks.EarlyStopping.
+struct EarlyStoppingConfig {
+  bool enabled = false;
+  std::string monitor = "val_loss";  ///< val_loss | val_accuracy | train_loss | train_accuracy.
+  int patience = 0;                  ///< epochs without improvement before stopping.
+  double min_delta = 0.0;            ///< minimum change that counts as an improvement.
+  std::string mode = "auto";         ///< min | max | auto (max for *accuracy, min for *loss).
+  bool restore_best_weights = false; ///< evaluate the test set with the best epoch's weights.
+};
+
+struct RunConfig {
+  std::string architecture;  ///< name as given in the sweep (resolved to arch.file).
+  ArchSpec arch;             ///< resolved architecture (not part of to_json(); its yaml is).
+  std::string dataset = "mnist";  ///< mnist | fashion-mnist | csv:<train.csv>,<test.csv>.
+  OptimizerConfig optimizer;
+  int epochs = 10;
+  int batch_size = 64;
+  uint64_t seed = 0;
+  double validation_split = 0.0;  ///< fraction of the training images held out, drawn from the seed; 0 = none.
+  bool shuffle = true;            ///< reshuffle the training images every epoch (from the seed).
+  /// Tail batch policy: the last partial batch of an epoch is trained on (Keras/PyTorch default,
+  /// drop_last=False) with its own primitive set.
+  bool drop_last = false;
+  /// Optional normalisation after x/255: x = (x - mean) / std. mean=0, std=1 means none.
+  double normalize_mean = 0.0;
+  double normalize_std = 1.0;
+  EarlyStoppingConfig early_stopping;
+  /// Use only the first N training images (0 = all). For tests and quick trials.
+  int train_limit = 0;
+  /// Use only the first N test images (0 = all).
+  int test_limit = 0;
+
+  /// Canonical JSON (keys sorted by nlohmann's std::map) of every setting that changes results,
+  /// including the architecture's YAML text. The run key is a hash of this.
+  nlohmann::json to_json() const;
+  /// Stable run identifier: 16 hex digits of XXH3-64 over to_json().dump().
+  std::string key() const;
+  /// Short human name, e.g. "lenet-relu/sgd lr=0.01 bs=128 seed=1".
+  std::string display_name() const;
+};
+
+}  // namespace lenetlab

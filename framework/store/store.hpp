@@ -1,0 +1,75 @@
+// SQLite results store (schema: framework/store/schema.sql, documented in README.md "Results database").
+// One Store per process; its methods are thread-safe (one internal mutex, short transactions), so every
+// run of a sweep writes through the same connection. Each call commits before returning, so a reader
+// (sqlite3 shell, `lenetlab query`) sees every epoch as soon as it ends.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "config/run_config.hpp"
+#include "core/records.hpp"
+
+namespace SQLite {
+class Database;
+}
+
+namespace lenetlab {
+
+inline constexpr int kSchemaVersion = 1;
+
+/// Size figures of a built network, stored with the run.
+struct ModelStats {
+  int64_t parameters = 0;            ///< all parameters including batch-norm running mean/var.
+  int64_t trainable_parameters = 0;  ///< excluding running statistics and masked-out (C3) weights.
+  int64_t macs_per_image = 0;        ///< forward multiply-accumulates per image.
+};
+
+class Store {
+ public:
+  /// Opens (creating parent directories and the schema when absent) the database at `path`.
+  /// WAL mode, foreign keys on, busy timeout 10 s. read_only opens with SQLITE_OPEN_READONLY.
+  /// Throws StoreError: not a SQLite database, unwritable, schema version newer than kSchemaVersion.
+  explicit Store(const std::filesystem::path& path, bool read_only = false);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  /// Inserts the sweep or updates its file/yaml; returns its id.
+  int64_t upsert_sweep(const std::string& name, const std::string& file, const std::string& yaml);
+
+  /// Status of the run with this key, if recorded.
+  std::optional<RunStatus> run_status(const std::string& key);
+
+  /// Registers a run as `queued` and returns its id. If a run with the same key exists and is not final
+  /// (see is_final), its epochs/metrics are deleted and it is reset to queued; if it is final, its id is
+  /// returned unchanged.
+  int64_t prepare_run(int64_t sweep_id, const RunConfig& config);
+
+  /// Marks the run `running`, records its environment, model stats and dataset checksum, started_at=now.
+  void start_run(int64_t run_id, const Environment& env, const ModelStats& stats,
+                 const std::string& dataset_sha256);
+
+  /// Inserts one epoch row and updates runs.epochs_completed, in one transaction.
+  void record_epoch(int64_t run_id, const EpochRecord& epoch);
+
+  /// Records the final status, error, test metrics (runs columns + class_metrics + confusion),
+  /// finished_at=now, in one transaction.
+  void finish_run(int64_t run_id, const RunResult& result);
+
+  /// Marks runs of this process still `running` as `interrupted` (used on SIGINT/SIGTERM).
+  void mark_interrupted(int64_t run_id, const std::string& why);
+
+  /// Direct access for queries and the report (callers must not hold it across threads).
+  SQLite::Database& database();
+
+ private:
+  std::unique_ptr<SQLite::Database> db_;
+  std::mutex mutex_;
+};
+
+}  // namespace lenetlab
