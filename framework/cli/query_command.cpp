@@ -1,1 +1,111 @@
-// placeholder: being written
+// `lenetlab query runs|best|curve|sweeps|sql`: read the results database (query/query.hpp) and
+// print one result table as text, CSV or JSON on stdout. The database is never created or changed.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "query/query.hpp"
+
+namespace lenetlab {
+
+namespace {
+
+/// Values of the options of every `query` sub-command (shared: CLI11 binds them by reference).
+struct QueryOptions {
+  RunFilter filter;
+  std::string metric = "test_accuracy";
+  int limit = 10;
+  std::string format = "table";
+  std::string run;
+  std::string sql;
+};
+
+void print(const ResultTable& table, const std::string& format) {
+  std::cout << format_result(table, output_format_from_string(format)) << std::flush;
+}
+
+void add_format_option(CLI::App* command, QueryOptions& options) {
+  command->add_option("--format", options.format, "output format: table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
+}
+
+void add_filter_options(CLI::App* command, QueryOptions& options) {
+  command->add_option("--sweep", options.filter.sweep, "only runs of this sweep (its name)");
+  command
+      ->add_option("--status", options.filter.status,
+                   "only runs with this status: queued, running, finished, failed, diverged, "
+                   "stopped_early or interrupted")
+      ->check(CLI::IsMember(
+          {"queued", "running", "finished", "failed", "diverged", "stopped_early", "interrupted"}));
+  command->add_option("--arch", options.filter.architecture,
+                      "only runs of this architecture, e.g. lenet-relu");
+  command->add_option("--optimizer", options.filter.optimizer,
+                      "only runs with this optimizer: sgd, adam or rmsprop");
+}
+
+}  // namespace
+
+void add_query_command(CLI::App& app, GlobalOptions& global) {
+  CLI::App* query = app.add_subcommand(
+      "query", "Query the results database: runs, best, curve, sweeps or read-only SQL");
+  query->require_subcommand(1);
+  auto options = std::make_shared<QueryOptions>();
+  GlobalOptions* g = &global;
+
+  CLI::App* runs = query->add_subcommand("runs", "List runs (filtered), ordered by id");
+  add_filter_options(runs, *options);
+  add_format_option(runs, *options);
+  runs->callback([options, g] {
+    auto store = open_results(g->db);
+    print(query_runs(*store, options->filter), options->format);
+  });
+
+  CLI::App* best = query->add_subcommand(
+      "best", "Rank finished runs by a metric (best first); failed runs are left out");
+  add_filter_options(best, *options);
+  best->add_option("--metric", options->metric,
+                   "test_accuracy, best_val_accuracy (higher is better), test_loss or seconds "
+                   "(lower is better)")
+      ->check(CLI::IsMember({"test_accuracy", "best_val_accuracy", "test_loss", "seconds"}))
+      ->capture_default_str();
+  best->add_option("--limit", options->limit, "number of runs to show")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  add_format_option(best, *options);
+  best->callback([options, g] {
+    auto store = open_results(g->db);
+    print(query_best(*store, options->filter, rank_metric_from_string(options->metric),
+                     options->limit),
+          options->format);
+  });
+
+  CLI::App* curve =
+      query->add_subcommand("curve", "Per-epoch learning curve of one run (losses, accuracies)");
+  curve->add_option("run", options->run, "run id, run key or a unique prefix of a key")->required();
+  add_format_option(curve, *options);
+  curve->callback([options, g] {
+    auto store = open_results(g->db);
+    print(query_curve(*store, options->run), options->format);
+  });
+
+  CLI::App* sweeps = query->add_subcommand("sweeps", "List sweeps with their run counts");
+  add_format_option(sweeps, *options);
+  sweeps->callback([options, g] {
+    auto store = open_results(g->db);
+    print(query_sweeps(*store), options->format);
+  });
+
+  CLI::App* sql = query->add_subcommand(
+      "sql",
+      "Run one SQL statement on a read-only connection (tables: sweeps, runs, epochs, "
+      "class_metrics, confusion)");
+  sql->add_option("statement", options->sql, "one SQL statement, e.g. \"SELECT * FROM runs\"")
+      ->required();
+  add_format_option(sql, *options);
+  sql->callback([options, g] { print(query_sql(g->db, options->sql), options->format); });
+}
+
+}  // namespace lenetlab

@@ -26,6 +26,28 @@
 //   learning_rate (shorthand for optimizer.learning_rate), early_stopping {monitor, patience,
 //   min_delta, mode, restore_best_weights}, train_limit, test_limit.
 // Precedence: base < recipe < grid choice. grid and recipes may be combined (recipes x grid).
+//
+// Expansion rules (the details users see are in sweeps/README.md):
+//  - Runs are ordered recipe by recipe (in file order), then over the grid with its first key varying
+//    slowest. Inside a recipe or a mapping choice, lists expand the same way (first key slowest).
+//  - base holds single values; a list there is an error. A setting given in a later layer replaces the
+//    earlier value wholesale, mappings included (an optimizer mapping from the grid does not inherit
+//    the base's momentum; normalize and early_stopping are replaced whole too).
+//  - learning_rate applies to whichever optimizer is chosen; an optimizer mapping that sets its own
+//    learning_rate wins over a learning_rate of a lower layer, and loses to one of a higher layer;
+//    both in the same layer is an error. Without either, the Keras default of the optimizer is used.
+//  - No optimizer at all means sgd (learning rate 0.01). Every run needs an architecture.
+//  - early_stopping may also be `true` (defaults) or `false` (off, e.g. to override the base).
+//  - The run count is computed before expansion (64-bit, saturating); more than
+//    SweepOptions::max_runs is refused unless SweepOptions::force. Two identical runs (same
+//    RunConfig::key()) are an error.
+//
+// Both file kinds: at most 1 MiB, one YAML document, no aliases (`*name`), no duplicate keys.
+// Errors are ConfigError with the 1-based line and column of the offending node, the valid choices,
+// and a "did you mean" hint for near-miss names (edit distance <= 2).
+//
+// Thread-safety: the functions keep no state between calls and may run concurrently; they read the
+// environment (LENETLAB_ARCH_PATH) and the file system.
 #pragma once
 
 #include <cstdint>
@@ -50,7 +72,9 @@ std::filesystem::path find_architecture(const std::string& name_or_path, const S
 std::vector<std::string> available_architectures();
 
 /// Parses an architecture file (format: experiments/architectures/README.md). Validates kinds, keys,
-/// value ranges; does not check that shapes fit (the engine does, with the layer's mark).
+/// value ranges and the output (softmax last and exactly once, right after a dense layer with
+/// num_classes units); does not check that shapes fit (the engine does, with the layer's mark).
+/// parse_architecture takes the text itself; `file_name` is used for marks and ArchSpec::file.
 ArchSpec load_architecture(const std::filesystem::path& file);
 ArchSpec parse_architecture(const std::string& text, const std::string& file_name);
 
@@ -68,7 +92,9 @@ struct Sweep {
   std::vector<RunConfig> runs;  ///< expanded, validated, architectures resolved; in expansion order.
 };
 
-/// Loads and expands a sweep file. Every error (syntax, unknown key with the valid keys, unknown
+/// Loads and expands a sweep file. Relative architecture paths are resolved against the sweep file's
+/// directory (parse_sweep: the directory of `file_name`); each distinct architecture is loaded once.
+/// Every error (syntax, unknown key with the valid keys, unknown
 /// architecture/optimizer with the valid names, out-of-range values, empty grid lists) is a ConfigError
 /// raised before any run starts.
 Sweep load_sweep(const std::filesystem::path& file, const SweepOptions& options = {});

@@ -1,1 +1,230 @@
-// placeholder: being written
+// Kaggle-style MNIST CSV reader ("Digit Recognizer" layout: a header line, then
+// label,pixel0,...,pixelN rows). Parsed in place with std::from_chars: no per-field allocation.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "data/loaders.hpp"
+
+namespace lenetlab {
+namespace {
+
+constexpr int kMaxSide = 4096;
+
+std::string read_text(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw DataError(fmt::format("{}: file not found (or not a regular file)", path.string()));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
+  in.seekg(0, std::ios::end);
+  std::streamoff size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  if (size < 0) throw DataError(fmt::format("{}: cannot determine file size", path.string()));
+  std::string text(static_cast<size_t>(size), '\0');
+  if (size > 0 && !in.read(text.data(), size)) {
+    throw DataError(
+        fmt::format("{}: read error after {} of {} bytes", path.string(), in.gcount(), size));
+  }
+  return text;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+size_t count_columns(std::string_view line) {
+  return static_cast<size_t>(std::count(line.begin(), line.end(), ',')) + 1;
+}
+
+/// A field shortened for an error message.
+std::string quoted(std::string_view field) {
+  constexpr size_t kMax = 24;
+  if (field.size() <= kMax) return fmt::format("'{}'", field);
+  return fmt::format("'{}...'", field.substr(0, kMax));
+}
+
+bool equals_ignore_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return (x | 0x20) == (y | 0x20);
+         });
+}
+
+/// "file:line: column N (label|pixelK)" for field `column` (0-based; column 0 is the label).
+std::string field_where(const std::string& file, int line, size_t column) {
+  if (column == 0) return fmt::format("{}:{}: column 1 (label)", file, line);
+  return fmt::format("{}:{}: column {} (pixel{})", file, line, column + 1, column - 1);
+}
+
+/// Parses one field that the fast path did not accept: blanks around it are allowed, anything
+/// but a decimal integer is an error naming file:line and column. Range checks are left to the
+/// caller.
+int parse_field(std::string_view raw, const std::string& file, int line, size_t column,
+                int num_classes) {
+  const std::string_view field = trim(raw);
+  if (field.empty()) {
+    throw DataError(
+        fmt::format("{}: empty value: expected an integer", field_where(file, line, column)));
+  }
+  int value = 0;
+  auto [ptr, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
+  if (ec == std::errc::result_out_of_range) {
+    throw DataError(fmt::format(
+        "{}: value {} is out of range: expected {}", field_where(file, line, column), quoted(field),
+        column == 0 ? fmt::format("0..{}", num_classes - 1) : std::string("0..255")));
+  }
+  if (ec != std::errc() || ptr != field.data() + field.size()) {
+    throw DataError(fmt::format("{}: non-numeric value {}: expected an integer",
+                                field_where(file, line, column), quoted(field)));
+  }
+  return value;
+}
+
+/// Line-by-line cursor over the text; strips "\r" of "\r\n" endings.
+class LineReader {
+ public:
+  explicit LineReader(std::string_view text) : rest_(text) {}
+  bool next(std::string_view* line) {
+    if (rest_.empty()) return false;
+    size_t end = rest_.find('\n');
+    std::string_view current = rest_.substr(0, end);
+    rest_ = end == std::string_view::npos ? std::string_view() : rest_.substr(end + 1);
+    if (!current.empty() && current.back() == '\r') current.remove_suffix(1);
+    *line = current;
+    ++number_;
+    return true;
+  }
+  int number() const { return number_; }
+  /// True if nothing but line breaks and blanks is left.
+  bool only_blank_left() const {
+    return rest_.find_first_not_of(" \t\r\n") == std::string_view::npos;
+  }
+
+ private:
+  std::string_view rest_;
+  int number_ = 0;
+};
+
+}  // namespace
+
+ImageSet read_csv(const std::filesystem::path& path, int rows, int cols, int num_classes) {
+  const std::string file = path.string();
+  if (rows < 1 || cols < 1 || rows > kMaxSide || cols > kMaxSide) {
+    throw DataError(fmt::format("{}: image size must be in 1..{} per side, got {}x{}", file,
+                                kMaxSide, rows, cols));
+  }
+  if (num_classes < 1 || num_classes > 256) {
+    throw DataError(fmt::format("{}: num_classes must be in 1..256 (labels are bytes), got {}",
+                                file, num_classes));
+  }
+  const size_t pixels = static_cast<size_t>(rows) * static_cast<size_t>(cols);
+  const size_t columns = pixels + 1;
+  const std::string layout = fmt::format("label + {}x{} pixels", rows, cols);
+  const std::string expected_header = fmt::format("label,pixel0,...,pixel{}", pixels - 1);
+
+  const std::string text = read_text(path);
+  std::string_view body = text;
+  if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);  // UTF-8 byte order mark
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    throw DataError(fmt::format("{}: empty file: expected a header line '{}' and data rows", file,
+                                expected_header));
+  }
+
+  LineReader lines(body);
+  std::string_view line;
+  lines.next(&line);
+  {
+    std::string_view first = trim(line.substr(0, line.find(',')));
+    int ignored = 0;
+    auto [ptr, ec] = std::from_chars(first.data(), first.data() + first.size(), ignored);
+    if (ec == std::errc() && ptr == first.data() + first.size()) {
+      throw DataError(fmt::format("{}:1: missing header: expected '{}', found a data row", file,
+                                  expected_header));
+    }
+    if (!equals_ignore_case(first, "label")) {
+      throw DataError(fmt::format("{}:1: bad header: expected first column 'label', found {}", file,
+                                  quoted(first)));
+    }
+    if (size_t found = count_columns(line); found != columns) {
+      throw DataError(fmt::format("{}:1: header has {} columns, expected {} ({})", file, found,
+                                  columns, layout));
+    }
+  }
+
+  ImageSet set;
+  set.rows = rows;
+  set.cols = cols;
+  const auto line_breaks = static_cast<size_t>(std::count(body.begin(), body.end(), '\n'));
+  set.images.reserve(line_breaks * pixels);
+  set.labels.reserve(line_breaks);
+
+  while (lines.next(&line)) {
+    const int line_no = lines.number();
+    if (trim(line).empty()) {
+      if (lines.only_blank_left()) break;  // trailing blank lines are fine
+      throw DataError(fmt::format("{}:{}: empty line: expected {} columns ({})", file, line_no,
+                                  columns, layout));
+    }
+    const size_t base = set.images.size();
+    set.images.resize(base + pixels);
+    uint8_t* dst = set.images.data() + base;
+
+    const char* p = line.data();
+    const char* const end = p + line.size();
+    for (size_t column = 0; column < columns; ++column) {
+      // Fast path: one to three digits followed by ',' or the end of the line.
+      int value = 0;
+      const char* q = p;
+      while (q < end && q - p < 3 && static_cast<unsigned>(*q - '0') < 10) {
+        value = value * 10 + (*q++ - '0');
+      }
+      if (q == p || (q < end && *q != ',')) {
+        // Anything else (blanks, signs, long or non-numeric values, empty fields).
+        const void* comma = std::memchr(p, ',', static_cast<size_t>(end - p));
+        q = comma != nullptr ? static_cast<const char*>(comma) : end;
+        value = parse_field(std::string_view(p, static_cast<size_t>(q - p)), file, line_no, column,
+                            num_classes);
+      }
+      p = q;
+      const bool last = column + 1 == columns;
+      if (last ? p != end : p == end) {
+        throw DataError(fmt::format("{}:{}: expected {} columns ({}), found {}", file, line_no,
+                                    columns, layout, count_columns(line)));
+      }
+      if (!last) ++p;  // the comma
+
+      if (column == 0) {
+        if (value < 0 || value >= num_classes) {
+          throw DataError(fmt::format("{}: label {} is out of range: expected 0..{}",
+                                      field_where(file, line_no, column), value, num_classes - 1));
+        }
+        set.labels.push_back(static_cast<uint8_t>(value));
+      } else {
+        if (value < 0 || value > 255) {
+          throw DataError(fmt::format("{}: pixel value {} is out of range: expected 0..255",
+                                      field_where(file, line_no, column), value));
+        }
+        dst[column - 1] = static_cast<uint8_t>(value);
+      }
+    }
+    ++set.n;
+  }
+
+  if (set.n == 0) {
+    throw DataError(
+        fmt::format("{}: no data rows: expected at least one row after the header", file));
+  }
+  return set;
+}
+
+}  // namespace lenetlab

@@ -1,5 +1,5 @@
-// Labelled image datasets (MNIST, Fashion-MNIST, Kaggle-style CSV), loaded once per process and shared
-// read-only by every run of a sweep.
+// Labelled image datasets (MNIST, Fashion-MNIST, Kaggle-style CSV), loaded once per process and
+// shared read-only by every run of a sweep.
 #pragma once
 
 #include <cstdint>
@@ -23,8 +23,8 @@ struct ImageSet {
 
 /// Train and test split of one dataset plus its identity.
 struct Dataset {
-  std::string name;          ///< "mnist", "fashion-mnist" or "csv".
-  std::string sha256;        ///< SHA-256 (hex) over the SHA-256 hex digests of its files, in load order.
+  std::string name;    ///< "mnist", "fashion-mnist" or "csv".
+  std::string sha256;  ///< SHA-256 (hex) over the SHA-256 hex digests of its files, in load order.
   std::vector<std::string> files;  ///< paths read.
   int num_classes = 10;
   ImageSet train;

@@ -2,7 +2,10 @@
 -- One row per sweep, per run, per epoch of a run, per class of a run's test evaluation and per
 -- confusion-matrix cell. Times are ISO-8601 UTC text; durations are seconds; rates are images/s;
 -- losses are mean softmax cross-entropy in nats; accuracies/precision/recall/F1 are fractions in [0, 1].
--- PRAGMA user_version holds the schema version (1).
+-- PRAGMA user_version holds the schema version (1); the Store sets it after running this file.
+-- This file is the single source of truth: framework/store/CMakeLists.txt embeds it in the binary and
+-- the Store executes it, in one transaction, on a new (empty) database. Any change to a table here
+-- must come with a new schema version (store.hpp kSchemaVersion) and a migration.
 
 CREATE TABLE IF NOT EXISTS sweeps (
   id          INTEGER PRIMARY KEY,

@@ -1,7 +1,8 @@
-// SQLite results store (schema: framework/store/schema.sql, documented in README.md "Results database").
-// One Store per process; its methods are thread-safe (one internal mutex, short transactions), so every
-// run of a sweep writes through the same connection. Each call commits before returning, so a reader
-// (sqlite3 shell, `lenetlab query`) sees every epoch as soon as it ends.
+// SQLite results store (schema: framework/store/schema.sql, documented in README.md "Results
+// database"). One Store per process; its methods are thread-safe (one internal mutex, short
+// transactions), so every run of a sweep writes through the same connection. Each call commits
+// before returning, so a reader (sqlite3 shell, `lenetlab query`) sees every epoch as soon as it
+// ends.
 #pragma once
 
 #include <cstdint>
@@ -29,11 +30,17 @@ struct ModelStats {
   int64_t macs_per_image = 0;        ///< forward multiply-accumulates per image.
 };
 
+/// Every SQLite failure is reported as a StoreError naming the database path, the operation and the
+/// SQL statement it was executing; SQLite::Exception never escapes a Store method.
 class Store {
  public:
   /// Opens (creating parent directories and the schema when absent) the database at `path`.
-  /// WAL mode, foreign keys on, busy timeout 10 s. read_only opens with SQLITE_OPEN_READONLY.
-  /// Throws StoreError: not a SQLite database, unwritable, schema version newer than kSchemaVersion.
+  /// WAL mode, foreign keys on, busy timeout 10 s, synchronous=NORMAL. An empty database
+  /// (user_version 0, no tables) gets the schema of schema.sql and user_version = kSchemaVersion,
+  /// in one transaction. read_only opens with SQLITE_OPEN_READONLY and PRAGMA query_only=1 (SQLite
+  /// refuses every write); the file must then exist and hold the schema. Throws StoreError: no file
+  /// (read_only), not a SQLite database, a SQLite database without the lenetlab schema, unwritable
+  /// (read_only=false), schema version newer than kSchemaVersion.
   explicit Store(const std::filesystem::path& path, bool read_only = false);
   ~Store();
   Store(const Store&) = delete;
@@ -45,29 +52,41 @@ class Store {
   /// Status of the run with this key, if recorded.
   std::optional<RunStatus> run_status(const std::string& key);
 
-  /// Registers a run as `queued` and returns its id. If a run with the same key exists and is not final
-  /// (see is_final), its epochs/metrics are deleted and it is reset to queued; if it is final, its id is
-  /// returned unchanged.
+  /// Registers a run as `queued` and returns its id. If a run with the same key exists and is not
+  /// final (see is_final), its epochs/metrics are deleted and it is reset to queued; if it is
+  /// final, its id is returned unchanged.
   int64_t prepare_run(int64_t sweep_id, const RunConfig& config);
 
-  /// Marks the run `running`, records its environment, model stats and dataset checksum, started_at=now.
+  /// Marks the run `running`, records its environment, model stats and dataset checksum,
+  /// started_at=now.
   void start_run(int64_t run_id, const Environment& env, const ModelStats& stats,
                  const std::string& dataset_sha256);
 
-  /// Inserts one epoch row and updates runs.epochs_completed, in one transaction.
+  /// Inserts one epoch row and updates runs.epochs_completed (to the largest epoch recorded), in
+  /// one transaction. Throws StoreError when the run does not exist or this epoch is already
+  /// recorded.
   void record_epoch(int64_t run_id, const EpochRecord& epoch);
 
   /// Records the final status, error, test metrics (runs columns + class_metrics + confusion),
-  /// finished_at=now, in one transaction.
+  /// finished_at=now, in one transaction. Every confusion cell is stored, zeros included; the
+  /// confusion vector must hold num_classes^2 counts (else StoreError).
   void finish_run(int64_t run_id, const RunResult& result);
 
-  /// Marks runs of this process still `running` as `interrupted` (used on SIGINT/SIGTERM).
+  /// Marks runs of this process still `running` as `interrupted` (used on SIGINT/SIGTERM), with
+  /// `why` as the error. No effect when the run is no longer queued or running.
   void mark_interrupted(int64_t run_id, const std::string& why);
 
   /// Direct access for queries and the report (callers must not hold it across threads).
   SQLite::Database& database();
 
+  /// The path given to the constructor.
+  const std::filesystem::path& path() const { return path_; }
+  /// True when opened with read_only=true.
+  bool read_only() const { return read_only_; }
+
  private:
+  std::filesystem::path path_;
+  bool read_only_ = false;
   std::unique_ptr<SQLite::Database> db_;
   std::mutex mutex_;
 };
