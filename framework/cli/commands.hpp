@@ -10,7 +10,19 @@ namespace CLI {
 class App;
 }
 
+#include "core/error.hpp"
+
 namespace lenetlab {
+
+/// Thrown by a command to end the process with a specific status after printing `what()`.
+class ExitStatus : public Error {
+ public:
+  ExitStatus(int code, const std::string& message) : Error(message), code_(code) {}
+  int code() const { return code_; }
+
+ private:
+  int code_;
+};
 
 /// Options shared by every sub-command (set on the top-level app).
 struct GlobalOptions {

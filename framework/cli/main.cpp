@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const lenetlab::ExitStatus& e) {
+    std::fprintf(stderr, "lenetlab: %s\n", e.what());
+    return e.code();
   } catch (const lenetlab::Error& e) {
     std::fprintf(stderr, "lenetlab: error: %s\n", e.what());
     return 1;

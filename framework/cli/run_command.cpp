@@ -1,1 +1,153 @@
-// placeholder: being written
+// `lenetlab run SWEEP` and `lenetlab describe ARCH`.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+#include "config/yaml_loader.hpp"
+#include "core/error.hpp"
+#include "data/loaders.hpp"
+#include "nn/network.hpp"
+#include "sweep/runner.hpp"
+
+namespace lenetlab {
+
+namespace {
+
+std::atomic<bool> g_cancel{false};
+
+/// 1256080 -> "1,256,080".
+std::string grouped(int64_t v) {
+  std::string digits = std::to_string(v < 0 ? -v : v), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return v < 0 ? "-" + out : out;
+}
+
+extern "C" void on_signal(int) {
+  if (g_cancel.exchange(true)) std::_Exit(130);  // second Ctrl-C: leave at once (SQLite WAL stays valid)
+  constexpr char msg[] =
+      "\nlenetlab: stopping: active runs end as 'interrupted' (Ctrl-C again to quit at once)\n";
+  [[maybe_unused]] auto n = write(STDERR_FILENO, msg, sizeof msg - 1);
+}
+
+struct RunArgs {
+  std::string sweep;
+  int jobs = 0;
+  int threads_per_run = 1;
+  bool dry_run = false;
+  bool force = false;
+  bool quiet = false;
+};
+
+void print_dry_run(const Sweep& sweep, Store* store) {
+  fmt::print("sweep {} ({}): {} runs on {}\n", sweep.name, sweep.file, sweep.runs.size(), sweep.dataset);
+  fmt::print("{:>4}  {:<16}  {:<18}  {:<8}  {:>9}  {:>5}  {:>6}  {:>5}  {:>9}  {}\n", "#", "key",
+             "architecture", "optim", "lr", "batch", "epochs", "seed", "val_split", "status");
+  int i = 0;
+  for (const RunConfig& r : sweep.runs) {
+    std::string status = "new";
+    if (store)
+      if (auto s = store->run_status(r.key())) status = to_string(*s);
+    fmt::print("{:>4}  {:<16}  {:<18}  {:<8}  {:>9.3g}  {:>5}  {:>6}  {:>5}  {:>9.3g}  {}\n", ++i,
+               r.key(), r.architecture, r.optimizer.name, r.optimizer.learning_rate, r.batch_size,
+               r.epochs, r.seed, r.validation_split, status);
+  }
+  fmt::print("{} runs\n", sweep.runs.size());
+}
+
+void run(const RunArgs& args, const GlobalOptions& global) {
+  SweepOptions sweep_options;
+  sweep_options.force = args.force;
+  const Sweep sweep = load_sweep(args.sweep, sweep_options);  // every config error before any run
+  if (args.threads_per_run < 1) throw Error("--threads-per-run must be at least 1");
+  if (args.dry_run) {
+    std::unique_ptr<Store> store;
+    if (std::filesystem::exists(global.db)) store = std::make_unique<Store>(global.db, true);
+    print_dry_run(sweep, store.get());
+    return;
+  }
+  const auto data = load_dataset(sweep.dataset, dataset_cache_dir(global.data_dir));
+  Store store(global.db);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  RunnerOptions options;
+  options.jobs = args.jobs;
+  options.threads_per_run = args.threads_per_run;
+  options.progress = stderr;
+  options.live = !args.quiet && isatty(STDERR_FILENO);
+  options.cancel = &g_cancel;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  fmt::print(stderr, "lenetlab run: sweep '{}', {} runs, dataset {} ({} train / {} test images), "
+             "{} concurrent run(s) x {} thread(s) [{} cores], database {}\n",
+             sweep.name, sweep.runs.size(), data->name, data->train.n, data->test.n,
+             args.jobs > 0 ? args.jobs : std::max(1, cores / args.threads_per_run),
+             args.threads_per_run, cores, global.db.string());
+  const SweepSummary s = run_sweep(sweep, *data, store, options);
+  fmt::print("sweep {}: {} runs: {} finished, {} stopped early, {} skipped (already recorded), "
+             "{} diverged, {} failed, {} interrupted; {:.1f} s\n",
+             sweep.name, s.total, s.finished, s.stopped_early, s.skipped, s.diverged, s.failed,
+             s.interrupted, s.seconds);
+  fmt::print("results: {}  (lenetlab query runs --sweep {}; lenetlab report --sweep {})\n",
+             global.db.string(), sweep.name, sweep.name);
+  if (s.not_finished() > 0)
+    throw ExitStatus(3, fmt::format("{} of {} runs did not finish (see `lenetlab query runs --sweep {} "
+                                    "--status failed` and the error column)",
+                                    s.not_finished(), s.total, sweep.name));
+}
+
+void describe(const std::string& name) {
+  const ArchSpec arch = load_architecture(find_architecture(name, SourceMark{"command line", 0, 0}));
+  Network net(arch, 0);
+  fmt::print("{}: {}\n", arch.name, arch.description);
+  fmt::print("source: {}\nfile: {}\ninput: ({}, {}, {})  init: {}\n\n", arch.source, arch.file,
+             arch.input_channels, arch.input_height, arch.input_width, to_string(arch.init));
+  fmt::print("{:<14} {:<12} {:<16} {:>12} {:>14}\n", "layer", "kind", "output", "parameters", "MACs/image");
+  for (const auto& layer : net.layers()) {
+    int64_t params = 0;
+    for (const auto& p : layer->params()) params += p.count();
+    std::string kind = to_string(layer->spec().kind);
+    if (layer->spec().kind == LayerKind::activation) kind = layer->spec().activation;
+    if (layer->spec().kind == LayerKind::pool) kind = layer->spec().pool_max ? "max_pool" : "avg_pool";
+    fmt::print("{:<14} {:<12} {:<16} {:>12} {:>14}\n", layer->name(), kind, layer->out_shape().str(),
+               grouped(params), grouped(layer->macs()));
+  }
+  fmt::print("\nparameters: {} ({} trainable, {} non-trainable)\nforward MACs per image: {}\n",
+             grouped(net.parameter_count()), grouped(net.trainable_parameter_count()),
+             grouped(net.parameter_count() - net.trainable_parameter_count()),
+             grouped(net.macs_per_image()));
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, GlobalOptions& global) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* cmd = app.add_subcommand("run", "train every run of a sweep file, recording each epoch");
+  cmd->add_option("sweep", args->sweep, "sweep YAML file (see sweeps/README.md)")->required();
+  cmd->add_option("-j,--jobs", args->jobs, "concurrent runs (default: cores / threads-per-run)");
+  cmd->add_option("--threads-per-run", args->threads_per_run,
+                  "OpenMP threads inside oneDNN per run (changes results bitwise; recorded)")
+      ->capture_default_str();
+  cmd->add_flag("--dry-run", args->dry_run, "list the expanded runs and their count, train nothing");
+  cmd->add_flag("--force", args->force, "allow sweeps larger than 10,000 runs");
+  cmd->add_flag("-q,--quiet", args->quiet, "plain log lines even on a terminal");
+  cmd->callback([args, &global] { run(*args, global); });
+}
+
+void add_describe_command(CLI::App& app, GlobalOptions&) {
+  auto name = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("describe", "print an architecture's layers, parameter count and MACs");
+  cmd->add_option("architecture", *name, "architecture name or YAML file")->required();
+  cmd->callback([name] { describe(*name); });
+}
+
+}  // namespace lenetlab

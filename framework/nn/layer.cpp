@@ -1,1 +1,129 @@
-// placeholder: being written
+#include "nn/layer.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace lenetlab {
+
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+dnnl::memory::dims Shape::dims(int n) const {
+  if (flat) return {n, c};
+  return {n, c, h, w};
+}
+
+tag Shape::tag() const { return flat ? tag::nc : tag::nchw; }
+
+std::string Shape::str() const {
+  return flat ? fmt::format("({})", c) : fmt::format("({}, {}, {})", c, h, w);
+}
+
+int64_t Param::count() const {
+  if (mask.empty()) return size;
+  int64_t n = 0;
+  for (float m : mask) n += m != 0.0f;
+  return n;
+}
+
+dnnl::primitive_attr Context::attr() const {
+  dnnl::primitive_attr a;
+  a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return a;
+}
+
+void Layer::prepare(Context& ctx, int n, const dnnl::memory& src, const dnnl::memory& diff_src) {
+  if (plans_.count(n)) return;
+  auto p = make_plan(ctx, n, src, diff_src);
+  p->src = src;
+  p->diff_src = diff_src;
+  for (auto* list : {&p->train, &p->infer, &p->bwd})
+    for (Step& step : *list) ctx.steps.push_back(&step);
+  plans_[n] = std::move(p);
+}
+
+void Layer::forward(Context& ctx, int n, bool training) {
+  Plan& p = *plans_.at(n);
+  for (Step& step : training ? p.train : p.infer) ctx.execute(step);
+}
+
+void Layer::backward(Context& ctx, int n) {
+  for (Step& step : plans_.at(n)->bwd) ctx.execute(step);
+}
+
+dnnl::memory::desc Layer::plain_desc(int n, Shape shape) {
+  return dnnl::memory::desc(shape.dims(n), dt::f32, shape.tag());
+}
+
+dnnl::memory Layer::make_memory(Context& ctx, const dnnl::memory::desc& desc) {
+  dnnl::memory m(desc, ctx.engine);
+  std::memset(m.get_data_handle(), 0, desc.get_size());
+  return m;
+}
+
+namespace {
+
+Step reorder_step(Context& ctx, const dnnl::memory& from, const dnnl::memory& to) {
+  dnnl::reorder::primitive_desc pd(ctx.engine, from.get_desc(), ctx.engine, to.get_desc(), ctx.attr());
+  return {dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}, pd.scratchpad_desc()};
+}
+
+}  // namespace
+
+dnnl::memory Layer::convert(Context& ctx, const dnnl::memory& from, const dnnl::memory::desc& desc,
+                            std::vector<Step>& steps) {
+  if (from.get_desc() == desc) return from;
+  dnnl::memory to = make_memory(ctx, desc);
+  steps.push_back(reorder_step(ctx, from, to));
+  return to;
+}
+
+dnnl::memory Layer::convert_back(Context& ctx, const dnnl::memory& to, const dnnl::memory::desc& desc,
+                                 std::vector<Step>& after) {
+  if (to.get_desc() == desc) return to;
+  dnnl::memory from = make_memory(ctx, desc);
+  after.push_back(reorder_step(ctx, from, to));
+  return from;
+}
+
+std::vector<float> Layer::to_plain(Context& ctx, const dnnl::memory& m, int n, Shape shape) {
+  dnnl::memory plain = make_memory(ctx, plain_desc(n, shape));
+  dnnl::memory from = m;
+  dnnl::reorder(from, plain).execute(ctx.stream, from, plain);
+  ctx.stream.wait();
+  const float* v = static_cast<const float*>(plain.get_data_handle());
+  return std::vector<float>(v, v + n * shape.size());
+}
+
+void Layer::from_plain(Context& ctx, const std::vector<float>& values, const dnnl::memory& m, int n,
+                       Shape shape) {
+  dnnl::memory plain = make_memory(ctx, plain_desc(n, shape));
+  std::copy(values.begin(), values.end(), static_cast<float*>(plain.get_data_handle()));
+  dnnl::memory to = m;
+  dnnl::reorder(plain, to).execute(ctx.stream, plain, to);
+  ctx.stream.wait();
+}
+
+Param& Layer::add_param(Context& ctx, const std::string& suffix, int64_t size, bool trainable) {
+  Param p;
+  p.name = name_ + "." + suffix;
+  p.size = size;
+  p.trainable = trainable;
+  const dnnl::memory::desc md({size}, dt::f32, tag::x);
+  p.data = dnnl::memory(md, ctx.engine);
+  std::memset(p.value(), 0, size * sizeof(float));
+  if (trainable) {
+    p.grad = dnnl::memory(md, ctx.engine);
+    std::memset(p.gradient(), 0, size * sizeof(float));
+  }
+  params_.push_back(std::move(p));
+  return params_.back();
+}
+
+dnnl::memory Layer::make_memory(Context& ctx, int n, Shape shape) {
+  return make_memory(ctx, plain_desc(n, shape));
+}
+
+}  // namespace lenetlab

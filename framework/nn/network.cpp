@@ -1,1 +1,158 @@
-// placeholder: being written
+#include "nn/network.hpp"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "nn/layers.hpp"
+#include "nn/rng.hpp"
+
+namespace lenetlab {
+
+std::unique_ptr<Layer> make_layer(Context& ctx, const LayerSpec& spec, const std::string& name,
+                                  int index, Shape in, InitKind default_init, Rng& init_rng,
+                                  uint64_t seed) {
+  switch (spec.kind) {
+    case LayerKind::conv: return std::make_unique<ConvLayer>(ctx, spec, name, in, default_init, init_rng);
+    case LayerKind::pool: return std::make_unique<PoolLayer>(ctx, spec, name, in);
+    case LayerKind::activation: return std::make_unique<ActivationLayer>(ctx, spec, name, in);
+    case LayerKind::batch_norm: return std::make_unique<BatchNormLayer>(ctx, spec, name, in);
+    case LayerKind::dropout: {
+      uint64_t s = seed + static_cast<uint64_t>(index);
+      return std::make_unique<DropoutLayer>(ctx, spec, name, in, splitmix64(s));
+    }
+    case LayerKind::flatten: return std::make_unique<FlattenLayer>(spec, name, in);
+    case LayerKind::dense: return std::make_unique<DenseLayer>(ctx, spec, name, in, default_init, init_rng);
+    case LayerKind::softmax: return std::make_unique<SoftmaxLayer>(spec, name, in);
+  }
+  throw RunError(spec.mark.str() + ": unknown layer kind");
+}
+
+Network::Network(const ArchSpec& arch, uint64_t seed) : ctx_(std::make_unique<Context>()) {
+  input_shape_ = Shape{arch.input_channels, arch.input_height, arch.input_width, false};
+  num_classes_ = arch.num_classes;
+  Rng init_rng(seed, RngStream::init);
+  Shape shape = input_shape_;
+  std::map<LayerKind, int> counts;
+  for (size_t i = 0; i < arch.layers.size(); ++i) {
+    const LayerSpec& spec = arch.layers[i];
+    const std::string name = fmt::format("{}{}", to_string(spec.kind), ++counts[spec.kind]);
+    layers_.push_back(make_layer(*ctx_, spec, name, static_cast<int>(i), shape, arch.init, init_rng, seed));
+    shape = layers_.back()->out_shape();
+  }
+  if (layers_.empty() || layers_.back()->spec().kind != LayerKind::softmax)
+    throw RunError(arch.file + ": architecture '" + arch.name + "' must end with a softmax layer");
+  if (!shape.flat || shape.c != num_classes_)
+    throw RunError(fmt::format("{}: architecture '{}' produces {} outputs, expected {} classes",
+                               arch.file, arch.name, shape.str(), num_classes_));
+}
+
+Network::~Network() = default;
+
+void Network::prepare(int n) {
+  if (inputs_.count(n)) return;
+  dnnl::memory in({input_shape_.dims(n), dnnl::memory::data_type::f32, input_shape_.tag()},
+                  ctx_->engine);
+  std::memset(in.get_data_handle(), 0, in.get_desc().get_size());
+  inputs_[n] = in;
+  dnnl::memory src = in, diff_src;  // the input has no gradient
+  for (auto& layer : layers_) {
+    layer->prepare(*ctx_, n, src, diff_src);
+    src = layer->dst(n);
+    diff_src = layer->diff_dst(n);
+  }
+  bind_scratchpad();
+}
+
+void Network::bind_scratchpad() {
+  size_t size = 0;
+  for (const Step* step : ctx_->steps) size = std::max(size, step->scratchpad.get_size());
+  if (size > scratchpad_.size()) scratchpad_.assign(size, 0);
+  for (Step* step : ctx_->steps)
+    step->args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(step->scratchpad, ctx_->engine, scratchpad_.data());
+}
+
+float* Network::input(int n) { return static_cast<float*>(inputs_.at(n).get_data_handle()); }
+
+const float* Network::forward(int n, bool training) {
+  for (auto& layer : layers_) layer->forward(*ctx_, n, training);
+  return static_cast<const float*>(layers_.back()->dst(n).get_data_handle());
+}
+
+BatchLoss Network::loss(int n, const uint8_t* labels, bool gradient) {
+  const int k = num_classes_;
+  const float* log_p = static_cast<const float*>(layers_.back()->dst(n).get_data_handle());
+  float* diff = static_cast<float*>(layers_.back()->diff_dst(n).get_data_handle());
+  BatchLoss result;
+  const float inv_n = 1.0f / static_cast<float>(n);
+  for (int i = 0; i < n; ++i) {
+    const float* row = log_p + int64_t{i} * k;
+    const int label = labels[i];
+    result.loss_sum -= row[label];
+    result.correct += std::max_element(row, row + k) - row == label;
+    if (gradient) {
+      float* d = diff + int64_t{i} * k;
+      for (int j = 0; j < k; ++j) d[j] = (std::exp(row[j]) - (j == label ? 1.0f : 0.0f)) * inv_n;
+    }
+  }
+  return result;
+}
+
+void Network::backward(int n) {
+  for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) (*it)->backward(*ctx_, n);
+}
+
+std::vector<Param*> Network::params() {
+  std::vector<Param*> all;
+  for (auto& layer : layers_)
+    for (auto& p : layer->params()) all.push_back(&p);
+  return all;
+}
+
+int64_t Network::parameter_count() const {
+  int64_t n = 0;
+  for (auto& layer : layers_)
+    for (auto& p : layer->params()) n += p.count();
+  return n;
+}
+
+int64_t Network::trainable_parameter_count() const {
+  int64_t n = 0;
+  for (auto& layer : layers_)
+    for (auto& p : layer->params())
+      if (p.trainable) n += p.count();
+  return n;
+}
+
+int64_t Network::macs_per_image() const {
+  int64_t n = 0;
+  for (auto& layer : layers_) n += layer->macs();
+  return n;
+}
+
+std::vector<std::vector<float>> Network::snapshot() {
+  std::vector<std::vector<float>> values;
+  for (Param* p : params()) values.emplace_back(p->value(), p->value() + p->size);
+  return values;
+}
+
+void Network::restore(const std::vector<std::vector<float>>& values) {
+  auto ps = params();
+  for (size_t i = 0; i < ps.size(); ++i) std::copy(values[i].begin(), values[i].end(), ps[i]->value());
+}
+
+std::string Network::weights_hash() {
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  for (Param* p : params()) XXH3_64bits_update(state, p->value(), p->size * sizeof(float));
+  const auto h = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  return fmt::format("{:016x}", static_cast<unsigned long long>(h));
+}
+
+}  // namespace lenetlab

@@ -1,1 +1,123 @@
-// placeholder: being written
+#include "sweep/runner.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+#include <tbb/parallel_for_each.h>
+#include <tbb/task_arena.h>
+
+#include "core/environment.hpp"
+#include "sweep/progress.hpp"
+#include "train/trainer.hpp"
+
+namespace lenetlab {
+
+namespace {
+
+struct QueuedRun {
+  int index = 0;  ///< 1-based position in the sweep
+  int64_t id = 0;
+  const RunConfig* config = nullptr;
+};
+
+/// Forwards a run's events to the store (every epoch committed when it ends) and the progress output.
+class RunObserver final : public TrainObserver {
+ public:
+  RunObserver(Store& store, Progress& progress, const QueuedRun& run, const Dataset& data, int threads)
+      : store_(store), progress_(progress), run_(run), data_(data), threads_(threads) {}
+
+  void on_built(const NetworkStats& s, int64_t train_images, int64_t) override {
+    store_.start_run(run_.id, capture_environment(threads_),
+                     {s.parameters, s.trainable_parameters, s.macs_per_image}, data_.sha256);
+    progress_.run_started(run_.id, run_.index, run_.config->display_name(), run_.config->epochs,
+                          train_images);
+  }
+  void on_batch(int epoch, int64_t done, int64_t total, double loss, double accuracy) override {
+    progress_.batch(run_.id, epoch, done, total, loss, accuracy);
+  }
+  void on_epoch(const EpochRecord& record) override {
+    store_.record_epoch(run_.id, record);
+    progress_.epoch(run_.id, record);
+  }
+
+ private:
+  Store& store_;
+  Progress& progress_;
+  const QueuedRun& run_;
+  const Dataset& data_;
+  int threads_;
+};
+
+}  // namespace
+
+SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
+                       const RunnerOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  SweepSummary summary;
+  summary.total = static_cast<int>(sweep.runs.size());
+  Progress progress(options.progress, options.live, summary.total, sweep.name);
+
+  const int64_t sweep_id = store.upsert_sweep(sweep.name, sweep.file, sweep.yaml);
+  std::vector<QueuedRun> queue;
+  for (size_t i = 0; i < sweep.runs.size(); ++i) {
+    const RunConfig& config = sweep.runs[i];
+    const auto status = store.run_status(config.key());
+    if (status && is_final(*status)) {
+      progress.skipped(config.display_name(), *status);
+      ++summary.skipped;
+      continue;
+    }
+    queue.push_back({static_cast<int>(i) + 1, store.prepare_run(sweep_id, config), &config});
+  }
+
+  const int threads = std::max(1, options.threads_per_run);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int jobs = options.jobs > 0 ? options.jobs : std::max(1, cores / threads);
+  jobs = std::max(1, std::min<int>(jobs, static_cast<int>(queue.size())));
+
+  std::mutex summary_mutex;
+  tbb::task_arena arena(jobs);
+  arena.execute([&] {
+    tbb::parallel_for_each(queue.begin(), queue.end(), [&](const QueuedRun& run) {
+      if (options.cancel && options.cancel->load()) return;  // leave it queued
+      // Before any primitive is created on this thread (oneDNN notes, "Threading").
+      omp_set_num_threads(threads);
+      RunObserver observer(store, progress, run, data, threads);
+      RunResult result;
+      try {
+        result = train_run(*run.config, data, observer, options.cancel);
+      } catch (const std::exception& e) {
+        result.status = RunStatus::failed;
+        result.error = e.what();
+      }
+      std::string detail = result.error;
+      if (result.test)
+        detail = fmt::format("test accuracy {:.2f}%, {} epochs, {:.1f} s", 100 * result.test->accuracy,
+                             result.epochs_completed, result.seconds);
+      try {
+        store.finish_run(run.id, result);
+      } catch (const std::exception& e) {
+        result.status = RunStatus::failed;
+        detail = std::string("could not record the result: ") + e.what();
+      }
+      progress.run_ended(run.id, result.status, detail);
+      std::lock_guard lock(summary_mutex);
+      switch (result.status) {
+        case RunStatus::finished: ++summary.finished; break;
+        case RunStatus::stopped_early: ++summary.stopped_early; break;
+        case RunStatus::diverged: ++summary.diverged; break;
+        case RunStatus::interrupted: ++summary.interrupted; break;
+        default: ++summary.failed; break;
+      }
+    });
+  });
+  progress.finish();
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return summary;
+}
+
+}  // namespace lenetlab

@@ -1,0 +1,78 @@
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "nn/layers.hpp"
+
+namespace lenetlab {
+
+ActivationLayer::ActivationLayer(Context&, const LayerSpec& spec, std::string name, Shape in)
+    : Layer(spec, std::move(name), in) {
+  const auto& a = spec.activation;
+  if (a != "relu" && a != "tanh" && a != "sigmoid" && a != "scaled_tanh")
+    throw RunError(spec.mark.str() + ": " + name_ + ": unknown activation '" + a +
+                   "'; expected relu, tanh, sigmoid or scaled_tanh");
+  out_ = in;
+}
+
+std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const dnnl::memory& src,
+                                                        const dnnl::memory& diff_src) {
+  auto p = std::make_unique<Plan>();
+  const auto md = src.get_desc();  // element-wise: keep the incoming layout
+  p->dst = make_memory(ctx, md);
+  p->diff_dst = make_memory(ctx, md);
+  const auto attr = ctx.attr();
+  const auto& a = spec_.activation;
+  auto eltwise = [&](dnnl::algorithm algo, float alpha, const dnnl::memory& in,
+                     const dnnl::memory& out) {
+    dnnl::eltwise_forward::primitive_desc pd(
+        {dnnl::prop_kind::forward_training, algo, md, alpha, 0.0f}, attr, ctx.engine);
+    p->train.push_back(
+        {dnnl::eltwise_forward(pd), {{DNNL_ARG_SRC, in}, {DNNL_ARG_DST, out}}, pd.scratchpad_desc()});
+    return pd;
+  };
+  if (a == "scaled_tanh") {
+    // dst = A * tanh(S * src), as three passes (backward is hand-written below).
+    eltwise(dnnl::algorithm::eltwise_linear, kScaledTanhS, src, p->dst);
+    eltwise(dnnl::algorithm::eltwise_tanh, 0.0f, p->dst, p->dst);
+    eltwise(dnnl::algorithm::eltwise_linear, kScaledTanhA, p->dst, p->dst);
+  } else {
+    const auto algo = a == "relu"   ? dnnl::algorithm::eltwise_relu
+                      : a == "tanh" ? dnnl::algorithm::eltwise_tanh_use_dst_for_bwd
+                                    : dnnl::algorithm::eltwise_logistic_use_dst_for_bwd;
+    auto fwd_pd = eltwise(algo, 0.0f, src, p->dst);
+    if (diff_src) {
+      dnnl::eltwise_backward::primitive_desc bwd_pd({algo, md, md, 0.0f, 0.0f}, attr, ctx.engine,
+                                                    fwd_pd);
+      const bool use_dst = a != "relu";
+      std::vector<Step> after;
+      const dnnl::memory dx = convert_back(ctx, diff_src, md, after);
+      p->bwd.push_back({dnnl::eltwise_backward(bwd_pd),
+                        {{use_dst ? DNNL_ARG_DST : DNNL_ARG_SRC, use_dst ? p->dst : src},
+                         {DNNL_ARG_DIFF_DST, p->diff_dst},
+                         {DNNL_ARG_DIFF_SRC, dx}},
+                        bwd_pd.scratchpad_desc()});
+      p->bwd.insert(p->bwd.end(), after.begin(), after.end());
+    }
+  }
+  p->infer = p->train;
+  return p;
+}
+
+void ActivationLayer::backward(Context& ctx, int n) {
+  Plan& p = *plans_.at(n);
+  if (!p.diff_src) return;
+  if (spec_.activation != "scaled_tanh") {
+    Layer::backward(ctx, n);
+    return;
+  }
+  // scaled_tanh: dy/da = A * S * (1 - tanh^2) = S * (A - y^2 / A), element-wise in the shared layout
+  // (padding of blocked layouts is zero in dy, so it stays zero in dx).
+  const float* y = static_cast<const float*>(p.dst.get_data_handle());
+  const float* dy = static_cast<const float*>(p.diff_dst.get_data_handle());
+  float* dx = static_cast<float*>(p.diff_src.get_data_handle());
+  const int64_t count = static_cast<int64_t>(p.dst.get_desc().get_size() / sizeof(float));
+  constexpr float inv_a = 1.0f / kScaledTanhA;
+  for (int64_t i = 0; i < count; ++i) dx[i] = dy[i] * kScaledTanhS * (kScaledTanhA - y[i] * y[i] * inv_a);
+}
+
+}  // namespace lenetlab

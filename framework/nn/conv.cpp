@@ -1,0 +1,137 @@
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "nn/init.hpp"
+#include "nn/layers.hpp"
+
+namespace lenetlab {
+
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+ConvLayer::ConvLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in, InitKind init,
+                     Rng& rng)
+    : Layer(spec, std::move(name), in) {
+  const auto where = spec.mark.str() + ": " + name_ + ": ";
+  if (in.flat) throw RunError(where + "conv needs a (C, H, W) input, got " + in.str());
+  if (spec.filters <= 0 || spec.kernel <= 0 || spec.stride <= 0 || spec.padding < 0)
+    throw RunError(where + "filters, kernel and stride must be positive, padding >= 0");
+  pad_ = spec.padding;
+  const int oh = (in.h + 2 * pad_ - spec.kernel) / spec.stride + 1;
+  const int ow = (in.w + 2 * pad_ - spec.kernel) / spec.stride + 1;
+  if (in.h + 2 * pad_ < spec.kernel || in.w + 2 * pad_ < spec.kernel || oh <= 0 || ow <= 0)
+    throw RunError(fmt::format("{}kernel {} does not fit input {} with padding {}", where,
+                               spec.kernel, in.str(), pad_));
+  out_ = Shape{spec.filters, oh, ow, false};
+
+  const int64_t kk = int64_t{spec.kernel} * spec.kernel;
+  const int64_t wsize = int64_t{spec.filters} * in.c * kk;
+  params_.reserve(2);
+  Param& w = add_param(ctx, "weights", wsize, true);
+  add_param(ctx, "bias", spec.filters, true);
+  double fan_in = double(in.c) * kk;
+  if (!spec.connection_map.empty()) {
+    if (static_cast<int>(spec.connection_map.size()) != spec.filters)
+      throw RunError(fmt::format("{}connection_map has {} entries, expected one per filter ({})",
+                                 where, spec.connection_map.size(), spec.filters));
+    w.mask.assign(wsize, 0.0f);
+    int64_t connections = 0;
+    for (int o = 0; o < spec.filters; ++o) {
+      for (int i : spec.connection_map[o]) {
+        if (i < 0 || i >= in.c)
+          throw RunError(fmt::format("{}connection_map[{}] names input channel {}, input has {}",
+                                     where, o, i, in.c));
+        std::fill_n(w.mask.begin() + (int64_t{o} * in.c + i) * kk, kk, 1.0f);
+        ++connections;
+      }
+    }
+    // fan-in of one unit = its connected inputs (LeCun 1998 appendix C uses the actual fan-in).
+    fan_in = double(connections) / spec.filters * kk;
+  }
+  const double limit = init_limit(spec.has_init ? spec.init : init, fan_in,
+                                  double(spec.filters) * kk);
+  init_uniform(w.value(), wsize, limit, rng, w.mask.empty() ? nullptr : w.mask.data());
+}
+
+int64_t ConvLayer::macs() const {
+  // One MAC per connected weight per output position.
+  return params_[0].count() * out_.h * out_.w;
+}
+
+std::unique_ptr<Layer::Plan> ConvLayer::make_plan(Context& ctx, int n, const dnnl::memory& src,
+                                                  const dnnl::memory& diff_src) {
+  auto p = std::make_unique<Plan>();
+  // Layouts: oneDNN picks src/weights/dst (format_tag::any) for its jit kernels (e.g. nChw16c, a
+  // blocked OIhw16i16o); parameters stay plain OIHW for the optimizer and are reordered once per step
+  // (cheap at these sizes, oneDNN notes pitfall 2). Activations stay in the primitive's layout.
+  const auto any = tag::any;
+  const dnnl::memory::desc src_any(in_.dims(n), dt::f32, any), dst_any(out_.dims(n), dt::f32, any);
+  const dnnl::memory::desc w_any({spec_.filters, in_.c, spec_.kernel, spec_.kernel}, dt::f32, any);
+  const dnnl::memory::desc w_md({spec_.filters, in_.c, spec_.kernel, spec_.kernel}, dt::f32, tag::oihw);
+  const dnnl::memory::desc b_md({spec_.filters}, dt::f32, tag::x);
+  const dnnl::memory::dims strides{spec_.stride, spec_.stride}, pad{pad_, pad_};
+  const auto attr = ctx.attr();
+  const auto algo = dnnl::algorithm::convolution_direct;
+  dnnl::memory w(w_md, ctx.engine, params_[0].value()), b(b_md, ctx.engine, params_[1].value());
+  dnnl::memory dw(w_md, ctx.engine, params_[0].gradient()),
+      db(b_md, ctx.engine, params_[1].gradient());
+
+  dnnl::convolution_forward::primitive_desc fwd_pd(
+      {dnnl::prop_kind::forward_training, algo, src_any, w_any, b_md, dst_any, strides, pad, pad},
+      attr, ctx.engine);
+  p->dst = make_memory(ctx, fwd_pd.dst_desc());
+  p->diff_dst = make_memory(ctx, fwd_pd.dst_desc());
+  const dnnl::memory x = convert(ctx, src, fwd_pd.src_desc(), p->train);
+  const dnnl::memory w_fwd = convert(ctx, w, fwd_pd.weights_desc(), p->train);
+  p->train.push_back({dnnl::convolution_forward(fwd_pd),
+                      {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w_fwd}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, p->dst}},
+                      fwd_pd.scratchpad_desc()});
+  p->infer = p->train;
+
+  dnnl::convolution_backward_weights::primitive_desc bww_pd(
+      {algo, src_any, w_any, b_md, dst_any, strides, pad, pad}, attr, ctx.engine, fwd_pd);
+  std::vector<Step> after;
+  // The forward's converted src is still valid during backward; reuse it when layouts agree.
+  const dnnl::memory x_bww =
+      bww_pd.src_desc() == x.get_desc() ? x : convert(ctx, src, bww_pd.src_desc(), p->bwd);
+  const dnnl::memory dy_bww = convert(ctx, p->diff_dst, bww_pd.diff_dst_desc(), p->bwd);
+  const dnnl::memory dw_bww = convert_back(ctx, dw, bww_pd.diff_weights_desc(), after);
+  p->bwd.push_back({dnnl::convolution_backward_weights(bww_pd),
+                    {{DNNL_ARG_SRC, x_bww},
+                     {DNNL_ARG_DIFF_DST, dy_bww},
+                     {DNNL_ARG_DIFF_WEIGHTS, dw_bww},
+                     {DNNL_ARG_DIFF_BIAS, db}},
+                    bww_pd.scratchpad_desc()});
+  p->bwd.insert(p->bwd.end(), after.begin(), after.end());
+  after.clear();
+
+  if (diff_src) {  // skipped for the first layer (oneDNN notes: IC=1 backward-data is 13x the forward)
+    dnnl::convolution_backward_data::primitive_desc bwd_pd(
+        {algo, src_any, w_any, dst_any, strides, pad, pad}, attr, ctx.engine, fwd_pd);
+    const dnnl::memory dy_bwd = bwd_pd.diff_dst_desc() == dy_bww.get_desc()
+                                    ? dy_bww
+                                    : convert(ctx, p->diff_dst, bwd_pd.diff_dst_desc(), p->bwd);
+    const dnnl::memory w_bwd = bwd_pd.weights_desc() == w_fwd.get_desc()
+                                   ? w_fwd
+                                   : convert(ctx, w, bwd_pd.weights_desc(), p->bwd);
+    const dnnl::memory dx = convert_back(ctx, diff_src, bwd_pd.diff_src_desc(), after);
+    p->bwd.push_back({dnnl::convolution_backward_data(bwd_pd),
+                      {{DNNL_ARG_DIFF_DST, dy_bwd}, {DNNL_ARG_WEIGHTS, w_bwd}, {DNNL_ARG_DIFF_SRC, dx}},
+                      bwd_pd.scratchpad_desc()});
+    p->bwd.insert(p->bwd.end(), after.begin(), after.end());
+  }
+  return p;
+}
+
+void ConvLayer::backward(Context& ctx, int n) {
+  Layer::backward(ctx, n);
+  const Param& w = params_[0];
+  if (!w.mask.empty()) {  // C3 connection map: unconnected weights get no gradient
+    float* g = w.gradient();
+    const float* m = w.mask.data();
+    for (int64_t i = 0; i < w.size; ++i) g[i] *= m[i];
+  }
+}
+
+}  // namespace lenetlab

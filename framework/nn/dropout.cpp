@@ -1,0 +1,59 @@
+#include <cstring>
+
+#include "core/error.hpp"
+#include "nn/layers.hpp"
+
+namespace lenetlab {
+
+namespace {
+
+struct DropoutPlan : Layer::Plan {
+  std::vector<float> mask;  ///< 0 or 1/(1-rate) per element of the last training forward.
+};
+
+}  // namespace
+
+DropoutLayer::DropoutLayer(Context&, const LayerSpec& spec, std::string name, Shape in, uint64_t seed)
+    : Layer(spec, std::move(name), in), rng_(seed, RngStream::dropout) {
+  if (!(spec.rate >= 0.0 && spec.rate < 1.0))
+    throw RunError(spec.mark.str() + ": " + name_ + ": dropout rate must be in [0, 1)");
+  out_ = in;
+}
+
+std::unique_ptr<Layer::Plan> DropoutLayer::make_plan(Context& ctx, int, const dnnl::memory& src,
+                                                     const dnnl::memory&) {
+  auto p = std::make_unique<DropoutPlan>();
+  // Element-wise in the incoming layout (padding of blocked layouts included, where values are 0).
+  p->dst = make_memory(ctx, src.get_desc());
+  p->diff_dst = make_memory(ctx, src.get_desc());
+  p->mask.resize(src.get_desc().get_size() / sizeof(float));
+  return p;
+}
+
+void DropoutLayer::forward(Context&, int n, bool training) {
+  auto& p = plan<DropoutPlan>(n);
+  const int64_t count = static_cast<int64_t>(p.mask.size());
+  const float* x = static_cast<const float*>(p.src.get_data_handle());
+  float* y = static_cast<float*>(p.dst.get_data_handle());
+  if (!training) {
+    std::memcpy(y, x, count * sizeof(float));
+    return;
+  }
+  const float rate = static_cast<float>(spec_.rate);
+  const float scale = 1.0f / (1.0f - rate);
+  for (int64_t i = 0; i < count; ++i) {
+    p.mask[i] = rng_.uniform_float() >= rate ? scale : 0.0f;
+    y[i] = x[i] * p.mask[i];
+  }
+}
+
+void DropoutLayer::backward(Context&, int n) {
+  auto& p = plan<DropoutPlan>(n);
+  if (!p.diff_src) return;
+  const int64_t count = static_cast<int64_t>(p.mask.size());
+  const float* dy = static_cast<const float*>(p.diff_dst.get_data_handle());
+  float* dx = static_cast<float*>(p.diff_src.get_data_handle());
+  for (int64_t i = 0; i < count; ++i) dx[i] = dy[i] * p.mask[i];
+}
+
+}  // namespace lenetlab

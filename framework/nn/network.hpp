@@ -1,0 +1,75 @@
+// A network built from an ArchSpec: the layer stack, its oneDNN context (engine, stream, user-owned
+// scratchpad), and the softmax cross-entropy loss. One network per run, used by one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/architecture.hpp"
+#include "nn/layer.hpp"
+
+namespace lenetlab {
+
+/// Sums over one batch.
+struct BatchLoss {
+  double loss_sum = 0;  ///< sum over the batch of -log softmax(logits)[label] (nats).
+  int64_t correct = 0;  ///< images whose arg-max class (lowest index on ties) equals the label.
+};
+
+class Network {
+ public:
+  /// Builds every layer (shape checks raise RunError with the YAML position) and initialises the
+  /// parameters from the run's init stream. Must be called on the thread that will run it, after the
+  /// OpenMP thread count is set (oneDNN notes: the count at primitive creation is the one used).
+  Network(const ArchSpec& arch, uint64_t seed);
+  ~Network();
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+
+  /// Creates the primitives for batch size n (once; later calls are no-ops). Each distinct batch size
+  /// (the training batch, the tail batch, evaluation batches) has its own primitive set, because a
+  /// oneDNN primitive is fixed to its shapes (oneDNN notes, pitfall 1).
+  void prepare(int n);
+
+  /// Input buffer of batch size n: (n, C, H, W) f32, NCHW. Valid after prepare(n).
+  float* input(int n);
+  Shape input_shape() const { return input_shape_; }
+  int num_classes() const { return num_classes_; }
+
+  /// Runs every layer forward. Returns the log-probabilities (n, classes), row-major.
+  const float* forward(int n, bool training);
+  /// Softmax cross-entropy of the last forward against labels (n values in [0, classes)). When
+  /// `gradient`, writes d(mean loss)/d(logits) = (softmax - onehot) / n into the output layer.
+  BatchLoss loss(int n, const uint8_t* labels, bool gradient);
+  /// Backward through every layer; parameter gradients are of the mean batch loss.
+  void backward(int n);
+
+  /// All parameters in layer order (trainable and running statistics).
+  std::vector<Param*> params();
+  const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+  Context& context() { return *ctx_; }
+
+  int64_t parameter_count() const;            ///< incl. batch-norm running statistics, masked weights excluded
+  int64_t trainable_parameter_count() const;  ///< excl. running statistics and masked weights
+  int64_t macs_per_image() const;             ///< forward multiply-accumulates of conv and dense layers
+
+  /// Copy of every parameter value (for restore_best_weights).
+  std::vector<std::vector<float>> snapshot();
+  void restore(const std::vector<std::vector<float>>& values);
+  /// XXH3-64 (hex) over every parameter value in layer order.
+  std::string weights_hash();
+
+ private:
+  void bind_scratchpad();
+
+  std::unique_ptr<Context> ctx_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  Shape input_shape_;
+  int num_classes_ = 0;
+  std::map<int, dnnl::memory> inputs_;
+  std::vector<uint8_t> scratchpad_;
+};
+
+}  // namespace lenetlab

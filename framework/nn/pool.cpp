@@ -1,0 +1,139 @@
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "nn/layers.hpp"
+
+namespace lenetlab {
+
+namespace {
+
+struct PoolPlan : Layer::Plan {
+  dnnl::memory pooled, diff_pooled;  ///< avg_pool(x) and its gradient (trainable pooling only, NCHW).
+};
+
+}  // namespace
+
+PoolLayer::PoolLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in)
+    : Layer(spec, std::move(name), in) {
+  const auto where = spec.mark.str() + ": " + name_ + ": ";
+  if (in.flat) throw RunError(where + "pooling needs a (C, H, W) input, got " + in.str());
+  const int k = spec.kernel, s = spec.stride > 0 ? spec.stride : spec.kernel;
+  if (k <= 0) throw RunError(where + "pool size must be positive");
+  if (in.h < k || in.w < k)
+    throw RunError(fmt::format("{}pool size {} does not fit input {}: a dimension would be zero",
+                               where, k, in.str()));
+  out_ = Shape{in.c, (in.h - k) / s + 1, (in.w - k) / s + 1, false};
+  if (spec.pool_trainable) {
+    if (spec.pool_max) throw RunError(where + "trainable pooling is defined for average pooling only");
+    params_.reserve(2);
+    Param& coefficient = add_param(ctx, "coefficient", in.c, true);
+    std::fill_n(coefficient.value(), in.c, 1.0f);
+    add_param(ctx, "bias", in.c, true);
+  }
+}
+
+std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnnl::memory& src,
+                                                  const dnnl::memory& diff_src) {
+  auto p = std::make_unique<PoolPlan>();
+  const bool trainable = spec_.pool_trainable;
+  const int k = spec_.kernel, s = spec_.stride > 0 ? spec_.stride : k;
+  const dnnl::memory::dims strides{s, s}, kernel{k, k}, pad{0, 0};
+  const auto algo = spec_.pool_max ? dnnl::algorithm::pooling_max
+                                   : dnnl::algorithm::pooling_avg_exclude_padding;
+  const auto attr = ctx.attr();
+  // Plain pooling keeps the incoming layout (dst "any" follows src). Trainable pooling runs on plain
+  // NCHW because its coefficient/bias part is hand-written per channel.
+  std::vector<Step> pre;
+  const dnnl::memory x = trainable ? convert(ctx, src, plain_desc(n, in_), pre) : src;
+  const dnnl::memory::desc dst_md =
+      trainable ? plain_desc(n, out_) : dnnl::memory::desc(out_.dims(n), dnnl::memory::data_type::f32,
+                                                           dnnl::memory::format_tag::any);
+  dnnl::pooling_forward::primitive_desc train_pd(
+      {dnnl::prop_kind::forward_training, algo, x.get_desc(), dst_md, strides, kernel, pad, pad}, attr,
+      ctx.engine);
+  dnnl::pooling_forward::primitive_desc infer_pd(
+      {dnnl::prop_kind::forward_inference, algo, x.get_desc(), dst_md, strides, kernel, pad, pad},
+      attr, ctx.engine);
+  p->dst = make_memory(ctx, train_pd.dst_desc());
+  p->diff_dst = make_memory(ctx, train_pd.dst_desc());
+  if (trainable) {
+    p->pooled = make_memory(ctx, train_pd.dst_desc());
+    p->diff_pooled = make_memory(ctx, train_pd.dst_desc());
+  }
+  const dnnl::memory& pool_dst = trainable ? p->pooled : p->dst;
+  p->train = pre;
+  p->train.push_back({dnnl::pooling_forward(train_pd),
+                      {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, pool_dst}},
+                      train_pd.scratchpad_desc()});
+  dnnl::memory workspace;
+  if (spec_.pool_max) {
+    workspace = dnnl::memory(train_pd.workspace_desc(), ctx.engine);
+    p->train.back().args[DNNL_ARG_WORKSPACE] = workspace;
+  }
+  p->infer = pre;
+  p->infer.push_back({dnnl::pooling_forward(infer_pd),
+                      {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, pool_dst}},
+                      infer_pd.scratchpad_desc()});
+  if (diff_src) {
+    dnnl::pooling_backward::primitive_desc bwd_pd(
+        {algo, x.get_desc(), train_pd.dst_desc(), strides, kernel, pad, pad}, attr, ctx.engine,
+        train_pd);
+    std::vector<Step> after;
+    const dnnl::memory dx = convert_back(ctx, diff_src, bwd_pd.diff_src_desc(), after);
+    p->bwd.push_back({dnnl::pooling_backward(bwd_pd),
+                      {{DNNL_ARG_DIFF_DST, trainable ? p->diff_pooled : p->diff_dst},
+                       {DNNL_ARG_DIFF_SRC, dx}},
+                      bwd_pd.scratchpad_desc()});
+    if (spec_.pool_max) p->bwd.back().args[DNNL_ARG_WORKSPACE] = workspace;
+    p->bwd.insert(p->bwd.end(), after.begin(), after.end());
+  }
+  return p;
+}
+
+void PoolLayer::forward(Context& ctx, int n, bool training) {
+  Layer::forward(ctx, n, training);
+  if (!spec_.pool_trainable) return;
+  auto& p = plan<PoolPlan>(n);
+  // y = coefficient[c] * pooled + bias[c]
+  const float* x = static_cast<const float*>(p.pooled.get_data_handle());
+  float* y = static_cast<float*>(p.dst.get_data_handle());
+  const float* a = params_[0].value();
+  const float* b = params_[1].value();
+  const int64_t hw = int64_t{out_.h} * out_.w;
+  for (int64_t i = 0; i < n; ++i)
+    for (int c = 0; c < out_.c; ++c) {
+      const int64_t off = (i * out_.c + c) * hw;
+      for (int64_t j = 0; j < hw; ++j) y[off + j] = a[c] * x[off + j] + b[c];
+    }
+}
+
+void PoolLayer::backward(Context& ctx, int n) {
+  auto& p = plan<PoolPlan>(n);
+  if (spec_.pool_trainable) {
+    const float* x = static_cast<const float*>(p.pooled.get_data_handle());
+    const float* dy = static_cast<const float*>(p.diff_dst.get_data_handle());
+    float* dx = static_cast<float*>(p.diff_pooled.get_data_handle());
+    const float* a = params_[0].value();
+    float* da = params_[0].gradient();
+    float* db = params_[1].gradient();
+    const int64_t hw = int64_t{out_.h} * out_.w;
+    for (int c = 0; c < out_.c; ++c) da[c] = db[c] = 0.0f;
+    for (int64_t i = 0; i < n; ++i)
+      for (int c = 0; c < out_.c; ++c) {
+        const int64_t off = (i * out_.c + c) * hw;
+        float sa = 0.0f, sb = 0.0f;
+        for (int64_t j = 0; j < hw; ++j) {
+          sa += dy[off + j] * x[off + j];
+          sb += dy[off + j];
+          dx[off + j] = a[c] * dy[off + j];
+        }
+        da[c] += sa;
+        db[c] += sb;
+      }
+  }
+  Layer::backward(ctx, n);
+}
+
+}  // namespace lenetlab

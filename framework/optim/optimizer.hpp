@@ -1,0 +1,53 @@
+// Optimizers over a flat list of parameters. State is indexed by position in that list (never by
+// address). Update rules, with g = gradient + weight_decay * w (L2, PyTorch `weight_decay` semantics)
+// and t the 1-based step count:
+//
+//  SGD (torch.optim.SGD; Sutskever et al. 2013):  v = momentum * v + g;  w -= lr * v
+//      nesterov:                                   v = momentum * v + g;  w -= lr * (g + momentum * v)
+//      momentum = 0:                               w -= lr * g
+//  Adam (Kingma & Ba 2015, Algorithm 1; torch.optim.Adam):
+//      m = beta_1 m + (1 - beta_1) g;  v = beta_2 v + (1 - beta_2) g^2
+//      w -= lr * (m / (1 - beta_1^t)) / (sqrt(v / (1 - beta_2^t)) + epsilon)
+//  RMSprop (Hinton 2012, lecture 6e; tf.keras.optimizers.RMSprop, centered=False):
+//      s = rho s + (1 - rho) g^2;  without momentum: w -= lr * g / (sqrt(s) + epsilon)
+//      with momentum: b = momentum * b + g / (sqrt(s) + epsilon);  w -= lr * b
+// Defaults (config/run_config.hpp OptimizerConfig) are Keras's: Adam beta_1 0.9, beta_2 0.999,
+// epsilon 1e-7; RMSprop rho 0.9, epsilon 1e-7. Arithmetic is f32 per element in index order, so a
+// step is deterministic.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "config/run_config.hpp"
+
+namespace lenetlab {
+
+/// Non-owning view of one trainable tensor and its gradient (both `size` floats).
+struct ParamView {
+  float* value = nullptr;
+  const float* gradient = nullptr;
+  int64_t size = 0;
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  /// Applies one update to every parameter with learning rate config().learning_rate.
+  virtual void step() = 0;
+  const OptimizerConfig& config() const { return config_; }
+  int64_t steps() const { return t_; }
+
+ protected:
+  Optimizer(std::vector<ParamView> params, OptimizerConfig config)
+      : params_(std::move(params)), config_(std::move(config)) {}
+  std::vector<ParamView> params_;
+  OptimizerConfig config_;
+  int64_t t_ = 0;
+};
+
+/// Creates the optimizer named config.name (sgd | adam | rmsprop). Throws Error for another name.
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config, std::vector<ParamView> params);
+
+}  // namespace lenetlab

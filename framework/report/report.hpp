@@ -1,0 +1,61 @@
+// `lenetlab report`: a self-contained, offline HTML report of one sweep (or all sweeps) read from
+// the results database (schema: store/schema.sql). The page inlines Vega, Vega-Lite and vega-embed
+// (report/assets.hpp) and contains no external URL.
+//
+// Sections: header (sweeps, date, runs by status, environments, a warning when runs were recorded
+// under different conditions), leaderboard (runs grouped by configuration = config_json without
+// "seed", test accuracy mean ± sample sd and Student-t 95 % CI over seeds), learning curves (loss
+// and accuracy vs epoch, train and validation, one line per seed, one panel per configuration),
+// best run (confusion matrix, per-class precision/recall/F1, configuration), all runs, failed runs.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lenetlab {
+
+struct ReportOptions {
+  /// Sweep to report (sweeps.name). Empty: every sweep in the database (which is the only one for a
+  /// database holding a single sweep).
+  std::string sweep;
+  /// HTML file to write; its parent directory must exist. Written atomically (temp name + rename).
+  std::filesystem::path output;
+  /// Page title. Empty: "lenetlab report: <sweep names>".
+  std::string title;
+  /// Directory with the pinned JS libraries. Empty: default_assets_dir() (report/assets.hpp).
+  std::filesystem::path assets_dir;
+  /// Check the libraries' SHA-256 against the pins. Only tests turn this off (stand-in files).
+  bool verify_assets = true;
+};
+
+/// What write_report produced.
+struct ReportSummary {
+  std::filesystem::path output;
+  int64_t runs = 0;          ///< runs included in the report.
+  std::uintmax_t bytes = 0;  ///< size of the written file.
+};
+
+/// Renders the report of `db` (opened with SQLITE_OPEN_READONLY; never modified) to a string.
+/// Throws StoreError when the database is missing, unreadable or of a newer schema; Error when it
+/// holds no runs, or options.sweep names no sweep (the message lists the sweeps present), or the
+/// assets are missing or fail verification.
+std::string render_report(const std::filesystem::path& db, const ReportOptions& options);
+
+/// render_report, then writes options.output. Throws as render_report, and Error when the file
+/// cannot be written.
+ReportSummary write_report(const std::filesystem::path& db, const ReportOptions& options);
+
+/// Names of the sweeps in `db`, sorted. Throws StoreError as render_report.
+std::vector<std::string> list_sweeps(const std::filesystem::path& db);
+
+/// Escapes text for HTML element content and attribute values: & < > " ' become &amp; &lt; &gt;
+/// &quot; &#39;.
+std::string html_escape(std::string_view text);
+
+/// Makes JSON text safe inside <script>: every '<' becomes \u003c (still the same JSON value).
+std::string script_safe_json(std::string_view json_text);
+
+}  // namespace lenetlab

@@ -1,0 +1,49 @@
+// The training loop of one run: data split, epochs of shuffled mini-batches, validation, early
+// stopping, divergence detection and the final test evaluation.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "config/run_config.hpp"
+#include "core/records.hpp"
+#include "data/dataset.hpp"
+
+namespace lenetlab {
+
+/// Size figures of the built network (see store/store.hpp ModelStats, same meaning).
+struct NetworkStats {
+  int64_t parameters = 0;
+  int64_t trainable_parameters = 0;
+  int64_t macs_per_image = 0;
+};
+
+/// Receives a run's progress; called on the run's own thread. Default implementations do nothing.
+class TrainObserver {
+ public:
+  virtual ~TrainObserver() = default;
+  /// The network is built (primitives not yet created); train/validation sizes are known.
+  virtual void on_built(const NetworkStats&, int64_t /*train_images*/, int64_t /*val_images*/) {}
+  /// Called at most ~4 times per second during an epoch. loss/accuracy are running means of the epoch.
+  virtual void on_batch(int /*epoch*/, int64_t /*images_done*/, int64_t /*images_total*/,
+                        double /*loss*/, double /*accuracy*/) {}
+  /// An epoch ended; its record is final. Throwing from here fails the run.
+  virtual void on_epoch(const EpochRecord&) {}
+};
+
+/// Trains `config` on `data` and evaluates on the test set.
+/// - Validation: validation_split of the training images (after train_limit), drawn from the seed's
+///   split stream; the rest is shuffled each epoch from the shuffle stream.
+/// - Batches: batch_size images; the last partial batch is trained with its own primitives unless
+///   drop_last. Loss is the batch mean (Keras/PyTorch reduction), so a tail batch of m images has
+///   weight 1/m per image.
+/// - A non-finite batch loss ends the run: status diverged, diverged_epoch set, no test evaluation.
+/// - Early stopping (keras.callbacks.EarlyStopping semantics): stop when the monitored metric has not
+///   improved by more than min_delta for `patience` epochs; restore_best_weights restores the best
+///   epoch's parameters (incl. batch-norm statistics) before the test evaluation. Status stopped_early.
+/// - `cancel` (may be null) is polled every batch; when set, the run ends with status interrupted.
+/// Throws RunError (bad shapes, input that does not fit); oneDNN errors propagate as dnnl::error.
+RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver& observer,
+                    const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace lenetlab
