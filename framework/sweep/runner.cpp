@@ -1,16 +1,17 @@
 #include "sweep/runner.hpp"
 
+#include <fmt/format.h>
 #include <omp.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <thread>
 
-#include <fmt/format.h>
-#include <tbb/parallel_for_each.h>
-#include <tbb/task_arena.h>
-
 #include "core/environment.hpp"
+#include "nn/network.hpp"
 #include "sweep/progress.hpp"
 #include "train/trainer.hpp"
 
@@ -24,10 +25,12 @@ struct QueuedRun {
   const RunConfig* config = nullptr;
 };
 
-/// Forwards a run's events to the store (every epoch committed when it ends) and the progress output.
+/// Forwards a run's events to the store (every epoch committed when it ends) and the progress
+/// output.
 class RunObserver final : public TrainObserver {
  public:
-  RunObserver(Store& store, Progress& progress, const QueuedRun& run, const Dataset& data, int threads)
+  RunObserver(Store& store, Progress& progress, const QueuedRun& run, const Dataset& data,
+              int threads)
       : store_(store), progress_(progress), run_(run), data_(data), threads_(threads) {}
 
   void on_built(const NetworkStats& s, int64_t train_images, int64_t) override {
@@ -79,39 +82,76 @@ SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
   int jobs = options.jobs > 0 ? options.jobs : std::max(1, cores / threads);
   jobs = std::max(1, std::min<int>(jobs, static_cast<int>(queue.size())));
 
+  // Longest runs first (LPT scheduling keeps the last worker from finishing alone on a long run):
+  // estimated cost = forward MACs per image x training images x epochs. Order affects wall time
+  // only; each run's result depends on its own config, seed and thread count, never on its
+  // neighbours.
+  std::map<std::string, int64_t> macs;
+  for (const QueuedRun& run : queue) {
+    auto [it, inserted] = macs.try_emplace(run.config->arch.file, 0);
+    if (inserted) {
+      try {
+        it->second = Network(run.config->arch, 0).macs_per_image();
+      } catch (const std::exception&) {  // the run itself will report the problem
+      }
+    }
+  }
+  auto cost = [&](const QueuedRun& r) {
+    const RunConfig& c = *r.config;
+    const double images = c.train_limit > 0 ? c.train_limit : static_cast<double>(data.train.n);
+    return double(macs[c.arch.file]) * images * (1.0 - c.validation_split) * c.epochs;
+  };
+  std::stable_sort(queue.begin(), queue.end(),
+                   [&](const QueuedRun& a, const QueuedRun& b) { return cost(a) > cost(b); });
+
   std::mutex summary_mutex;
+  std::atomic<size_t> next{0};
   tbb::task_arena arena(jobs);
   arena.execute([&] {
-    tbb::parallel_for_each(queue.begin(), queue.end(), [&](const QueuedRun& run) {
-      if (options.cancel && options.cancel->load()) return;  // leave it queued
-      // Before any primitive is created on this thread (oneDNN notes, "Threading").
-      omp_set_num_threads(threads);
-      RunObserver observer(store, progress, run, data, threads);
-      RunResult result;
-      try {
-        result = train_run(*run.config, data, observer, options.cancel);
-      } catch (const std::exception& e) {
-        result.status = RunStatus::failed;
-        result.error = e.what();
-      }
-      std::string detail = result.error;
-      if (result.test)
-        detail = fmt::format("test accuracy {:.2f}%, {} epochs, {:.1f} s", 100 * result.test->accuracy,
-                             result.epochs_completed, result.seconds);
-      try {
-        store.finish_run(run.id, result);
-      } catch (const std::exception& e) {
-        result.status = RunStatus::failed;
-        detail = std::string("could not record the result: ") + e.what();
-      }
-      progress.run_ended(run.id, result.status, detail);
-      std::lock_guard lock(summary_mutex);
-      switch (result.status) {
-        case RunStatus::finished: ++summary.finished; break;
-        case RunStatus::stopped_early: ++summary.stopped_early; break;
-        case RunStatus::diverged: ++summary.diverged; break;
-        case RunStatus::interrupted: ++summary.interrupted; break;
-        default: ++summary.failed; break;
+    tbb::parallel_for(0, jobs, [&](int) {
+      for (size_t i; (i = next.fetch_add(1)) < queue.size();) {
+        const QueuedRun& run = queue[i];
+        if (options.cancel && options.cancel->load()) break;  // leave the rest queued
+        // Before any primitive is created on this thread (oneDNN notes, "Threading").
+        omp_set_num_threads(threads);
+        RunObserver observer(store, progress, run, data, threads);
+        RunResult result;
+        try {
+          result = train_run(*run.config, data, observer, options.cancel);
+        } catch (const std::exception& e) {
+          result.status = RunStatus::failed;
+          result.error = e.what();
+        }
+        std::string detail = result.error;
+        if (result.test)
+          detail =
+              fmt::format("test accuracy {:.2f}%, {} epochs, {:.1f} s", 100 * result.test->accuracy,
+                          result.epochs_completed, result.seconds);
+        try {
+          store.finish_run(run.id, result);
+        } catch (const std::exception& e) {
+          result.status = RunStatus::failed;
+          detail = std::string("could not record the result: ") + e.what();
+        }
+        progress.run_ended(run.id, result.status, detail);
+        std::lock_guard lock(summary_mutex);
+        switch (result.status) {
+          case RunStatus::finished:
+            ++summary.finished;
+            break;
+          case RunStatus::stopped_early:
+            ++summary.stopped_early;
+            break;
+          case RunStatus::diverged:
+            ++summary.diverged;
+            break;
+          case RunStatus::interrupted:
+            ++summary.interrupted;
+            break;
+          default:
+            ++summary.failed;
+            break;
+        }
       }
     });
   });

@@ -1,0 +1,144 @@
+// End-to-end: sweep YAML -> `lenetlab run` (oneDNN training, parallel runs) -> SQLite rows ->
+// `lenetlab query` -> `lenetlab report`, on a 2,000-image subset of the real MNIST (which the README's
+// test command fetches first; the test fails, naming the command, when it is missing).
+#include <doctest/doctest.h>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "data/loaders.hpp"
+#include "data/process.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "lenetlab-e2e-XXXXXX").string();
+    path = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+struct Result {
+  int status = 0;
+  std::string output;
+};
+
+Result run_cli(const TempDir& dir, std::vector<std::string> args) {
+  std::vector<std::string> argv{LENETLAB_EXECUTABLE, "--db", (dir.path / "results.db").string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Result r;
+  r.status = lenetlab::run_process(argv, LENETLAB_SOURCE_DIR, &r.output);
+  return r;
+}
+
+void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+constexpr const char* kSweep = R"(name: e2e
+dataset: mnist
+base:
+  epochs: 2
+  batch_size: 64
+  validation_split: 0.1
+  train_limit: 2000
+  test_limit: 1000
+grid:
+  architecture: [lenet5-relu, lenet5]
+  optimizer: [{name: adam, learning_rate: 0.002}]
+  seed: [1, 2]
+)";
+
+bool mnist_available() {
+  try {
+    lenetlab::load_dataset("mnist", lenetlab::dataset_cache_dir());
+    return true;
+  } catch (const std::exception& e) {
+    MESSAGE("real MNIST is missing: " << e.what());
+    return false;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("e2e: sweep on 2000 real MNIST images -> database rows, query, report, rerun skips") {
+  REQUIRE_MESSAGE(mnist_available(), "run `bash ci/setup.sh` (it runs `lenetlab data fetch mnist`)");
+  TempDir dir;
+  const fs::path sweep = dir.path / "e2e.yaml";
+  write(sweep, kSweep);
+
+  const Result run = run_cli(dir, {"run", sweep.string(), "--jobs", "2"});
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+
+  SQLite::Database db((dir.path / "results.db").string(), SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM runs").getInt() == 4);
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM runs WHERE status = 'finished'").getInt() == 4);
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM epochs").getInt() == 8);
+  CHECK(db.execAndGet("SELECT MIN(epochs_completed) FROM runs").getInt() == 2);
+  // Chance is 10%; 2 epochs (56 steps) on 1,800 images reach 70-90%.
+  CHECK(db.execAndGet("SELECT MIN(test_accuracy) FROM runs").getDouble() > 0.5);
+  CHECK(db.execAndGet("SELECT MIN(test_images) FROM runs").getInt() == 1000);
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM class_metrics").getInt() == 40);
+  CHECK(db.execAndGet("SELECT SUM(count) FROM confusion").getInt() == 4000);
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM epochs WHERE val_accuracy IS NULL").getInt() == 0);
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM epochs WHERE images_per_second <= 0").getInt() == 0);
+  // Environment recorded with every run.
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM runs WHERE isa IS NULL OR onednn_version IS NULL OR "
+                      "threads != 1 OR dataset_sha256 IS NULL OR git_commit IS NULL")
+            .getInt() == 0);
+  CHECK(db.execAndGet("SELECT parameters FROM runs WHERE architecture = 'lenet5' LIMIT 1")
+            .getInt() == 60850);
+  // Same seed, same config => same key; different seeds train differently.
+  CHECK(db.execAndGet("SELECT COUNT(DISTINCT weights_hash) FROM runs").getInt() == 4);
+
+  SUBCASE("a rerun skips finished runs and keeps their rows") {
+    const Result again = run_cli(dir, {"run", sweep.string(), "--jobs", "2"});
+    INFO(again.output);
+    CHECK(again.status == 0);
+    CHECK(again.output.find("4 skipped") != std::string::npos);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM epochs").getInt() == 8);
+  }
+  SUBCASE("query best as JSON") {
+    const Result q = run_cli(dir, {"query", "best", "--sweep", "e2e", "--format", "json"});
+    INFO(q.output);
+    REQUIRE(q.status == 0);
+    const auto rows = nlohmann::json::parse(q.output);
+    REQUIRE(rows.size() == 4);
+    CHECK(rows[0]["test_accuracy"].get<double>() >= rows[3]["test_accuracy"].get<double>());
+  }
+  SUBCASE("report is written and self-contained") {
+    const fs::path html = dir.path / "report.html";
+    const Result r = run_cli(dir, {"report", "--sweep", "e2e", "-o", html.string()});
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    REQUIRE(fs::exists(html));
+    std::ifstream in(html);
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    CHECK(text.find("vegaEmbed") != std::string::npos);
+    CHECK(text.find("lenet5-relu") != std::string::npos);
+    CHECK(fs::file_size(html) > 500 * 1024);  // the three chart libraries are inlined
+  }
+}
+
+TEST_CASE("e2e: a bad sweep is refused with file:line:column before any run") {
+  TempDir dir;
+  const fs::path sweep = dir.path / "bad.yaml";
+  write(sweep, "name: bad\ngrid:\n  architecture: [lenet5]\n  optimizer: [{name: adamw}]\n");
+  const Result r = run_cli(dir, {"run", sweep.string()});
+  INFO(r.output);
+  CHECK(r.status != 0);
+  CHECK(r.output.find(sweep.string() + ":4:") != std::string::npos);
+  CHECK(r.output.find("adamw") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir.path / "results.db"));
+}
