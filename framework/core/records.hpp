@@ -67,6 +67,7 @@ struct RunResult {
   std::string error;              ///< message when failed/diverged.
   std::optional<int> diverged_epoch;
   int epochs_completed = 0;
+  int resumed_from_epoch = 0;     ///< >0 when training continued from a checkpoint after that epoch
   std::optional<int> best_epoch;  ///< epoch with the best monitored metric (early stopping) or best val accuracy.
   std::optional<double> best_val_accuracy;
   std::optional<EvalMetrics> test;  ///< absent when the run did not finish training.

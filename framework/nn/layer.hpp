@@ -96,6 +96,8 @@ class Layer {
   std::vector<Param>& params() { return params_; }
   /// Forward multiply-accumulates per image (conv and dense layers; 0 for the others).
   virtual int64_t macs() const { return 0; }
+  /// The layer's own random stream (dropout masks), or null; exposed for checkpoints.
+  virtual Rng* rng() { return nullptr; }
 
   /// Creates the primitives and buffers for batch size n. `src` is the previous layer's dst (or the
   /// network input); `diff_src` the previous layer's diff_dst, or an empty memory for the first layer

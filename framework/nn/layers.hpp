@@ -75,6 +75,7 @@ class BatchNormLayer : public Layer {
 class DropoutLayer : public Layer {
  public:
   DropoutLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in, uint64_t seed);
+  Rng* rng() override { return &rng_; }
   void forward(Context& ctx, int n, bool training) override;
   void backward(Context& ctx, int n) override;
 

@@ -4,6 +4,7 @@
 // implementation-defined).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -49,6 +50,12 @@ class Rng {
   uint64_t below(uint64_t n) {
     __extension__ using u128 = unsigned __int128;
     return static_cast<uint64_t>((static_cast<u128>(next()) * n) >> 64);
+  }
+
+  /// The 256-bit generator state (for checkpoints) and its restoration.
+  std::array<uint64_t, 4> state() const { return {s_[0], s_[1], s_[2], s_[3]}; }
+  void set_state(const std::array<uint64_t, 4>& s) {
+    for (int i = 0; i < 4; ++i) s_[i] = s[i];
   }
 
   /// Fisher-Yates shuffle (Knuth, TAOCP vol. 2, algorithm P).

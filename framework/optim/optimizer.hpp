@@ -8,7 +8,8 @@
 //  Adam (Kingma & Ba 2015, Algorithm 1; torch.optim.Adam):
 //      m = beta_1 m + (1 - beta_1) g;  v = beta_2 v + (1 - beta_2) g^2
 //      w -= lr * (m / (1 - beta_1^t)) / (sqrt(v / (1 - beta_2^t)) + epsilon)
-//  RMSprop (Hinton 2012, lecture 6e; tf.keras.optimizers.RMSprop, centered=False):
+//  RMSprop (Hinton 2012, lecture 6e; the torch.optim.RMSprop form, epsilon outside the square root;
+//  Keras puts it inside, a difference of order epsilon / sqrt(s)), centered=False:
 //      s = rho s + (1 - rho) g^2;  without momentum: w -= lr * g / (sqrt(s) + epsilon)
 //      with momentum: b = momentum * b + g / (sqrt(s) + epsilon);  w -= lr * b
 // Defaults (config/run_config.hpp OptimizerConfig) are Keras's: Adam beta_1 0.9, beta_2 0.999,
@@ -37,13 +38,25 @@ class Optimizer {
   /// Applies one update to every parameter with learning rate config().learning_rate.
   virtual void step() = 0;
   const OptimizerConfig& config() const { return config_; }
+  /// Steps taken (Adam's t).
   int64_t steps() const { return t_; }
+  /// Internal state, for checkpoints: `buffers_per_param` buffers per parameter (SGD: velocity; Adam:
+  /// m, v; RMSprop: s, momentum buffer), stored as state()[b * params + k], each of param k's size.
+  std::vector<std::vector<float>>& state() { return state_; }
+  /// Restores the step count together with state() (resume from a checkpoint).
+  void set_steps(int64_t t) { t_ = t; }
 
  protected:
-  Optimizer(std::vector<ParamView> params, OptimizerConfig config)
-      : params_(std::move(params)), config_(std::move(config)) {}
+  Optimizer(std::vector<ParamView> params, OptimizerConfig config, int buffers_per_param)
+      : params_(std::move(params)), config_(std::move(config)) {
+    for (int b = 0; b < buffers_per_param; ++b)
+      for (const auto& p : params_) state_.emplace_back(p.size, 0.0f);
+  }
+  /// Buffer b of parameter k.
+  float* buffer(int b, size_t k) { return state_[b * params_.size() + k].data(); }
   std::vector<ParamView> params_;
   OptimizerConfig config_;
+  std::vector<std::vector<float>> state_;
   int64_t t_ = 0;
 };
 

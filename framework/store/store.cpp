@@ -244,7 +244,7 @@ std::optional<RunStatus> Store::run_status(const std::string& key) {
   return run_status_from_string(*status);
 }
 
-int64_t Store::prepare_run(int64_t sweep_id, const RunConfig& config) {
+int64_t Store::prepare_run(int64_t sweep_id, const RunConfig& config, int keep_epochs) {
   const std::string key = config.key();
   const std::string config_json = config.to_json().dump();
   const std::string display_name = config.display_name();
@@ -291,8 +291,14 @@ int64_t Store::prepare_run(int64_t sweep_id, const RunConfig& config) {
           return id;
         }
 
-        for (const char* sql : {"DELETE FROM epochs WHERE run_id = :id",
-                                "DELETE FROM class_metrics WHERE run_id = :id",
+        {
+          SQLite::Statement remove =
+              s.prepare("DELETE FROM epochs WHERE run_id = :id AND epoch > :keep");
+          remove.bind(":id", id);
+          remove.bind(":keep", keep_epochs);
+          remove.exec();
+        }
+        for (const char* sql : {"DELETE FROM class_metrics WHERE run_id = :id",
                                 "DELETE FROM confusion WHERE run_id = :id"}) {
           SQLite::Statement remove = s.prepare(sql);
           remove.bind(":id", id);
@@ -306,7 +312,8 @@ int64_t Store::prepare_run(int64_t sweep_id, const RunConfig& config) {
             "trainable_parameters = NULL, macs_per_image = NULL, threads = NULL, host = NULL, "
             "cpu_model = NULL, isa = NULL, onednn_version = NULL, tbb_version = NULL, "
             "compiler = NULL, build_type = NULL, git_commit = NULL, dataset_sha256 = NULL, "
-            "started_at = NULL, finished_at = NULL, seconds = NULL, epochs_completed = 0, "
+            "started_at = NULL, finished_at = NULL, seconds = NULL, "
+            "epochs_completed = (SELECT COUNT(*) FROM epochs WHERE run_id = :id), "
             "best_epoch = NULL, best_val_accuracy = NULL, test_loss = NULL, test_accuracy = NULL, "
             "test_images = NULL, weights_hash = NULL "
             "WHERE id = :id");

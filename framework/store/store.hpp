@@ -55,7 +55,8 @@ class Store {
   /// Registers a run as `queued` and returns its id. If a run with the same key exists and is not
   /// final (see is_final), its epochs/metrics are deleted and it is reset to queued; if it is
   /// final, its id is returned unchanged.
-  int64_t prepare_run(int64_t sweep_id, const RunConfig& config);
+  /// `keep_epochs` > 0 (resume from a checkpoint after that epoch): epoch rows up to it are kept.
+  int64_t prepare_run(int64_t sweep_id, const RunConfig& config, int keep_epochs = 0);
 
   /// Marks the run `running`, records its environment, model stats and dataset checksum,
   /// started_at=now.

@@ -106,6 +106,20 @@ void Progress::epoch(int64_t run_id, const EpochRecord& r) {
   }
 }
 
+void Progress::resumed(int64_t run_id, int epoch) {
+  std::lock_guard lock(mutex_);
+  auto it = active_.find(run_id);
+  if (it == active_.end()) return;
+  it->second.epoch = epoch + 1;
+  if (live_) {
+    redraw();
+  } else {
+    std::fprintf(out_, "[%d/%d] %s resumes after epoch %d (checkpoint)\n", it->second.index,
+                 total_runs_, it->second.name.c_str(), epoch);
+    std::fflush(out_);
+  }
+}
+
 void Progress::run_ended(int64_t run_id, RunStatus status, const std::string& detail) {
   std::lock_guard lock(mutex_);
   auto it = active_.find(run_id);

@@ -23,6 +23,8 @@ class Progress {
                    int64_t train_images);
   void batch(int64_t run_id, int epoch, int64_t done, int64_t total, double loss, double accuracy);
   void epoch(int64_t run_id, const EpochRecord& record);
+  /// The run continues from a checkpoint after `epoch`.
+  void resumed(int64_t run_id, int epoch);
   void run_ended(int64_t run_id, RunStatus status, const std::string& detail);
   /// A run skipped because it is already recorded with a final status.
   void skipped(const std::string& name, RunStatus status);

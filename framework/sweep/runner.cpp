@@ -13,6 +13,7 @@
 #include "core/environment.hpp"
 #include "nn/network.hpp"
 #include "sweep/progress.hpp"
+#include "train/checkpoint.hpp"
 #include "train/trainer.hpp"
 
 namespace lenetlab {
@@ -42,6 +43,7 @@ class RunObserver final : public TrainObserver {
   void on_batch(int epoch, int64_t done, int64_t total, double loss, double accuracy) override {
     progress_.batch(run_.id, epoch, done, total, loss, accuracy);
   }
+  void on_resumed(int epoch) override { progress_.resumed(run_.id, epoch); }
   void on_epoch(const EpochRecord& record) override {
     store_.record_epoch(run_.id, record);
     progress_.epoch(run_.id, record);
@@ -74,7 +76,14 @@ SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
       ++summary.skipped;
       continue;
     }
-    queue.push_back({static_cast<int>(i) + 1, store.prepare_run(sweep_id, config), &config});
+    // An interrupted run resumes from its last completed epoch's checkpoint (rows up to it are kept).
+    int keep = 0;
+    try {
+      const auto last = checkpoint_dir(store.path(), config.key()) / "last.ckpt";
+      if (std::filesystem::exists(last)) keep = read_checkpoint_header(last).epoch;
+    } catch (const Error&) {  // unreadable: train_run ignores it too and starts over
+    }
+    queue.push_back({static_cast<int>(i) + 1, store.prepare_run(sweep_id, config, keep), &config});
   }
 
   const int threads = std::max(1, options.threads_per_run);
@@ -117,7 +126,10 @@ SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
         RunObserver observer(store, progress, run, data, threads);
         RunResult result;
         try {
-          result = train_run(*run.config, data, observer, options.cancel);
+          TrainOptions train_options;
+          train_options.checkpoint_dir = checkpoint_dir(store.path(), run.config->key());
+          train_options.cancel = options.cancel;
+          result = train_run(*run.config, data, observer, train_options);
         } catch (const std::exception& e) {
           result.status = RunStatus::failed;
           result.error = e.what();

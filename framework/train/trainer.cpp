@@ -11,6 +11,7 @@
 #include "nn/network.hpp"
 #include "nn/rng.hpp"
 #include "optim/optimizer.hpp"
+#include "train/checkpoint.hpp"
 #include "train/metrics.hpp"
 
 namespace lenetlab {
@@ -43,8 +44,18 @@ class EarlyStopping {
     }
     return better;
   }
-  bool should_stop() const { return c_.enabled && wait_ >= c_.patience && best_; }
-  int best_epoch() const { return best_epoch_; }
+  /// Keras: stop only after a non-improving epoch, once `patience` of them have accumulated.
+  bool should_stop() const { return c_.enabled && best_ && wait_ > 0 && wait_ >= c_.patience; }
+  void save(TrainState& s) const {
+    s.stopper_best = best_;
+    s.stopper_best_epoch = best_epoch_;
+    s.stopper_wait = wait_;
+  }
+  void restore(const TrainState& s) {
+    best_ = s.stopper_best;
+    best_epoch_ = s.stopper_best_epoch;
+    wait_ = s.stopper_wait;
+  }
 
  private:
   EarlyStoppingConfig c_;
@@ -61,10 +72,36 @@ double monitored(const std::string& monitor, const EpochRecord& e) {
   return e.train_loss;
 }
 
+std::vector<Rng*> layer_rngs(Network& net) {
+  std::vector<Rng*> rngs;
+  for (const auto& layer : net.layers())
+    if (Rng* r = layer->rng()) rngs.push_back(r);
+  return rngs;
+}
+
+/// Loads last.ckpt when it belongs to this run and fits this network; nullopt otherwise.
+std::optional<TrainState> resumable_state(const std::filesystem::path& file, const std::string& key,
+                                          Network& net, const Optimizer& optimizer) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return std::nullopt;
+  try {
+    TrainState s = load_checkpoint(file);
+    auto params = net.params();
+    bool fits = s.run_key == key && s.kind == "last" && s.params.size() == params.size() &&
+                s.layer_rngs.size() == layer_rngs(net).size();
+    for (size_t i = 0; fits && i < params.size(); ++i) fits = int64_t(s.params[i].size()) == params[i]->size;
+    if (fits) return s;
+  } catch (const Error&) {
+  }
+  (void)optimizer;
+  return std::nullopt;
+}
+
 }  // namespace
 
 RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver& observer,
-                    const std::atomic<bool>* cancel) {
+                    const TrainOptions& options) {
+  const std::atomic<bool>* cancel = options.cancel;
   const auto t_run = Clock::now();
   const ArchSpec& arch = config.arch;
   if (arch.num_classes != data.num_classes)
@@ -117,8 +154,37 @@ RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver&
   std::vector<uint8_t> labels(config.batch_size);
   const int bs = config.batch_size;
   const int64_t n_train = static_cast<int64_t>(train_idx.size());
+  const std::string key = config.key();
+  const bool checkpoints = !options.checkpoint_dir.empty();
+  const auto last_file = options.checkpoint_dir / "last.ckpt";
 
-  for (int epoch = 1; epoch <= config.epochs; ++epoch) {
+  int first_epoch = 1;
+  if (checkpoints && options.resume) {
+    if (auto s = resumable_state(last_file, key, net, *optimizer)) {
+      net.restore(s->params);
+      optimizer->state() = s->optimizer_state;
+      optimizer->set_steps(s->optimizer_steps);
+      shuffle_rng.set_state(s->shuffle_rng);
+      auto rngs = layer_rngs(net);
+      for (size_t i = 0; i < rngs.size(); ++i) rngs[i]->set_state(s->layer_rngs[i]);
+      train_idx = s->train_order;
+      val_idx = s->val_indices;
+      stopper.restore(*s);
+      best_weights = s->best_params;
+      result.best_val_accuracy = s->best_val_accuracy;
+      result.best_epoch = s->best_epoch;
+      result.epochs_completed = s->epoch;
+      result.resumed_from_epoch = s->epoch;
+      first_epoch = s->epoch + 1;
+      observer.on_resumed(s->epoch);
+    }
+  }
+  auto remove_last = [&] {
+    std::error_code ec;
+    if (checkpoints) std::filesystem::remove(last_file, ec);
+  };
+
+  for (int epoch = first_epoch; epoch <= config.epochs; ++epoch) {
     if (config.shuffle) shuffle_rng.shuffle(train_idx);
     const auto t_epoch = Clock::now();
     auto t_report = t_epoch;
@@ -145,6 +211,7 @@ RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver&
         result.epochs_completed = epoch - 1;
         result.seconds = seconds_since(t_run);
         result.weights_hash = net.weights_hash();
+        remove_last();
         return result;
       }
       net.backward(n);
@@ -173,22 +240,64 @@ RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver&
         if (!config.early_stopping.enabled) result.best_epoch = epoch;
       }
     }
-    observer.on_epoch(record);
     result.epochs_completed = epoch;
+    bool stop = false;
     if (config.early_stopping.enabled) {
       if (stopper.update(monitored(config.early_stopping.monitor, record), epoch)) {
         result.best_epoch = epoch;
         if (track_best) best_weights = net.snapshot();
       }
-      if (stopper.should_stop() && epoch < config.epochs) {
-        result.status = RunStatus::stopped_early;
-        break;
-      }
+      stop = stopper.should_stop() && epoch < config.epochs;
+    }
+    observer.on_epoch(record);  // committed before the checkpoint: a resume never skips a row
+    if (checkpoints && !stop && epoch < config.epochs) {
+      TrainState s;
+      s.run_key = key;
+      s.kind = "last";
+      s.epoch = epoch;
+      s.params = net.snapshot();
+      s.weights_hash = net.weights_hash();
+      s.optimizer_steps = optimizer->steps();
+      s.optimizer_state = optimizer->state();
+      s.shuffle_rng = shuffle_rng.state();
+      for (Rng* r : layer_rngs(net)) s.layer_rngs.push_back(r->state());
+      s.train_order = train_idx;
+      s.val_indices = val_idx;
+      stopper.save(s);
+      s.best_params = best_weights;
+      s.best_val_accuracy = result.best_val_accuracy;
+      s.best_epoch = result.best_epoch;
+      save_checkpoint(last_file, s);
+    }
+    if (stop) {
+      result.status = RunStatus::stopped_early;
+      break;
     }
   }
-  if (track_best && best_weights) net.restore(*best_weights);
+  if (track_best && best_weights) {
+    net.restore(*best_weights);
+    if (checkpoints) {
+      TrainState best;
+      best.run_key = key;
+      best.kind = "best";
+      best.epoch = result.best_epoch.value_or(0);
+      best.params = *best_weights;
+      best.weights_hash = net.weights_hash();
+      save_checkpoint(options.checkpoint_dir / "best.ckpt", best);
+    }
+  }
   result.test = evaluate(net, test_input, test_idx, bs);
   result.weights_hash = net.weights_hash();
+  if (checkpoints) {
+    TrainState final_state;
+    final_state.run_key = key;
+    final_state.kind = "final";
+    final_state.epoch = result.epochs_completed;
+    final_state.params = net.snapshot();
+    final_state.weights_hash = result.weights_hash;
+    save_checkpoint(options.checkpoint_dir / "final.ckpt", final_state);
+    remove_last();
+  }
   result.seconds = seconds_since(t_run);
   return result;
 }

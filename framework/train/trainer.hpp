@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 
 #include "config/run_config.hpp"
 #include "core/records.hpp"
@@ -29,6 +30,18 @@ class TrainObserver {
                         double /*loss*/, double /*accuracy*/) {}
   /// An epoch ended; its record is final. Throwing from here fails the run.
   virtual void on_epoch(const EpochRecord&) {}
+  /// Training continues from a checkpoint after `epoch` completed epochs.
+  virtual void on_resumed(int /*epoch*/) {}
+};
+
+struct TrainOptions {
+  /// Where the run's checkpoints go (train/checkpoint.hpp); empty = no checkpoints.
+  std::filesystem::path checkpoint_dir;
+  /// Continue from checkpoint_dir/last.ckpt when it exists and belongs to this run.
+  bool resume = true;
+  /// Polled every batch; when set, the run ends with status interrupted (the last completed epoch's
+  /// checkpoint stays, so a later invocation resumes from it).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 /// Trains `config` on `data` and evaluates on the test set.
@@ -41,9 +54,12 @@ class TrainObserver {
 /// - Early stopping (keras.callbacks.EarlyStopping semantics): stop when the monitored metric has not
 ///   improved by more than min_delta for `patience` epochs; restore_best_weights restores the best
 ///   epoch's parameters (incl. batch-norm statistics) before the test evaluation. Status stopped_early.
-/// - `cancel` (may be null) is polled every batch; when set, the run ends with status interrupted.
+/// - Checkpoints (options.checkpoint_dir): after each epoch's record is delivered, the whole training
+///   state goes to last.ckpt; a run resumed from it ends bit-identical to an uninterrupted one (same
+///   thread count and ISA). At the end final.ckpt (and best.ckpt) hold the evaluated weights and
+///   last.ckpt is removed. An unreadable or foreign last.ckpt is ignored (training restarts).
 /// Throws RunError (bad shapes, input that does not fit); oneDNN errors propagate as dnnl::error.
 RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver& observer,
-                    const std::atomic<bool>* cancel = nullptr);
+                    const TrainOptions& options = {});
 
 }  // namespace lenetlab
