@@ -65,6 +65,10 @@ struct RunConfig {
   std::string key() const;
   /// Short human name, e.g. "lenet-relu/sgd lr=0.01 bs=128 seed=1".
   std::string display_name() const;
+  /// Inverse of to_json(): rebuilds a stored run's configuration, its architecture parsed from the
+  /// stored YAML text (so a later edit of the architecture file does not change it). `origin` names
+  /// the source in errors. Throws ConfigError for a malformed or incomplete document.
+  static RunConfig from_json(const nlohmann::json& j, const std::string& origin);
 };
 
 }  // namespace lenetlab

@@ -1,4 +1,5 @@
--- lenetlab results database, schema version 1.
+-- lenetlab results database, schema version 2 (version 1 lacked verifications, owner, heartbeat_at;
+-- Store upgrades it in place).
 -- One row per sweep, per run, per epoch of a run, per class of a run's test evaluation and per
 -- confusion-matrix cell. Times are ISO-8601 UTC text; durations are seconds; rates are images/s;
 -- losses are mean softmax cross-entropy in nats; accuracies/precision/recall/F1 are fractions in [0, 1].
@@ -57,7 +58,9 @@ CREATE TABLE IF NOT EXISTS runs (
   test_loss             REAL,
   test_accuracy         REAL,
   test_images           INTEGER,
-  weights_hash          TEXT
+  weights_hash          TEXT,                  -- XXH3-64 of the final parameters (hex)
+  owner                 TEXT,                  -- "host:pid" of the process training it (status running)
+  heartbeat_at          TEXT                   -- last sign of life of that process (every epoch/30 s)
 );
 CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);
 
@@ -91,4 +94,22 @@ CREATE TABLE IF NOT EXISTS confusion (
   predicted_label  INTEGER NOT NULL,
   count            INTEGER NOT NULL,
   PRIMARY KEY (run_id, true_label, predicted_label)
+);
+
+-- One row per `lenetlab verify RUN`: the run re-executed under its recorded conditions and every
+-- stored per-epoch metric (train/val loss and accuracy), the test metrics and the weights hash
+-- compared bit for bit.
+CREATE TABLE IF NOT EXISTS verifications (
+  id               INTEGER PRIMARY KEY,
+  run_id           INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  verified_at      TEXT NOT NULL,
+  matched          INTEGER NOT NULL,   -- 1 when every compared value is identical
+  epochs_compared  INTEGER NOT NULL,
+  mismatches       INTEGER NOT NULL,   -- number of differing values
+  details          TEXT NOT NULL,      -- JSON: [{epoch, metric, stored, reproduced}] of the differences
+  threads          INTEGER,
+  isa              TEXT,
+  onednn_version   TEXT,
+  host             TEXT,
+  git_commit       TEXT
 );

@@ -16,6 +16,20 @@
 namespace lenetlab {
 
 namespace {
+/// Schema 1 -> 2 (what schema.sql added): the verifications table and two runs columns.
+constexpr const char* kMigrationV1ToV2 = R"sql(
+ALTER TABLE runs ADD COLUMN owner TEXT;
+ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;
+CREATE TABLE IF NOT EXISTS verifications (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  verified_at TEXT NOT NULL, matched INTEGER NOT NULL, epochs_compared INTEGER NOT NULL,
+  mismatches INTEGER NOT NULL, details TEXT NOT NULL, threads INTEGER, isa TEXT,
+  onednn_version TEXT, host TEXT, git_commit TEXT);
+)sql";
+}  // namespace
+
+namespace {
 
 constexpr int kBusyTimeoutMs = 10000;
 
@@ -187,6 +201,17 @@ Store::Store(const std::filesystem::path& path, bool read_only)
   } catch (const SQLite::Exception& e) {
     throw StoreError(describe_failure(path, "opening", session, e));
   }
+  if (version == 1) {  // 1 -> 2: verifications table, runs.owner, runs.heartbeat_at
+    in_transaction(*db_, path_, "upgrading the schema to version 2",
+                   SQLite::TransactionBehavior::IMMEDIATE, [&](Session& s) {
+                     SQLite::Statement current = s.prepare("PRAGMA user_version");
+                     current.executeStep();
+                     if (current.getColumn(0).getInt() != 1) return;
+                     s.exec(kMigrationV1ToV2);
+                     s.exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+                   });
+    return;
+  }
   if (version != 0) return;
 
   // A new (or empty) file: create the schema. The version is read again inside the write
@@ -322,6 +347,30 @@ int64_t Store::prepare_run(int64_t sweep_id, const RunConfig& config, int keep_e
         reset.exec();
         return id;
       });
+}
+
+void Store::record_verification(int64_t run_id, bool matched, int epochs_compared, int mismatches,
+                                const std::string& details_json, const Environment& env) {
+  std::lock_guard lock(mutex_);
+  in_transaction(*db_, path_, "record_verification", SQLite::TransactionBehavior::IMMEDIATE,
+                 [&](Session& s) {
+                   SQLite::Statement insert = s.prepare(
+                       "INSERT INTO verifications (run_id, verified_at, matched, epochs_compared, "
+                       "mismatches, details, threads, isa, onednn_version, host, git_commit) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                   insert.bind(1, run_id);
+                   insert.bind(2, utc_now());
+                   insert.bind(3, matched ? 1 : 0);
+                   insert.bind(4, epochs_compared);
+                   insert.bind(5, mismatches);
+                   insert.bind(6, details_json);
+                   insert.bind(7, env.threads);
+                   insert.bind(8, env.isa);
+                   insert.bind(9, env.onednn_version);
+                   insert.bind(10, env.host);
+                   insert.bind(11, env.git_commit);
+                   insert.exec();
+                 });
 }
 
 void Store::start_run(int64_t run_id, const Environment& env, const ModelStats& stats,

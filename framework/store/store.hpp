@@ -21,7 +21,7 @@ class Database;
 
 namespace lenetlab {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 /// Size figures of a built network, stored with the run.
 struct ModelStats {
@@ -72,6 +72,10 @@ class Store {
   /// finished_at=now, in one transaction. Every confusion cell is stored, zeros included; the
   /// confusion vector must hold num_classes^2 counts (else StoreError).
   void finish_run(int64_t run_id, const RunResult& result);
+
+  /// Records one `lenetlab verify` outcome (table verifications).
+  void record_verification(int64_t run_id, bool matched, int epochs_compared, int mismatches,
+                           const std::string& details_json, const Environment& env);
 
   /// Marks runs of this process still `running` as `interrupted` (used on SIGINT/SIGTERM), with
   /// `why` as the error. No effect when the run is no longer queued or running.

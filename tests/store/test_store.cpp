@@ -51,21 +51,43 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-TEST_CASE("store: a new database gets the schema user_version 1 and WAL in a created directory") {
+TEST_CASE("store: a new database gets the current schema version and WAL in a created directory") {
   TempDir dir;
   const auto path = dir / "nested/dir/results.db";
   { Store store(path); }
   REQUIRE(std::filesystem::exists(path));
   SQLite::Database db = reader(path);
   CHECK(count(db, "PRAGMA user_version") == kSchemaVersion);
-  CHECK(kSchemaVersion == 1);
+  CHECK(kSchemaVersion == 2);
   CHECK(text(db, "PRAGMA journal_mode") == "wal");
-  for (const char* table : {"sweeps", "runs", "epochs", "class_metrics", "confusion"}) {
+  for (const char* table :
+       {"sweeps", "runs", "epochs", "class_metrics", "confusion", "verifications"}) {
     CAPTURE(table);
     CHECK(count(db, std::string("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
                                 "name = '") +
                         table + "'") == 1);
   }
+}
+
+TEST_CASE("store: a version 1 database is upgraded in place and keeps its rows") {
+  TempDir dir;
+  const auto path = dir / "v1.db";
+  {
+    SQLite::Database v1(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    // The version 1 schema: today's minus the verifications table and the two runs columns.
+    v1.exec("CREATE TABLE sweeps (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, file TEXT NOT "
+            "NULL, yaml TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)");
+    v1.exec("INSERT INTO sweeps VALUES (1, 'old', 'old.yaml', 'name: old', 'x', 'x')");
+    v1.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, status TEXT)");
+    v1.exec("PRAGMA user_version = 1");
+  }
+  { Store store(path); }
+  SQLite::Database db = reader(path);
+  CHECK(count(db, "PRAGMA user_version") == 2);
+  CHECK(count(db, "SELECT count(*) FROM sweeps WHERE name = 'old'") == 1);
+  CHECK(count(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name IN "
+                  "('owner', 'heartbeat_at')") == 2);
+  CHECK(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'verifications'") == 1);
 }
 
 TEST_CASE("store: reopening an existing database keeps its contents") {
@@ -287,12 +309,12 @@ TEST_CASE("store: a newer schema version is refused") {
   { Store store(path); }
   {
     SQLite::Database db(path.string(), SQLite::OPEN_READWRITE);
-    db.exec("PRAGMA user_version = 2");
+    db.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion + 1));
   }
   const std::string message = store_error([&] { Store store(path); });
-  CHECK(contains(message,
-                 "database schema version 2 is newer than this lenetlab (supports 1); "
-                 "upgrade lenetlab"));
+  CHECK(contains(message, "database schema version " + std::to_string(kSchemaVersion + 1) +
+                              " is newer than this lenetlab (supports " +
+                              std::to_string(kSchemaVersion) + "); upgrade lenetlab"));
   CHECK(contains(store_error([&] { Store store(path, /*read_only=*/true); }), "newer"));
 }
 

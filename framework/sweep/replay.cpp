@@ -1,0 +1,263 @@
+#include "sweep/replay.hpp"
+
+#include <omp.h>
+#include <unistd.h>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+
+#include "core/environment.hpp"
+#include "core/error.hpp"
+#include "nn/network.hpp"
+#include "query/query.hpp"
+#include "train/checkpoint.hpp"
+#include "train/metrics.hpp"
+#include "train/trainer.hpp"
+
+namespace lenetlab {
+
+namespace {
+
+std::optional<double> optional_double(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return c.getDouble();
+}
+
+std::string text_or_empty(const SQLite::Column& c) { return c.isNull() ? "" : c.getString(); }
+
+/// Collects the reproduced epochs.
+class Recorder final : public TrainObserver {
+ public:
+  void on_epoch(const EpochRecord& r) override { epochs.push_back(r); }
+  std::vector<EpochRecord> epochs;
+};
+
+std::string show(std::optional<double> v) {
+  return v ? fmt::format("{:.17g}", *v) : std::string("NULL");
+}
+
+}  // namespace
+
+StoredRun load_stored_run(Store& store, const std::string& run) {
+  StoredRun r;
+  r.id = resolve_run(store, run);
+  SQLite::Database& db = store.database();
+  SQLite::Statement q(db,
+                      "SELECT key, name, status, config_json, threads, isa, onednn_version, "
+                      "dataset_sha256, weights_hash, test_loss, test_accuracy FROM runs WHERE id = ?");
+  q.bind(1, r.id);
+  if (!q.executeStep()) throw Error(fmt::format("run {} not found", run));
+  r.key = q.getColumn(0).getString();
+  r.name = q.getColumn(1).getString();
+  r.status = q.getColumn(2).getString();
+  r.config = RunConfig::from_json(nlohmann::json::parse(q.getColumn(3).getString()),
+                                  fmt::format("run {} ({})", r.id, r.key));
+  r.threads = q.getColumn(4).isNull() ? 1 : q.getColumn(4).getInt();
+  r.isa = text_or_empty(q.getColumn(5));
+  r.onednn_version = text_or_empty(q.getColumn(6));
+  r.dataset_sha256 = text_or_empty(q.getColumn(7));
+  r.weights_hash = text_or_empty(q.getColumn(8));
+  r.test_loss = optional_double(q.getColumn(9));
+  r.test_accuracy = optional_double(q.getColumn(10));
+  SQLite::Statement e(db,
+                      "SELECT epoch, train_loss, train_accuracy, val_loss, val_accuracy, "
+                      "learning_rate, seconds, images_per_second FROM epochs WHERE run_id = ? "
+                      "ORDER BY epoch");
+  e.bind(1, r.id);
+  while (e.executeStep()) {
+    EpochRecord rec;
+    rec.epoch = e.getColumn(0).getInt();
+    rec.train_loss = e.getColumn(1).getDouble();
+    rec.train_accuracy = e.getColumn(2).getDouble();
+    rec.val_loss = optional_double(e.getColumn(3));
+    rec.val_accuracy = optional_double(e.getColumn(4));
+    rec.learning_rate = e.getColumn(5).getDouble();
+    rec.seconds = e.getColumn(6).getDouble();
+    rec.images_per_second = e.getColumn(7).getDouble();
+    r.epochs.push_back(rec);
+  }
+  return r;
+}
+
+std::vector<std::string> condition_differences(const StoredRun& run, const Dataset& data) {
+  const Environment here = capture_environment(run.threads);
+  std::vector<std::string> diffs;
+  if (!run.isa.empty() && run.isa != here.isa)
+    diffs.push_back(fmt::format("CPU ISA: recorded {}, here {}", run.isa, here.isa));
+  if (!run.onednn_version.empty() && run.onednn_version != here.onednn_version)
+    diffs.push_back(fmt::format("oneDNN: recorded {}, here {}", run.onednn_version,
+                                here.onednn_version));
+  if (!run.dataset_sha256.empty() && run.dataset_sha256 != data.sha256)
+    diffs.push_back(fmt::format("dataset checksum: recorded {}, here {}", run.dataset_sha256,
+                                data.sha256));
+  return diffs;
+}
+
+VerifyResult verify_run(Store& store, const StoredRun& run, const Dataset& data, bool force,
+                        std::FILE* out) {
+  if (run.epochs.empty())
+    throw Error(fmt::format("run {} ({}) has no recorded epochs to verify (status {})", run.id,
+                            run.key, run.status));
+  const auto diffs = condition_differences(run, data);
+  if (!diffs.empty()) {
+    std::string text;
+    for (const auto& d : diffs) text += "\n  " + d;
+    if (!force)
+      throw Error(fmt::format("run {} cannot be reproduced bit for bit on this machine:{}\n(pass "
+                              "--force to run it anyway; results are then expected to differ)",
+                              run.id, text));
+    fmt::print(out, "warning: recorded conditions differ:{}\n", text);
+  }
+  fmt::print(out, "verify run {} ({}): {} epochs, {} thread(s), ISA {}, seed {}\n", run.id,
+             run.name, run.epochs.size(), run.threads, run.isa, run.config.seed);
+  std::fflush(out);
+
+  // Same thread count as recorded, set before any primitive exists (oneDNN notes, "Threading").
+  omp_set_num_threads(run.threads);
+  const auto tmp = std::filesystem::temp_directory_path() /
+                   fmt::format("lenetlab-verify-{}-{}", getpid(), run.key);
+  Recorder recorder;
+  RunResult result;
+  RunConfig config = run.config;
+  // Only the recorded epochs can be compared (an interrupted run has fewer than configured).
+  const int recorded = static_cast<int>(run.epochs.size());
+  try {
+    TrainOptions options;
+    options.checkpoint_dir = tmp;
+    options.resume = false;
+    result = train_run(config, data, recorder, options);
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove_all(tmp, ec);
+    throw;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(tmp, ec);
+
+  VerifyResult v;
+  nlohmann::json details = nlohmann::json::array();
+  auto compare = [&](int epoch, const char* metric, std::optional<double> stored,
+                     std::optional<double> reproduced) {
+    // Bitwise: a REAL stored by SQLite round-trips the double exactly.
+    const bool same = stored.has_value() == reproduced.has_value() &&
+                      (!stored || std::memcmp(&*stored, &*reproduced, sizeof(double)) == 0);
+    if (!same) {
+      ++v.mismatches;
+      details.push_back({{"epoch", epoch},
+                         {"metric", metric},
+                         {"stored", stored ? nlohmann::json(*stored) : nlohmann::json()},
+                         {"reproduced", reproduced ? nlohmann::json(*reproduced) : nlohmann::json()}});
+    }
+    return same;
+  };
+  fmt::print(out, "{:>5}  {:<22} {:<22} {:<10} {:<10} {}\n", "epoch", "train_loss (stored)",
+             "train_loss (again)", "val_acc", "val_acc", "bit-identical");
+  for (int i = 0; i < recorded; ++i) {
+    const EpochRecord& s = run.epochs[i];
+    const bool have = i < static_cast<int>(recorder.epochs.size());
+    const EpochRecord r = have ? recorder.epochs[i] : EpochRecord{};
+    bool ok = have;
+    ok &= compare(s.epoch, "train_loss", s.train_loss, have ? std::optional(r.train_loss) : std::nullopt);
+    ok &= compare(s.epoch, "train_accuracy", s.train_accuracy,
+                  have ? std::optional(r.train_accuracy) : std::nullopt);
+    ok &= compare(s.epoch, "val_loss", s.val_loss, have ? r.val_loss : std::nullopt);
+    ok &= compare(s.epoch, "val_accuracy", s.val_accuracy, have ? r.val_accuracy : std::nullopt);
+    ok &= compare(s.epoch, "learning_rate", s.learning_rate,
+                  have ? std::optional(r.learning_rate) : std::nullopt);
+    fmt::print(out, "{:>5}  {:<22.17g} {:<22} {:<10} {:<10} {}\n", s.epoch, s.train_loss,
+               have ? fmt::format("{:.17g}", r.train_loss) : "-",
+               s.val_accuracy ? fmt::format("{:.4f}", *s.val_accuracy) : "-",
+               have && r.val_accuracy ? fmt::format("{:.4f}", *r.val_accuracy) : "-",
+               ok ? "yes" : "NO");
+    ++v.epochs_compared;
+  }
+  if (run.test_accuracy && result.test) {
+    const bool a = compare(0, "test_loss", run.test_loss, result.test->loss);
+    const bool b = compare(0, "test_accuracy", run.test_accuracy, result.test->accuracy);
+    fmt::print(out, "test: loss {} vs {}, accuracy {} vs {}: {}\n", show(run.test_loss),
+               show(result.test->loss), show(run.test_accuracy), show(result.test->accuracy),
+               a && b ? "bit-identical" : "DIFFERENT");
+  }
+  if (!run.weights_hash.empty() && run.status != "running" && run.status != "interrupted") {
+    const bool same = run.weights_hash == result.weights_hash;
+    if (!same) {
+      ++v.mismatches;
+      details.push_back({{"epoch", 0},
+                         {"metric", "weights_hash"},
+                         {"stored", run.weights_hash},
+                         {"reproduced", result.weights_hash}});
+    }
+    fmt::print(out, "final weights: {} vs {}: {}\n", run.weights_hash, result.weights_hash,
+               same ? "identical" : "DIFFERENT");
+  }
+  v.matched = v.mismatches == 0;
+  v.details_json = details.dump();
+  fmt::print(out, "verification: {} ({} epochs compared, {} differing values)\n",
+             v.matched ? "MATCH, every value bit-identical" : "MISMATCH", v.epochs_compared,
+             v.mismatches);
+  store.record_verification(run.id, v.matched, v.epochs_compared, v.mismatches, v.details_json,
+                            capture_environment(run.threads));
+  return v;
+}
+
+EvalMetrics evaluate_run(const Store& store, const StoredRun& run, const Dataset& data,
+                         const std::string& checkpoint, std::FILE* out) {
+  const auto file = checkpoint_dir(store.path(), run.key) / (checkpoint + ".ckpt");
+  if (!std::filesystem::exists(file))
+    throw Error(fmt::format("run {} has no {} checkpoint ({} is missing; checkpoints are written "
+                            "when a run ends{})",
+                            run.id, checkpoint, file.string(),
+                            checkpoint == "best" ? " with restore_best_weights" : ""));
+  const TrainState state = load_checkpoint(file);
+  if (state.run_key != run.key)
+    throw Error(fmt::format("checkpoint {} belongs to run {}, not {}", file.string(), state.run_key,
+                            run.key));
+  omp_set_num_threads(run.threads);
+  const ArchSpec& arch = run.config.arch;
+  Network net(arch, run.config.seed);
+  auto params = net.params();
+  if (state.params.size() != params.size())
+    throw Error(fmt::format("checkpoint {} has {} tensors, the architecture {}", file.string(),
+                            state.params.size(), params.size()));
+  for (size_t i = 0; i < params.size(); ++i)
+    if (int64_t(state.params[i].size()) != params[i]->size)
+      throw Error(fmt::format("checkpoint {}: tensor {} has {} values, {} expects {}",
+                              file.string(), i, state.params[i].size(), params[i]->name,
+                              params[i]->size));
+  net.restore(state.params);
+  if (net.weights_hash() != state.weights_hash)
+    throw Error(fmt::format("checkpoint {}: weights hash {} does not match its header {}",
+                            file.string(), net.weights_hash(), state.weights_hash));
+  const bool same_dataset = data.name == run.config.dataset || run.config.dataset.empty();
+  int64_t n = data.test.n;
+  if (same_dataset && run.config.test_limit > 0) n = std::min<int64_t>(n, run.config.test_limit);
+  std::vector<int64_t> idx(n);
+  for (int64_t i = 0; i < n; ++i) idx[i] = i;
+  const InputPipeline input(data.test, arch.input_channels, arch.input_height, arch.input_width,
+                            run.config.normalize_mean, run.config.normalize_std);
+  const auto t0 = std::chrono::steady_clock::now();
+  const EvalMetrics m = evaluate(net, input, idx, run.config.batch_size);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  fmt::print(out, "run {} ({}), {} checkpoint (epoch {}, weights {}), {} thread(s)\n", run.id,
+             run.name, checkpoint, state.epoch, state.weights_hash, run.threads);
+  fmt::print(out, "{} test images of {}: loss {:.6f}, accuracy {:.2f}% ({:.0f} images/s)\n", m.images,
+             data.name, m.loss, 100 * m.accuracy, seconds > 0 ? m.images / seconds : 0.0);
+  fmt::print(out, "{:>5} {:>9} {:>9} {:>9} {:>8}\n", "class", "precision", "recall", "f1", "support");
+  for (const auto& c : m.per_class)
+    fmt::print(out, "{:>5} {:>9.4f} {:>9.4f} {:>9.4f} {:>8}\n", c.label, c.precision, c.recall, c.f1,
+               c.support);
+  if (same_dataset && checkpoint == "final" && run.test_accuracy) {
+    const bool same = run.test_loss && *run.test_loss == m.loss && *run.test_accuracy == m.accuracy;
+    fmt::print(out, "stored test metrics: loss {}, accuracy {}: {}\n", show(run.test_loss),
+               show(run.test_accuracy), same ? "reproduced exactly" : "DIFFERENT");
+  }
+  return m;
+}
+
+}  // namespace lenetlab
