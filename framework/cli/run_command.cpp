@@ -93,7 +93,7 @@ void run(const RunArgs& args, const GlobalOptions& global) {
              args.jobs > 0 ? args.jobs : std::max(1, cores / args.threads_per_run),
              args.threads_per_run, cores, global.db.string());
   const SweepSummary s = run_sweep(sweep, *data, store, options);
-  fmt::print("sweep {}: {} runs: {} finished, {} stopped early, {} skipped (already recorded), "
+  fmt::print("sweep {}: {} runs: {} finished, {} stopped early, {} skipped (already final, or running in another process), "
              "{} diverged, {} failed, {} interrupted; {:.1f} s\n",
              sweep.name, s.total, s.finished, s.stopped_early, s.skipped, s.diverged, s.failed,
              s.interrupted, s.seconds);

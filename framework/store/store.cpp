@@ -1,5 +1,11 @@
 #include "store/store.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -33,9 +39,10 @@ namespace {
 
 constexpr int kBusyTimeoutMs = 10000;
 
-/// Current time as ISO-8601 UTC with milliseconds, e.g. "2026-11-21T15:30:00.123Z".
-std::string utc_now() {
-  const auto now = std::chrono::system_clock::now();
+/// Current time (minus `ago_seconds`) as ISO-8601 UTC with milliseconds, e.g.
+/// "2026-11-21T15:30:00.123Z"; such strings order like the times they name.
+std::string utc_now(int ago_seconds = 0) {
+  const auto now = std::chrono::system_clock::now() - std::chrono::seconds(ago_seconds);
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
@@ -138,6 +145,9 @@ void require_one_change(const SQLite::Statement& statement, const std::filesyste
 
 Store::Store(const std::filesystem::path& path, bool read_only)
     : path_(path), read_only_(read_only) {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  owner_ = fmt::format("{}:{}", host, static_cast<long>(getpid()));
   const std::string name = path.string();
   std::error_code ec;
   if (read_only) {
@@ -306,6 +316,7 @@ int64_t Store::prepare_run(int64_t sweep_id, const RunConfig& config, int keep_e
         const int64_t id = select.getColumn(0).getInt64();
         const RunStatus status = run_status_from_string(select.getColumn(1).getString());
 
+        if (status == RunStatus::running && owned_elsewhere(s.db(), id)) return id;  // leave it alone
         if (is_final(status)) {
           // Keep the results; the run now belongs to the sweep that asked for it last.
           SQLite::Statement update =
@@ -347,6 +358,52 @@ int64_t Store::prepare_run(int64_t sweep_id, const RunConfig& config, int keep_e
         reset.exec();
         return id;
       });
+}
+
+bool Store::owned_elsewhere(SQLite::Database& db, int64_t run_id) const {
+  SQLite::Statement q(db, "SELECT owner, heartbeat_at FROM runs WHERE id = :id");
+  q.bind(":id", run_id);
+  if (!q.executeStep() || q.getColumn(0).isNull()) return false;
+  const std::string owner = q.getColumn(0).getString();
+  if (owner == owner_) return false;
+  // Same host: the owner's process can be asked directly (a SIGKILLed process is gone at once).
+  const auto colon = owner.rfind(':');
+  if (colon != std::string::npos && owner.substr(0, colon) == owner_.substr(0, owner_.rfind(':'))) {
+    const long pid = std::strtol(owner.c_str() + colon + 1, nullptr, 10);
+    if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return false;
+  }
+  // Otherwise (or a live pid on this host): alive while its heartbeat is fresh.
+  return !q.getColumn(1).isNull() && q.getColumn(1).getString() >= utc_now(kStaleSeconds);
+}
+
+bool Store::claim_run(int64_t run_id) {
+  std::lock_guard lock(mutex_);
+  return in_transaction(
+      *db_, path_, "claim_run", SQLite::TransactionBehavior::IMMEDIATE, [&](Session& s) {
+        SQLite::Statement status = s.prepare("SELECT status FROM runs WHERE id = :id");
+        status.bind(":id", run_id);
+        if (!status.executeStep()) return false;
+        const std::string current = status.getColumn(0).getString();
+        if (current != "queued" && !(current == "running" && !owned_elsewhere(s.db(), run_id)))
+          return false;
+        SQLite::Statement claim = s.prepare(
+            "UPDATE runs SET status = 'running', owner = :owner, heartbeat_at = :now WHERE id = :id");
+        claim.bind(":owner", owner_);
+        claim.bind(":now", utc_now());
+        claim.bind(":id", run_id);
+        return claim.exec() == 1;
+      });
+}
+
+void Store::heartbeat() {
+  std::lock_guard lock(mutex_);
+  in_transaction(*db_, path_, "heartbeat", SQLite::TransactionBehavior::IMMEDIATE, [&](Session& s) {
+    SQLite::Statement beat = s.prepare(
+        "UPDATE runs SET heartbeat_at = :now WHERE owner = :owner AND status = 'running'");
+    beat.bind(":now", utc_now());
+    beat.bind(":owner", owner_);
+    beat.exec();
+  });
 }
 
 void Store::record_verification(int64_t run_id, bool matched, int epochs_compared, int mismatches,

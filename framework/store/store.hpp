@@ -56,6 +56,7 @@ class Store {
   /// final (see is_final), its epochs/metrics are deleted and it is reset to queued; if it is
   /// final, its id is returned unchanged.
   /// `keep_epochs` > 0 (resume from a checkpoint after that epoch): epoch rows up to it are kept.
+  /// A run `running` in another live process (fresh heartbeat) is left untouched.
   int64_t prepare_run(int64_t sweep_id, const RunConfig& config, int keep_epochs = 0);
 
   /// Marks the run `running`, records its environment, model stats and dataset checksum,
@@ -72,6 +73,17 @@ class Store {
   /// finished_at=now, in one transaction. Every confusion cell is stored, zeros included; the
   /// confusion vector must hold num_classes^2 counts (else StoreError).
   void finish_run(int64_t run_id, const RunResult& result);
+
+  /// A process that trains a run owns it: claim_run() atomically takes a `queued` run, or a
+  /// `running` one whose owner stopped beating for kStaleSeconds (a killed process), and marks it
+  /// `running` with owner = this process. Returns false when another live process has it, so two
+  /// `lenetlab run` processes on one database never train the same run.
+  bool claim_run(int64_t run_id);
+  /// Refreshes heartbeat_at of every run this process owns and is training (call every ~15 s).
+  void heartbeat();
+  /// "host:pid" of this process, as stored in runs.owner.
+  const std::string& owner() const { return owner_; }
+  static constexpr int kStaleSeconds = 120;
 
   /// Records one `lenetlab verify` outcome (table verifications).
   void record_verification(int64_t run_id, bool matched, int epochs_compared, int mismatches,
@@ -90,8 +102,13 @@ class Store {
   bool read_only() const { return read_only_; }
 
  private:
+  /// True when run_id is owned by another process that is alive (same host: its pid exists and its
+  /// heartbeat is fresh; other hosts: heartbeat younger than kStaleSeconds).
+  bool owned_elsewhere(SQLite::Database& db, int64_t run_id) const;
+
   std::filesystem::path path_;
   bool read_only_ = false;
+  std::string owner_;  ///< "host:pid" of this process
   std::unique_ptr<SQLite::Database> db_;
   std::mutex mutex_;
 };

@@ -141,10 +141,15 @@ void Progress::run_ended(int64_t run_id, RunStatus status, const std::string& de
   }
 }
 
-void Progress::skipped(const std::string& name, RunStatus status) {
+void Progress::skipped(const std::string& name, const std::string& why) {
   std::lock_guard lock(mutex_);
   ++ended_;
-  std::fprintf(out_, "skip %s (already %s)\n", name.c_str(), to_string(status));
+  if (live_) {
+    for (int i = 0; i < drawn_lines_; ++i) std::fputs("\x1b[1A\x1b[2K", out_);
+    drawn_lines_ = 0;
+  }
+  std::fprintf(out_, "skip %s (%s)\n", name.c_str(), why.c_str());
+  if (live_) redraw();
   std::fflush(out_);
 }
 

@@ -26,8 +26,8 @@ class Progress {
   /// The run continues from a checkpoint after `epoch`.
   void resumed(int64_t run_id, int epoch);
   void run_ended(int64_t run_id, RunStatus status, const std::string& detail);
-  /// A run skipped because it is already recorded with a final status.
-  void skipped(const std::string& name, RunStatus status);
+  /// A run skipped, e.g. "already finished" or "running in another lenetlab process".
+  void skipped(const std::string& name, const std::string& why);
   /// Erases the live block (call before printing the summary).
   void finish();
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <thread>
 
@@ -57,6 +58,36 @@ class RunObserver final : public TrainObserver {
   int threads_;
 };
 
+/// Marks this process's running runs alive every 15 s while it exists, so another process takes
+/// them over only after this one died (Store::claim_run, Store::kStaleSeconds).
+class Heartbeat {
+ public:
+  explicit Heartbeat(Store& store)
+      : thread_([this, &store] {
+          std::unique_lock lock(mutex_);
+          while (!cv_.wait_for(lock, std::chrono::seconds(15), [this] { return done_; })) {
+            try {
+              store.heartbeat();
+            } catch (const std::exception&) {  // a busy database: try again at the next beat
+            }
+          }
+        }) {}
+  ~Heartbeat() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
 }  // namespace
 
 SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
@@ -72,7 +103,7 @@ SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
     const RunConfig& config = sweep.runs[i];
     const auto status = store.run_status(config.key());
     if (status && is_final(*status)) {
-      progress.skipped(config.display_name(), *status);
+      progress.skipped(config.display_name(), std::string("already ") + to_string(*status));
       ++summary.skipped;
       continue;
     }
@@ -115,12 +146,28 @@ SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
 
   std::mutex summary_mutex;
   std::atomic<size_t> next{0};
+  Heartbeat heartbeat(store);
   tbb::task_arena arena(jobs);
   arena.execute([&] {
     tbb::parallel_for(0, jobs, [&](int) {
       for (size_t i; (i = next.fetch_add(1)) < queue.size();) {
         const QueuedRun& run = queue[i];
         if (options.cancel && options.cancel->load()) break;  // leave the rest queued
+        bool claimed = false;
+        try {
+          claimed = store.claim_run(run.id);
+        } catch (const std::exception& e) {
+          progress.skipped(run.config->display_name(), std::string("not claimed: ") + e.what());
+          std::lock_guard lock(summary_mutex);
+          ++summary.skipped;
+          continue;
+        }
+        if (!claimed) {
+          progress.skipped(run.config->display_name(), "running in another lenetlab process");
+          std::lock_guard lock(summary_mutex);
+          ++summary.skipped;
+          continue;
+        }
         // Before any primitive is created on this thread (oneDNN notes, "Threading").
         omp_set_num_threads(threads);
         RunObserver observer(store, progress, run, data, threads);
