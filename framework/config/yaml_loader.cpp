@@ -697,7 +697,35 @@ void check_output(const Reader& r, const YAML::Node& layers_node, const ArchSpec
 // ---------------------------------------------------------------------------------------------
 // Sweeps
 
-const Names kSweepKeys = {"name", "description", "dataset", "base", "grid", "recipes"};
+const Names kSweepKeys = {"name", "description", "dataset", "base", "grid", "recipes", "references"};
+const Names kReferenceKeys = {"architecture", "test_accuracy", "test_error", "required_test_accuracy",
+                              "source"};
+
+/// One entry of the sweep's `references` list.
+PublishedResult parse_reference(const Reader& r, const YAML::Node& node) {
+  PublishedResult p;
+  bool has_figure = false;
+  r.for_each_field(node, "reference", kReferenceKeys,
+                   [&](const std::string& k, const YAML::Node&, const YAML::Node& v) {
+                     if (k == "architecture") {
+                       p.architecture = r.string(v, k);
+                     } else if (k == "test_accuracy") {
+                       p.test_accuracy = r.number(v, k, Range::unit_interval);
+                       has_figure = true;
+                     } else if (k == "test_error") {
+                       p.test_accuracy = 1.0 - r.number(v, k, Range::unit_interval);
+                       has_figure = true;
+                     } else if (k == "required_test_accuracy") {
+                       p.required_test_accuracy = r.number(v, k, Range::unit_interval);
+                     } else {
+                       p.source = r.string(v, k);
+                     }
+                   });
+  if (p.architecture.empty()) r.fail(node, "a reference needs 'architecture'");
+  if (!has_figure && p.required_test_accuracy == 0)
+    r.fail(node, "a reference needs 'test_accuracy', 'test_error' or 'required_test_accuracy'");
+  return p;
+}
 const Names kSettingKeys = {"architecture",     "epochs",        "batch_size",     "seed",
                             "validation_split", "shuffle",       "drop_last",      "normalize",
                             "optimizer",        "learning_rate", "early_stopping", "train_limit",
@@ -1188,6 +1216,13 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name,
                        r.string(v, k);
                      } else if (k == "dataset") {
                        check_dataset(r, v, sweep.dataset);
+                     } else if (k == "references") {
+                       if (!v.IsSequence())
+                         r.fail(v, fmt::format("expected a list of references for 'references', "
+                                               "found {}",
+                                               describe(v)));
+                       for (const YAML::Node& item : v)
+                         sweep.references.push_back(parse_reference(r, item));
                      } else if (!v.IsNull()) {
                        (k == "base" ? base : k == "grid" ? grid : recipes).emplace(v);
                      }

@@ -84,12 +84,23 @@ struct SweepOptions {
   bool force = false;
 };
 
+/// A published result a sweep is compared against (sweep key `references`, a list of
+///   {architecture, test_accuracy | test_error, required_test_accuracy, source}).
+/// It documents the claim; it does not change any run (nor its key).
+struct PublishedResult {
+  std::string architecture;
+  double test_accuracy = 0;           ///< published figure, as accuracy in [0, 1]
+  double required_test_accuracy = 0;  ///< the bar a reproduction must reach (mean over seeds); 0 = none
+  std::string source;                 ///< citation
+};
+
 struct Sweep {
   std::string name;
   std::string dataset;
   std::string file;
   std::string yaml;             ///< verbatim text.
   std::vector<RunConfig> runs;  ///< expanded, validated, architectures resolved; in expansion order.
+  std::vector<PublishedResult> references;
 };
 
 /// Loads and expands a sweep file. Relative architecture paths are resolved against the sweep file's

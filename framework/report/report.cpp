@@ -434,6 +434,7 @@ h3 { font-size: 15px; margin: 20px 0 8px; }
 p.meta, p.note { color: var(--muted); margin: 4px 0 10px; }
 nav { margin: 12px 0 0; }
 nav a { color: var(--accent); margin-right: 14px; text-decoration: none; }
+span.ok { color: #1a7f37; font-weight: 600; } span.bad { color: #cf222e; font-weight: 600; }
 nav a:hover { text-decoration: underline; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
 th, td { border: 1px solid var(--line); padding: 4px 7px; text-align: left; vertical-align: top; }
@@ -473,7 +474,8 @@ void append_header(std::string& out, const std::string& title, const std::vector
   for (const auto& r : runs) all.push_back(&r);
   append(out, " ({})</p>\n", html_escape(status_summary(all)));
   append(out,
-         "<nav><a href=\"#environment\">Environment</a><a href=\"#leaderboard\">Leaderboard</a>"
+         "<nav><a href=\"#environment\">Environment</a><a href=\"#published\">Published</a>"
+         "<a href=\"#leaderboard\">Leaderboard</a>"
          "<a href=\"#curves\">Learning curves</a><a href=\"#best\">Best run</a>"
          "<a href=\"#runs\">All runs</a><a href=\"#failures\">Failures</a></nav>\n</header>\n");
 }
@@ -918,6 +920,60 @@ void append_all_runs(std::string& out, const std::vector<RunRow>& runs,
   append(out, "</tbody></table></div>\n</section>\n");
 }
 
+/// Published results of the sweeps (table published_results) next to the measured test accuracy:
+/// mean over the runs of that architecture in the sweep (one per seed), sample sd, Student-t 95%
+/// interval, the per-seed values and whether the mean reaches the required bar.
+void append_published(std::string& out, SQLite::Database& database, const std::vector<RunRow>& runs,
+                      const std::string& sweep) {
+  if (!database.tableExists("published_results")) return;
+  SQLite::Statement q(database, R"sql(
+    SELECT s.name, p.architecture, p.test_accuracy, p.required_test_accuracy, p.source
+    FROM published_results p JOIN sweeps s ON s.id = p.sweep_id
+    WHERE ?1 = '' OR s.name = ?1 ORDER BY s.name, p.architecture)sql");
+  q.bind(1, sweep);
+  std::string rows;
+  while (q.executeStep()) {
+    const std::string sweep_name = q.getColumn(0).getString();
+    const std::string arch = q.getColumn(1).getString();
+    const double published = q.getColumn(2).getDouble();
+    const double required = q.getColumn(3).getDouble();
+    std::vector<double> values;
+    std::string seeds;
+    for (const RunRow& r : runs)
+      if (r.sweep == sweep_name && r.architecture == arch && r.test_accuracy) {
+        values.push_back(*r.test_accuracy);
+        seeds += fmt::format("{}seed {}: {}", seeds.empty() ? "" : ", ", r.seed, pct(*r.test_accuracy));
+      }
+    std::string measured = "no finished run yet", interval = "&mdash;", verdict = "&mdash;";
+    if (!values.empty()) {
+      const stats::Summary m = stats::summarize(values);
+      measured = fmt::format("{} (n={}{})", pct(m.mean), m.n,
+                             m.sd ? fmt::format(", sd {:.2f} pts", 100 * *m.sd) : "");
+      if (m.ci_half_width)
+        interval = fmt::format("[{}, {}]", pct(m.mean - *m.ci_half_width),
+                               pct(std::min(1.0, m.mean + *m.ci_half_width)));
+      if (required > 0)
+        verdict = m.mean >= required ? "<span class=\"ok\">reached</span>"
+                                     : "<span class=\"bad\">missed</span>";
+    }
+    append(rows,
+           "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+           "<td>{}</td></tr>\n",
+           html_escape(arch), published > 0 ? pct(published) : "&mdash;",
+           required > 0 ? "&ge; " + pct(required) : "&mdash;", measured, interval, verdict,
+           html_escape(seeds), html_escape(q.getColumn(4).getString()));
+  }
+  if (rows.empty()) return;
+  append(out,
+         "<section id=\"published\">\n<h2>Published results</h2>\n<p class=\"note\">Test accuracy "
+         "on the full test set: the published figure, the bar a reproduction must reach, and the "
+         "measured mean over seeds with its Student-t 95% confidence interval.</p>\n"
+         "<div class=\"scroll\"><table><thead><tr><th>architecture</th><th>published</th>"
+         "<th>required</th><th>measured mean</th><th>95% CI</th><th>verdict</th><th>per seed</th>"
+         "<th>source</th></tr></thead>\n<tbody>\n{}</tbody></table></div>\n</section>\n",
+         rows);
+}
+
 void append_failures(std::string& out, const std::vector<RunRow>& runs) {
   append(out, "<section id=\"failures\">\n<h2>Failed, diverged and interrupted runs</h2>\n");
   std::vector<const RunRow*> problems;
@@ -1005,6 +1061,7 @@ Rendered render(SQLite::Database& database, const fs::path& db, const ReportOpti
   std::string body;
   append_header(body, title, sweeps, runs);
   append_environment(body, sweeps, runs);
+  append_published(body, database, runs, options.sweep);
   append_leaderboard(body, groups, charts);
   append_curves(body, database, groups, charts);
   append_best_run(body, database, runs, groups, charts);

@@ -113,3 +113,15 @@ CREATE TABLE IF NOT EXISTS verifications (
   host             TEXT,
   git_commit       TEXT
 );
+
+-- Published results a sweep compares itself with (its `references` list), replaced whenever the
+-- sweep is run. test_accuracy is the published figure; required_test_accuracy the bar a
+-- reproduction's mean over seeds must reach (0 = none).
+CREATE TABLE IF NOT EXISTS published_results (
+  sweep_id                INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+  architecture            TEXT NOT NULL,
+  test_accuracy           REAL NOT NULL,
+  required_test_accuracy  REAL NOT NULL,
+  source                  TEXT NOT NULL,
+  PRIMARY KEY (sweep_id, architecture)
+);

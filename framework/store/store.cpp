@@ -32,6 +32,10 @@ CREATE TABLE IF NOT EXISTS verifications (
   verified_at TEXT NOT NULL, matched INTEGER NOT NULL, epochs_compared INTEGER NOT NULL,
   mismatches INTEGER NOT NULL, details TEXT NOT NULL, threads INTEGER, isa TEXT,
   onednn_version TEXT, host TEXT, git_commit TEXT);
+CREATE TABLE IF NOT EXISTS published_results (
+  sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+  architecture TEXT NOT NULL, test_accuracy REAL NOT NULL, required_test_accuracy REAL NOT NULL,
+  source TEXT NOT NULL, PRIMARY KEY (sweep_id, architecture));
 )sql";
 }  // namespace
 
@@ -222,6 +226,12 @@ Store::Store(const std::filesystem::path& path, bool read_only)
                    });
     return;
   }
+  if (version == kSchemaVersion) {
+    // Tables added within this version by an earlier build (all statements are IF NOT EXISTS).
+    in_transaction(*db_, path_, "checking the schema", SQLite::TransactionBehavior::IMMEDIATE,
+                   [&](Session& s) { s.exec(detail::kSchemaSql); });
+    return;
+  }
   if (version != 0) return;
 
   // A new (or empty) file: create the schema. The version is read again inside the write
@@ -404,6 +414,27 @@ void Store::heartbeat() {
     beat.bind(":owner", owner_);
     beat.exec();
   });
+}
+
+void Store::set_published_results(int64_t sweep_id, const std::vector<PublishedResult>& results) {
+  std::lock_guard lock(mutex_);
+  in_transaction(
+      *db_, path_, "set_published_results", SQLite::TransactionBehavior::IMMEDIATE, [&](Session& s) {
+        SQLite::Statement clear = s.prepare("DELETE FROM published_results WHERE sweep_id = ?");
+        clear.bind(1, sweep_id);
+        clear.exec();
+        for (const PublishedResult& p : results) {
+          SQLite::Statement insert = s.prepare(
+              "INSERT OR REPLACE INTO published_results (sweep_id, architecture, test_accuracy, "
+              "required_test_accuracy, source) VALUES (?, ?, ?, ?, ?)");
+          insert.bind(1, sweep_id);
+          insert.bind(2, p.architecture);
+          insert.bind(3, p.test_accuracy);
+          insert.bind(4, p.required_test_accuracy);
+          insert.bind(5, p.source);
+          insert.exec();
+        }
+      });
 }
 
 void Store::record_verification(int64_t run_id, bool matched, int epochs_compared, int mismatches,

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "config/run_config.hpp"
+#include "config/yaml_loader.hpp"
 #include "core/records.hpp"
 
 namespace SQLite {
@@ -84,6 +85,9 @@ class Store {
   /// "host:pid" of this process, as stored in runs.owner.
   const std::string& owner() const { return owner_; }
   static constexpr int kStaleSeconds = 120;
+
+  /// Replaces the sweep's published reference results (table published_results).
+  void set_published_results(int64_t sweep_id, const std::vector<PublishedResult>& results);
 
   /// Records one `lenetlab verify` outcome (table verifications).
   void record_verification(int64_t run_id, bool matched, int epochs_compared, int mismatches,

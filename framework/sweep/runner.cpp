@@ -98,6 +98,7 @@ SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
   Progress progress(options.progress, options.live, summary.total, sweep.name);
 
   const int64_t sweep_id = store.upsert_sweep(sweep.name, sweep.file, sweep.yaml);
+  store.set_published_results(sweep_id, sweep.references);
   std::vector<QueuedRun> queue;
   for (size_t i = 0; i < sweep.runs.size(); ++i) {
     const RunConfig& config = sweep.runs[i];
