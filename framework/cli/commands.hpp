@@ -35,5 +35,7 @@ void add_describe_command(CLI::App& app, GlobalOptions& global);  // cli/run_com
 void add_data_command(CLI::App& app, GlobalOptions& global);      // cli/data_command.cpp
 void add_query_command(CLI::App& app, GlobalOptions& global);     // cli/query_command.cpp
 void add_report_command(CLI::App& app, GlobalOptions& global);    // cli/report_command.cpp
+void add_bench_command(CLI::App& app, GlobalOptions& global);     // cli/bench_command.cpp
+void add_replay_commands(CLI::App& app, GlobalOptions& global);  // cli/replay_command.cpp: verify, evaluate
 
 }  // namespace lenetlab

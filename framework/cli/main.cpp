@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   lenetlab::add_data_command(app, global);
   lenetlab::add_query_command(app, global);
   lenetlab::add_report_command(app, global);
+  lenetlab::add_bench_command(app, global);
+  lenetlab::add_replay_commands(app, global);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -406,6 +406,11 @@ TEST_CASE("config: seed-recipes expands to 15 runs with each recipe's settings")
   const Sweep sweep = load_sweep(kSweeps / "seed-recipes.yaml");
   CHECK(sweep.name == "seed-recipes");
   REQUIRE(sweep.runs.size() == 15);
+  // Published references: 5, the 1998 figure given as an error rate.
+  REQUIRE(sweep.references.size() == 5);
+  CHECK(sweep.references[0].architecture == "lenet5");
+  CHECK(sweep.references[0].test_accuracy == doctest::Approx(1.0 - 0.0095));
+  CHECK(sweep.references[0].required_test_accuracy == doctest::Approx(0.989));
   for (int i = 0; i < 15; ++i) CHECK(sweep.runs[i].seed == uint64_t(i % 3 + 1));
 
   const RunConfig& relu = sweep.runs[0];
@@ -707,7 +712,7 @@ TEST_CASE("config: sweep errors name the position and the valid choices") {
     CHECK(e.column == 1);
     CHECK(has(e.detail,
               "unknown key 'gird' in sweep; valid keys: name, description, dataset, base, grid, "
-              "recipes; did you mean 'grid'?"));
+              "recipes, references; did you mean 'grid'?"));
   }
   SUBCASE("unknown optimizer key with a suggestion") {
     const Caught e = sweep_error(
@@ -986,3 +991,29 @@ TEST_CASE("config: the run limit is checked before expansion") {
 
 }  // namespace
 }  // namespace lenetlab
+
+TEST_CASE("config: references need an architecture and a figure and change no run key") {
+  using lenetlab::ConfigError;
+  using lenetlab::parse_sweep;
+  using lenetlab::Sweep;
+  const std::string head = "name: r\nbase: {architecture: lenet5-relu}\n";
+  const Sweep plain = parse_sweep(head, "r.yaml");
+  const Sweep with = parse_sweep(
+      head + "references:\n  - {architecture: lenet5-relu, test_accuracy: 0.9, source: x}\n", "r.yaml");
+  REQUIRE(with.references.size() == 1);
+  CHECK(with.runs.at(0).key() == plain.runs.at(0).key());
+  try {
+    parse_sweep(head + "references:\n  - {source: x, test_accuracy: 0.9}\n", "r.yaml");
+    FAIL("expected a ConfigError");
+  } catch (const ConfigError& e) {
+    CHECK(e.mark().line == 4);
+    CHECK(std::string(e.what()).find("needs 'architecture'") != std::string::npos);
+  }
+  try {
+    parse_sweep(head + "references:\n  - {architecture: lenet5, test_accuracy: 99}\n", "r.yaml");
+    FAIL("expected a ConfigError");
+  } catch (const ConfigError& e) {
+    CHECK(e.mark().line == 4);
+    CHECK(std::string(e.what()).find("[0, 1)") != std::string::npos);
+  }
+}

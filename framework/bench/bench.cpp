@@ -1,0 +1,375 @@
+// Measurement side of `lenetlab bench`: BenchSession, bench_case, profile_training.
+#include "bench/bench.hpp"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <numeric>
+#include <thread>
+
+#include "core/error.hpp"
+#include "nn/network.hpp"
+#include "nn/rng.hpp"
+#include "optim/optimizer.hpp"
+#include "train/metrics.hpp"
+
+namespace lenetlab {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+/// Median of a non-empty list (mean of the two middle values when the count is even).
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+/// Runs f() on a new thread whose OpenMP thread count is set first, and returns its result; an
+/// exception of f is rethrown here.
+template <typename F>
+auto on_worker(int threads, F&& f) {
+  decltype(f()) result{};
+  std::exception_ptr error;
+  std::thread worker([&] {
+    try {
+      omp_set_num_threads(threads);  // before any primitive is created on this thread
+      result = f();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  worker.join();
+  if (error) std::rethrow_exception(error);
+  return result;
+}
+
+void check_settings(int batch_size, int threads, const BenchSettings& s) {
+  if (batch_size < 1 || threads < 1 || s.warmup_steps < 0 || s.steps < 1 || s.repetitions < 1)
+    throw Error(
+        fmt::format("bench: batch size ({}), threads ({}), steps ({}) and repetitions ({}) "
+                    "must be at least 1 and warm-up steps ({}) at least 0",
+                    batch_size, threads, s.steps, s.repetitions, s.warmup_steps));
+}
+
+/// images/s of each of `repetitions` groups of `steps` calls of step().
+template <typename Step>
+std::vector<double> timed_repetitions(const BenchSettings& s, int batch_size, Step&& step) {
+  for (int i = 0; i < s.warmup_steps; ++i) step();
+  std::vector<double> rates;
+  for (int r = 0; r < s.repetitions; ++r) {
+    const auto t0 = Clock::now();
+    for (int i = 0; i < s.steps; ++i) step();
+    const double seconds = ms_between(t0, Clock::now()) / 1e3;
+    rates.push_back(seconds > 0 ? double(s.steps) * batch_size / seconds : 0.0);
+  }
+  return rates;
+}
+
+BenchResult summarize(const ArchSpec& arch, int batch_size, int threads, BenchMode mode,
+                      const BenchSettings& s, int64_t macs, std::vector<double> samples) {
+  BenchResult r;
+  r.architecture = arch.name;
+  r.batch_size = batch_size;
+  r.threads = threads;
+  r.mode = mode;
+  r.warmup_steps = s.warmup_steps;
+  r.steps = s.steps;
+  r.repetitions = s.repetitions;
+  r.macs_per_image = macs;
+  r.images_per_second_min = *std::min_element(samples.begin(), samples.end());
+  r.images_per_second_max = *std::max_element(samples.begin(), samples.end());
+  r.images_per_second_median = median(samples);
+  r.samples = std::move(samples);
+  return r;
+}
+
+// ---- locating a layer's backward primitives among the network's steps --------------------------
+
+dnnl_prop_kind_t prop_kind_of(const dnnl::primitive& p) {
+  dnnl_prop_kind_t kind = dnnl_prop_kind_undef;
+  if (dnnl_primitive_desc_query(p.get_primitive_desc(), dnnl_query_prop_kind, 0, &kind) !=
+      dnnl_success)
+    return dnnl_prop_kind_undef;
+  return kind;
+}
+
+const void* handle_of(const Step& step, int arg) {
+  const auto it = step.args.find(arg);
+  return it == step.args.end() ? nullptr : it->second.get_data_handle();
+}
+
+/// The backward-data and backward-weights primitives of a convolution or dense layer.
+struct BackwardSplit {
+  size_t layer = 0;
+  Step* data = nullptr;
+  Step* weights = nullptr;
+};
+
+/// Finds, in the steps of a network prepared for one batch size only, the backward-weights
+/// primitive of layers[i] (it writes the bias gradient) and its backward-data primitive (it writes
+/// layers[i-1]'s diff_dst, directly or through one reorder). Layers without both are left out.
+std::vector<BackwardSplit> find_backward_splits(Network& net, int n) {
+  std::vector<BackwardSplit> out;
+  const auto& layers = net.layers();
+  auto& steps = net.context().steps;
+  auto is_weighted = [](const Step& s) {
+    const auto k = s.primitive.get_kind();
+    return k == dnnl::primitive::kind::convolution || k == dnnl::primitive::kind::inner_product;
+  };
+  for (size_t i = 1; i < layers.size(); ++i) {
+    Layer& layer = *layers[i];
+    const auto kind = layer.spec().kind;
+    if ((kind != LayerKind::conv && kind != LayerKind::dense) || layer.params().size() < 2)
+      continue;
+    const void* bias_grad = layer.params()[1].gradient();
+    const void* target = layers[i - 1]->diff_dst(n).get_data_handle();
+    BackwardSplit split{i, nullptr, nullptr};
+    for (Step* s : steps) {
+      if (!is_weighted(*s)) continue;
+      const auto prop = prop_kind_of(s->primitive);
+      if (prop == dnnl_backward_weights && handle_of(*s, DNNL_ARG_DIFF_BIAS) == bias_grad)
+        split.weights = s;
+      if (prop != dnnl_backward_data) continue;
+      const void* dx = handle_of(*s, DNNL_ARG_DIFF_SRC);
+      bool writes_target = dx == target;
+      for (const Step* r : steps)
+        if (!writes_target && r->primitive.get_kind() == dnnl::primitive::kind::reorder &&
+            handle_of(*r, DNNL_ARG_FROM) == dx && handle_of(*r, DNNL_ARG_TO) == target)
+          writes_target = true;
+      if (writes_target) split.data = s;
+    }
+    if (split.data && split.weights) out.push_back(split);
+  }
+  return out;
+}
+
+}  // namespace
+
+const char* to_string(BenchMode mode) {
+  return mode == BenchMode::training ? "training" : "inference";
+}
+
+double BenchResult::gflops() const {
+  const double factor = mode == BenchMode::training ? 3.0 : 1.0;
+  return 2.0 * factor * double(macs_per_image) * images_per_second_median / 1e9;
+}
+
+// ---- BenchSession ------------------------------------------------------------------------------
+
+struct BenchSession::Impl {
+  Impl(const ImageSet& images, const ArchSpec& arch, uint64_t seed)
+      : input(images, arch.input_channels, arch.input_height, arch.input_width, 0.0, 1.0),
+        rng(seed, RngStream::shuffle),
+        order(static_cast<size_t>(images.n)) {
+    std::iota(order.begin(), order.end(), int64_t{0});
+    rng.shuffle(order);
+  }
+  InputPipeline input;
+  Rng rng;
+  std::vector<int64_t> order;  ///< training image indices, shuffled
+  size_t cursor = 0;
+  std::vector<uint8_t> labels;
+  std::unique_ptr<Optimizer> optimizer;
+};
+
+BenchSession::BenchSession(const ArchSpec& arch, const Dataset& data, int batch_size, uint64_t seed)
+    : batch_size_(batch_size) {
+  if (batch_size < 1) throw RunError("bench: the batch size must be at least 1");
+  if (arch.num_classes != data.num_classes)
+    throw RunError(fmt::format("architecture '{}' has {} classes, dataset '{}' has {}", arch.name,
+                               arch.num_classes, data.name, data.num_classes));
+  if (data.train.n < batch_size)
+    throw RunError(fmt::format("dataset '{}' has {} training images, fewer than one batch of {}",
+                               data.name, data.train.n, batch_size));
+  net_ = std::make_unique<Network>(arch, seed);
+  impl_ = std::make_unique<Impl>(data.train, arch, seed);
+  net_->prepare(batch_size);
+  impl_->labels.resize(static_cast<size_t>(batch_size));
+  std::vector<ParamView> views;
+  for (Param* p : net_->params())
+    if (p->trainable) views.push_back({p->value(), p->gradient(), p->size});
+  impl_->optimizer = make_optimizer(OptimizerConfig{}, std::move(views));  // SGD, lr 0.01
+}
+
+BenchSession::~BenchSession() = default;
+
+void BenchSession::fill_next() {
+  Impl& s = *impl_;
+  if (s.cursor + static_cast<size_t>(batch_size_) > s.order.size()) {
+    s.rng.shuffle(s.order);
+    s.cursor = 0;
+  }
+  s.input.fill(net_->input(batch_size_), s.order.data() + s.cursor, batch_size_, s.labels.data());
+  s.cursor += static_cast<size_t>(batch_size_);
+}
+
+void BenchSession::loss_with_gradient() { net_->loss(batch_size_, impl_->labels.data(), true); }
+
+void BenchSession::optimizer_step() { impl_->optimizer->step(); }
+
+void BenchSession::train_step() {
+  fill_next();
+  net_->forward(batch_size_, true);
+  loss_with_gradient();
+  net_->backward(batch_size_);
+  optimizer_step();
+}
+
+void BenchSession::infer_step() {
+  fill_next();
+  net_->forward(batch_size_, false);
+}
+
+// ---- bench_case --------------------------------------------------------------------------------
+
+std::vector<BenchResult> bench_case(const ArchSpec& arch, int batch_size, int threads,
+                                    const BenchSettings& settings, const Dataset& data) {
+  check_settings(batch_size, threads, settings);
+  return on_worker(threads, [&] {
+    BenchSession session(arch, data, batch_size, settings.seed);
+    const int64_t macs = session.network().macs_per_image();
+    std::vector<BenchResult> results;
+    results.push_back(
+        summarize(arch, batch_size, threads, BenchMode::training, settings, macs,
+                  timed_repetitions(settings, batch_size, [&] { session.train_step(); })));
+    results.push_back(
+        summarize(arch, batch_size, threads, BenchMode::inference, settings, macs,
+                  timed_repetitions(settings, batch_size, [&] { session.infer_step(); })));
+    return results;
+  });
+}
+
+// ---- profile_training --------------------------------------------------------------------------
+
+ProfileResult profile_training(const ArchSpec& arch, int batch_size, int threads,
+                               const BenchSettings& settings, const Dataset& data) {
+  check_settings(batch_size, threads, settings);
+  return on_worker(threads, [&] {
+    BenchSession session(arch, data, batch_size, settings.seed);
+    Network& net = session.network();
+    Context& ctx = net.context();
+    const auto& layers = net.layers();
+    const size_t nl = layers.size();
+    const int n = batch_size;
+    // Parts in step order: data, forward of each layer, loss, backward of each layer (last first),
+    // optimizer. part index of layer i: forward 1 + i, backward 2 + nl + (nl - 1 - i).
+    const size_t parts = 2 * nl + 3;
+    const size_t loss_part = 1 + nl, optimizer_part = parts - 1;
+    auto backward_part = [&](size_t i) { return 2 + nl + (nl - 1 - i); };
+    const std::vector<BackwardSplit> splits = find_backward_splits(net, n);
+
+    for (int i = 0; i < std::max(1, settings.warmup_steps); ++i) session.train_step();
+
+    std::vector<std::vector<double>> part_ms(parts), split_data_ms(splits.size()),
+        split_weights_ms(splits.size());
+    std::vector<double> whole_ms;
+    for (int r = 0; r < settings.repetitions; ++r) {
+      std::vector<double> acc(parts, 0.0), acc_data(splits.size(), 0.0),
+          acc_weights(splits.size(), 0.0);
+      for (int step = 0; step < settings.steps; ++step) {
+        auto t = Clock::now();
+        auto lap = [&t](double& into) {
+          const auto now = Clock::now();
+          into += ms_between(t, now);
+          t = now;
+        };
+        session.fill_next();
+        lap(acc[0]);
+        for (size_t i = 0; i < nl; ++i) {
+          layers[i]->forward(ctx, n, true);
+          lap(acc[1 + i]);
+        }
+        session.loss_with_gradient();
+        lap(acc[loss_part]);
+        for (size_t i = nl; i-- > 0;) {
+          layers[i]->backward(ctx, n);
+          lap(acc[backward_part(i)]);
+        }
+        session.optimizer_step();
+        lap(acc[optimizer_part]);
+        // After the update: what these write is recomputed by the next step before it is read.
+        for (size_t k = 0; k < splits.size(); ++k) {
+          t = Clock::now();
+          ctx.execute(*splits[k].data);
+          lap(acc_data[k]);
+          ctx.execute(*splits[k].weights);
+          lap(acc_weights[k]);
+        }
+      }
+      for (size_t p = 0; p < parts; ++p) part_ms[p].push_back(acc[p] / settings.steps);
+      for (size_t k = 0; k < splits.size(); ++k) {
+        split_data_ms[k].push_back(acc_data[k] / settings.steps);
+        split_weights_ms[k].push_back(acc_weights[k] / settings.steps);
+      }
+      const auto t0 = Clock::now();
+      for (int step = 0; step < settings.steps; ++step) session.train_step();
+      whole_ms.push_back(ms_between(t0, Clock::now()) / settings.steps);
+    }
+
+    ProfileResult result;
+    result.architecture = arch.name;
+    result.batch_size = n;
+    result.threads = threads;
+    result.steps = settings.steps;
+    result.repetitions = settings.repetitions;
+    result.whole_step_ms = median(whole_ms);
+    auto add = [&](std::string part, std::string direction, double ms, bool in_sum) {
+      result.rows.push_back({std::move(part), std::move(direction), ms, 0.0, in_sum});
+      if (in_sum) result.sum_of_parts_ms += ms;
+    };
+    add("data", "step", median(part_ms[0]), true);
+    for (size_t i = 0; i < nl; ++i) add(layers[i]->name(), "forward", median(part_ms[1 + i]), true);
+    add("loss", "step", median(part_ms[loss_part]), true);
+    for (size_t i = nl; i-- > 0;) {
+      const double backward = median(part_ms[backward_part(i)]);
+      add(layers[i]->name(), "backward", backward, true);
+      for (size_t k = 0; k < splits.size(); ++k) {
+        if (splits[k].layer != i) continue;
+        const double d = median(split_data_ms[k]), w = median(split_weights_ms[k]);
+        add(layers[i]->name(), "backward_data", d, false);
+        add(layers[i]->name(), "backward_weights", w, false);
+        add(layers[i]->name(), "backward_other", backward - d - w, false);
+      }
+    }
+    add("optimizer", "step", median(part_ms[optimizer_part]), true);
+    add("step", "whole", result.whole_step_ms, false);
+    for (ProfileRow& row : result.rows)
+      row.percent_of_step =
+          result.whole_step_ms > 0 ? 100.0 * row.ms_per_step / result.whole_step_ms : 0.0;
+    return result;
+  });
+}
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+Dataset synthetic_dataset(int64_t train_images, int64_t test_images, uint64_t seed) {
+  Rng rng(seed, RngStream::init);
+  auto make = [&rng](int64_t n) {
+    ImageSet set;
+    set.n = n;
+    set.rows = set.cols = 28;
+    set.images.resize(static_cast<size_t>(n) * 28 * 28);
+    for (uint8_t& px : set.images) px = static_cast<uint8_t>(rng.next() >> 56);
+    set.labels.resize(static_cast<size_t>(n));
+    for (uint8_t& label : set.labels) label = static_cast<uint8_t>(rng.below(10));
+    return set;
+  };
+  Dataset d;
+  d.name = "synthetic";
+  d.sha256 = "synthetic";
+  d.num_classes = 10;
+  d.train = make(train_images);
+  d.test = make(test_images);
+  return d;
+}
+
+}  // namespace lenetlab

@@ -1,0 +1,180 @@
+// `lenetlab bench [MATRIX]`: training and inference throughput over a bench matrix, or a per-layer
+// profile of one training step (--profile ARCH). Results go to the bench tables of the results
+// database (framework/bench/schema.sql) and to a table on stdout; progress goes to stderr.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/bench.hpp"
+#include "cli/commands.hpp"
+#include "config/yaml_loader.hpp"
+#include "core/environment.hpp"
+#include "core/error.hpp"
+#include "data/loaders.hpp"
+#include "store/store.hpp"
+
+namespace lenetlab {
+
+namespace {
+
+struct BenchArgs {
+  std::string matrix;  ///< empty: default_bench_matrix()
+  std::vector<std::string> architectures;
+  std::vector<int> batch_sizes;
+  std::vector<int> threads;
+  int warmup_steps = -1;  ///< -1: from the matrix
+  int steps = 0;          ///< 0: from the matrix
+  int repetitions = 0;    ///< 0: from the matrix
+  std::string profile;    ///< architecture to profile; empty: run the matrix
+};
+
+/// The matrix file with the command-line overrides applied.
+BenchMatrix effective_matrix(const BenchArgs& args) {
+  BenchMatrix m = load_bench_matrix(args.matrix.empty() ? default_bench_matrix()
+                                                        : std::filesystem::path(args.matrix));
+  const SourceMark command_line{"command line", 0, 0};
+  if (!args.architectures.empty()) {
+    m.architectures.clear();
+    for (const std::string& name : args.architectures)
+      m.architectures.push_back(load_architecture(find_architecture(name, command_line)));
+  }
+  if (!args.batch_sizes.empty()) m.batch_sizes = args.batch_sizes;
+  if (!args.threads.empty()) m.threads = args.threads;
+  if (args.warmup_steps >= 0) m.warmup_steps = args.warmup_steps;
+  if (args.steps > 0) m.steps = args.steps;
+  if (args.repetitions > 0) m.repetitions = args.repetitions;
+  return m;
+}
+
+std::string load_text(double load) { return load >= 0 ? fmt::format("{:.2f}", load) : "unknown"; }
+
+void print_context(const BenchRunInfo& info, const BenchMatrix& m) {
+  const Environment& e = info.environment;
+  fmt::print("bench: {} on {} ({} cores, load average {}), {} / oneDNN {}, {} {}\n", m.file,
+             e.cpu_model, info.cores, load_text(info.load_average), e.isa, e.onednn_version,
+             e.compiler, info.build_flags);
+  fmt::print("dataset {}; {} warm-up steps, then {} repetitions of {} steps per case\n\n",
+             info.dataset, m.warmup_steps, m.repetitions, m.steps);
+}
+
+void print_results(const std::vector<BenchResult>& results) {
+  fmt::print("{:<18} {:>5} {:>7}  {:<9} {:>10} {:>10} {:>10} {:>8}\n", "architecture", "batch",
+             "threads", "mode", "img/s min", "median", "max", "GFLOP/s");
+  for (const BenchResult& r : results)
+    fmt::print("{:<18} {:>5} {:>7}  {:<9} {:>10.0f} {:>10.0f} {:>10.0f} {:>8.1f}\n", r.architecture,
+               r.batch_size, r.threads, to_string(r.mode), r.images_per_second_min,
+               r.images_per_second_median, r.images_per_second_max, r.gflops());
+  fmt::print(
+      "GFLOP/s = 2 x forward MACs x median images/s / 1e9; a training step counts as 3x the "
+      "forward (backward-data + backward-weights = 2x forward). Both modes include the input "
+      "fill.\n");
+}
+
+void print_profile(const ProfileResult& p) {
+  fmt::print(
+      "profile of one training step: {}, batch {}, {} thread(s), median of {} repetitions x {} "
+      "steps\n\n",
+      p.architecture, p.batch_size, p.threads, p.repetitions, p.steps);
+  fmt::print("{:<14} {:<18} {:>10} {:>10}\n", "part", "direction", "ms/step", "% of step");
+  for (const ProfileRow& row : p.rows) {
+    const bool detail = !row.in_sum && row.direction != "whole";
+    if (row.direction == "whole") fmt::print("{}\n", std::string(55, '-'));
+    fmt::print("{:<14} {:<18} {:>10.3f} {:>9.1f}%\n", detail ? "  " + row.part : row.part,
+               detail ? "  " + row.direction : row.direction, row.ms_per_step, row.percent_of_step);
+  }
+  fmt::print("sum of parts {:.3f} ms; whole step / sum of parts = {:.3f}\n", p.sum_of_parts_ms,
+             p.ratio());
+  fmt::print(
+      "Indented rows split a backward: its backward-data and backward-weights primitives timed on "
+      "their own after the step, and the rest (reorders, masks); they are not in the sum.\n");
+}
+
+void bench(const BenchArgs& args, const GlobalOptions& global) {
+  const BenchMatrix m = effective_matrix(args);  // every config error before any measurement
+  std::optional<ArchSpec> profiled;
+  if (!args.profile.empty())
+    profiled = load_architecture(find_architecture(args.profile, SourceMark{"--profile", 0, 0}));
+  const auto data = load_dataset(m.dataset, dataset_cache_dir(global.data_dir));
+  Store store(global.db);
+
+  BenchRunInfo info;
+  info.kind = profiled ? "profile" : "matrix";
+  info.matrix_file = m.file;
+  info.matrix_yaml = m.yaml;
+  info.dataset = data->name;
+  info.dataset_sha256 = data->sha256;
+  info.environment = capture_environment(m.threads.front());
+  info.build_flags = bench_build_flags();
+  info.load_average = load_average_1min();
+  info.cores = static_cast<int>(std::thread::hardware_concurrency());
+  const int64_t run_id = record_bench_run(store, info);
+  print_context(info, m);
+  const BenchSettings settings{m.warmup_steps, m.steps, m.repetitions, m.seed};
+
+  if (profiled) {
+    const int batch = m.batch_sizes.front(), threads = m.threads.front();
+    fmt::print(stderr, "profiling {} (batch {}, {} thread(s)) ...\n", profiled->name, batch,
+               threads);
+    const ProfileResult p = profile_training(*profiled, batch, threads, settings, *data);
+    record_profile(store, run_id, p);
+    finish_bench_run(store, run_id);
+    print_profile(p);
+  } else {
+    std::vector<BenchResult> all;
+    const size_t total = m.architectures.size() * m.batch_sizes.size() * m.threads.size();
+    size_t done = 0;
+    for (const ArchSpec& arch : m.architectures)
+      for (const int batch : m.batch_sizes)
+        for (const int threads : m.threads) {
+          fmt::print(stderr, "[{}/{}] {} batch {} threads {} ...\n", ++done, total, arch.name,
+                     batch, threads);
+          const auto results = bench_case(arch, batch, threads, settings, *data);
+          record_bench_results(store, run_id,
+                               results);  // each case is kept even if a later one fails
+          all.insert(all.end(), results.begin(), results.end());
+        }
+    finish_bench_run(store, run_id);
+    print_results(all);
+  }
+  fmt::print("load average at the end: {}; stored as bench run {} in {}\n",
+             load_text(load_average_1min()), run_id, global.db.string());
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, GlobalOptions& global) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench",
+      "measure training and inference images/s over a bench matrix, or profile a training step");
+  cmd->add_option("matrix", args->matrix,
+                  "bench matrix YAML (default: experiments/bench/default.yaml)");
+  cmd->add_option("--arch", args->architectures,
+                  "architecture name or YAML file, instead of the matrix's (repeatable)");
+  cmd->add_option("--batch-size", args->batch_sizes,
+                  "batch size instead of the matrix's (repeatable)")
+      ->check(CLI::Range(1, 65536));
+  cmd->add_option("--threads", args->threads,
+                  "OpenMP threads inside oneDNN instead of the matrix's (repeatable)")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--warmup-steps", args->warmup_steps, "untimed steps before timing")
+      ->check(CLI::Range(0, 1000000));
+  cmd->add_option("--steps", args->steps, "steps per timed repetition")
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--repetitions", args->repetitions,
+                  "timed repetitions (min/median/max over these)")
+      ->check(CLI::Range(1, 10000));
+  cmd->add_option(
+      "--profile", args->profile,
+      "profile one training step of this architecture per layer and direction, at the first "
+      "batch size and thread count");
+  cmd->callback([args, &global] { bench(*args, global); });
+}
+
+}  // namespace lenetlab
