@@ -46,6 +46,8 @@ struct RunArgs {
   bool dry_run = false;
   bool force = false;
   bool quiet = false;
+  bool retry_failed = false;
+  double time_limit = 0;
 };
 
 void print_dry_run(const Sweep& sweep, Store* store) {
@@ -86,6 +88,8 @@ void run(const RunArgs& args, const GlobalOptions& global) {
   options.progress = stderr;
   options.live = !args.quiet && isatty(STDERR_FILENO);
   options.cancel = &g_cancel;
+  options.retry_failed = args.retry_failed;
+  options.time_limit_seconds = args.time_limit;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   fmt::print(stderr, "lenetlab run: sweep '{}', {} runs, dataset {} ({} train / {} test images), "
              "{} concurrent run(s) x {} thread(s) [{} cores], database {}\n",
@@ -140,6 +144,11 @@ void add_run_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--dry-run", args->dry_run, "list the expanded runs and their count, train nothing");
   cmd->add_flag("--force", args->force, "allow sweeps larger than 10,000 runs");
   cmd->add_flag("-q,--quiet", args->quiet, "plain log lines even on a terminal");
+  cmd->add_flag("--retry-failed", args->retry_failed,
+                "rerun only the runs recorded as failed, diverged or interrupted");
+  cmd->add_option("--time-limit", args->time_limit,
+                  "per-run wall-time limit in seconds; a run past it ends as failed (0 = none)")
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([args, &global] { run(*args, global); });
 }
 

@@ -289,7 +289,8 @@ std::optional<RunStatus> Store::run_status(const std::string& key) {
   return run_status_from_string(*status);
 }
 
-int64_t Store::prepare_run(int64_t sweep_id, const RunConfig& config, int keep_epochs) {
+int64_t Store::prepare_run(int64_t sweep_id, const RunConfig& config, int keep_epochs,
+                           bool reset_final) {
   const std::string key = config.key();
   const std::string config_json = config.to_json().dump();
   const std::string display_name = config.display_name();
@@ -327,7 +328,7 @@ int64_t Store::prepare_run(int64_t sweep_id, const RunConfig& config, int keep_e
         const RunStatus status = run_status_from_string(select.getColumn(1).getString());
 
         if (status == RunStatus::running && owned_elsewhere(s.db(), id)) return id;  // leave it alone
-        if (is_final(status)) {
+        if (is_final(status) && !reset_final) {
           // Keep the results; the run now belongs to the sweep that asked for it last.
           SQLite::Statement update =
               s.prepare("UPDATE runs SET sweep_id = :sweep_id WHERE id = :id");

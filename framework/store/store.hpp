@@ -58,7 +58,9 @@ class Store {
   /// final, its id is returned unchanged.
   /// `keep_epochs` > 0 (resume from a checkpoint after that epoch): epoch rows up to it are kept.
   /// A run `running` in another live process (fresh heartbeat) is left untouched.
-  int64_t prepare_run(int64_t sweep_id, const RunConfig& config, int keep_epochs = 0);
+  /// reset_final: reset a final run too (`lenetlab run --retry-failed` on a diverged run).
+  int64_t prepare_run(int64_t sweep_id, const RunConfig& config, int keep_epochs = 0,
+                      bool reset_final = false);
 
   /// Marks the run `running`, records its environment, model stats and dataset checksum,
   /// started_at=now.

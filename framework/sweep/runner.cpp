@@ -103,8 +103,11 @@ SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
   for (size_t i = 0; i < sweep.runs.size(); ++i) {
     const RunConfig& config = sweep.runs[i];
     const auto status = store.run_status(config.key());
-    if (status && is_final(*status)) {
-      progress.skipped(config.display_name(), std::string("already ") + to_string(*status));
+    const bool retry = status && (*status == RunStatus::failed || *status == RunStatus::diverged ||
+                                  *status == RunStatus::interrupted);
+    if (options.retry_failed ? !retry : status && is_final(*status)) {
+      progress.skipped(config.display_name(),
+                       status ? std::string("already ") + to_string(*status) : "not run yet");
       ++summary.skipped;
       continue;
     }
@@ -115,7 +118,8 @@ SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
       if (std::filesystem::exists(last)) keep = read_checkpoint_header(last).epoch;
     } catch (const Error&) {  // unreadable: train_run ignores it too and starts over
     }
-    queue.push_back({static_cast<int>(i) + 1, store.prepare_run(sweep_id, config, keep), &config});
+    queue.push_back({static_cast<int>(i) + 1,
+                     store.prepare_run(sweep_id, config, keep, /*reset_final=*/retry), &config});
   }
 
   const int threads = std::max(1, options.threads_per_run);
@@ -177,6 +181,7 @@ SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
           TrainOptions train_options;
           train_options.checkpoint_dir = checkpoint_dir(store.path(), run.config->key());
           train_options.cancel = options.cancel;
+          train_options.time_limit_seconds = options.time_limit_seconds;
           result = train_run(*run.config, data, observer, train_options);
         } catch (const std::exception& e) {
           result.status = RunStatus::failed;

@@ -24,6 +24,11 @@ struct RunnerOptions {
   bool live = false;
   /// Set (e.g. by a SIGINT handler) to stop: active runs end as `interrupted`, queued ones stay queued.
   const std::atomic<bool>* cancel = nullptr;
+  /// Per-run wall-time limit in seconds (0 = none); see TrainOptions::time_limit_seconds.
+  double time_limit_seconds = 0;
+  /// Rerun only the runs recorded as failed, diverged or interrupted (from their last checkpoint
+  /// when one exists); every other run of the sweep is left as it is.
+  bool retry_failed = false;
 };
 
 struct SweepSummary {

@@ -199,6 +199,13 @@ RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver&
         result.seconds = seconds_since(t_run);
         return result;
       }
+      if (options.time_limit_seconds > 0 && seconds_since(t_run) > options.time_limit_seconds) {
+        result.status = RunStatus::failed;
+        result.error = fmt::format("time limit of {:g} s exceeded in epoch {}",
+                                   options.time_limit_seconds, epoch);
+        result.seconds = seconds_since(t_run);
+        return result;
+      }
       net.prepare(n);
       train_input.fill(net.input(n), train_idx.data() + start, n, labels.data());
       net.forward(n, true);

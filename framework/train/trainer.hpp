@@ -42,6 +42,9 @@ struct TrainOptions {
   /// Polled every batch; when set, the run ends with status interrupted (the last completed epoch's
   /// checkpoint stays, so a later invocation resumes from it).
   const std::atomic<bool>* cancel = nullptr;
+  /// Wall-time limit of this invocation of the run in seconds (0 = none). Past it the run ends as
+  /// `failed` with the message "time limit of N s exceeded in epoch E"; its last checkpoint stays.
+  double time_limit_seconds = 0;
 };
 
 /// Trains `config` on `data` and evaluates on the test set.

@@ -109,6 +109,19 @@ TEST_CASE("e2e: sweep on 2000 real MNIST images -> database rows, query, report,
     CHECK(again.output.find("4 skipped") != std::string::npos);
     CHECK(db.execAndGet("SELECT COUNT(*) FROM epochs").getInt() == 8);
   }
+  SUBCASE("results do not depend on --jobs (1 vs 2 concurrent runs): every value bit-identical") {
+    TempDir other;
+    const Result one = run_cli(other, {"run", sweep.string(), "--jobs", "1"});
+    INFO(one.output);
+    REQUIRE(one.status == 0);
+    const std::string q = "SELECT group_concat(r.key || e.epoch || ':' || quote(e.train_loss) || "
+                          "quote(e.val_accuracy) || r.weights_hash, ',') FROM (SELECT * FROM epochs "
+                          "ORDER BY run_id, epoch) e JOIN runs r ON r.id = e.run_id";
+    SQLite::Database db1((other.path / "results.db").string(), SQLite::OPEN_READONLY);
+    const std::string a = db.execAndGet(q).getString(), b = db1.execAndGet(q).getString();
+    CHECK(a.size() > 100);
+    CHECK(a == b);
+  }
   SUBCASE("query best as JSON") {
     const Result q = run_cli(dir, {"query", "best", "--sweep", "e2e", "--format", "json"});
     INFO(q.output);
@@ -129,6 +142,37 @@ TEST_CASE("e2e: sweep on 2000 real MNIST images -> database rows, query, report,
     CHECK(text.find("lenet5-relu") != std::string::npos);
     CHECK(fs::file_size(html) > 500 * 1024);  // the three chart libraries are inlined
   }
+}
+
+TEST_CASE("e2e: a run over its time limit fails, the sweep goes on, --retry-failed reruns only it") {
+  REQUIRE_MESSAGE(mnist_available(), "run `bash ci/setup.sh` (it runs `lenetlab data fetch mnist`)");
+  TempDir dir;
+  const fs::path sweep = dir.path / "limits.yaml";
+  // lenet-relu on 8,000 image-epochs needs > 2.5 s even at 3,000 images/s; lenet5-relu on 200
+  // images needs ~0.05 s: far on either side of the 2 s limit, however loaded the machine.
+  write(sweep, "name: limits\nbase: {test_limit: 200}\nrecipes:\n"
+               "  - {architecture: lenet-relu, epochs: 2, train_limit: 4000}\n"
+               "  - {architecture: lenet5-relu, epochs: 1, train_limit: 200}\n");
+  const Result first = run_cli(dir, {"run", sweep.string(), "--jobs", "1", "--time-limit", "2"});
+  INFO(first.output);
+  CHECK(first.status == 3);  // some runs did not finish
+  SQLite::Database db((dir.path / "results.db").string(), SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("SELECT status FROM runs WHERE architecture = 'lenet-relu'").getString() ==
+        "failed");
+  CHECK(db.execAndGet("SELECT error FROM runs WHERE architecture = 'lenet-relu'")
+            .getString()
+            .find("time limit of 2 s exceeded") != std::string::npos);
+  const std::string finished_hash =
+      db.execAndGet("SELECT weights_hash FROM runs WHERE architecture = 'lenet5-relu'").getString();
+
+  const Result retry = run_cli(dir, {"run", sweep.string(), "--retry-failed"});
+  INFO(retry.output);
+  CHECK(retry.status == 0);
+  CHECK(retry.output.find("1 finished") != std::string::npos);
+  CHECK(retry.output.find("1 skipped") != std::string::npos);
+  CHECK(db.execAndGet("SELECT count(*) FROM runs WHERE status = 'finished'").getInt() == 2);
+  CHECK(db.execAndGet("SELECT weights_hash FROM runs WHERE architecture = 'lenet5-relu'")
+            .getString() == finished_hash);
 }
 
 TEST_CASE("e2e: a bad sweep is refused with file:line:column before any run") {
