@@ -29,7 +29,7 @@ fi
 
 preset=${LENETLAB_PRESET:-release}
 cmake --preset "$preset" >/dev/null
-cmake --build --preset "$preset" -j "$(nproc)" 2>&1 | grep -E "error|warning|Error" || true
+cmake --build --preset "$preset" -j "$(nproc)" 2>&1 | grep -E "error:|warning:|Error [0-9]" || true
 test -x "build/$preset/lenetlab" || { echo "setup: build failed (build/$preset/lenetlab missing)"; cmake --build --preset "$preset" -j "$(nproc)"; exit 1; }
 
 "build/$preset/lenetlab" data fetch mnist
