@@ -164,9 +164,12 @@ ImageSet read_csv(const std::filesystem::path& path, int rows, int cols, int num
   ImageSet set;
   set.rows = rows;
   set.cols = cols;
+  // Room for the rows the text can hold: a row has at least 2 * columns - 1 characters. (Counting
+  // line breaks instead let a flood of blank lines reserve gigabytes.)
   const auto line_breaks = static_cast<size_t>(std::count(body.begin(), body.end(), '\n'));
-  set.images.reserve(line_breaks * pixels);
-  set.labels.reserve(line_breaks);
+  const size_t max_rows = std::min(line_breaks, body.size() / (2 * columns - 1));
+  set.images.reserve(max_rows * pixels);
+  set.labels.reserve(max_rows);
 
   while (lines.next(&line)) {
     const int line_no = lines.number();
