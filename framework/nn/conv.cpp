@@ -1,3 +1,4 @@
+#include <cstdint>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -18,12 +19,16 @@ ConvLayer::ConvLayer(Context& ctx, const LayerSpec& spec, std::string name, Shap
   if (spec.filters <= 0 || spec.kernel <= 0 || spec.stride <= 0 || spec.padding < 0)
     throw RunError(where + "filters, kernel and stride must be positive, padding >= 0");
   pad_ = spec.padding;
-  const int oh = (in.h + 2 * pad_ - spec.kernel) / spec.stride + 1;
-  const int ow = (in.w + 2 * pad_ - spec.kernel) / spec.stride + 1;
-  if (in.h + 2 * pad_ < spec.kernel || in.w + 2 * pad_ < spec.kernel || oh <= 0 || ow <= 0)
+  // 64-bit: the padding may be as large as INT_MAX, and then 2 * padding overflows an int.
+  const int64_t padded_h = in.h + 2 * int64_t{pad_}, padded_w = in.w + 2 * int64_t{pad_};
+  const int64_t oh = (padded_h - spec.kernel) / spec.stride + 1;
+  const int64_t ow = (padded_w - spec.kernel) / spec.stride + 1;
+  if (padded_h < spec.kernel || padded_w < spec.kernel || oh <= 0 || ow <= 0)
     throw RunError(fmt::format("{}kernel {} does not fit input {} with padding {}", where,
                                spec.kernel, in.str(), pad_));
-  out_ = Shape{spec.filters, oh, ow, false};
+  if (oh > INT32_MAX || ow > INT32_MAX)
+    throw RunError(fmt::format("{}output {}x{} is too large (padding {})", where, oh, ow, pad_));
+  out_ = Shape{spec.filters, static_cast<int>(oh), static_cast<int>(ow), false};
 
   const int64_t kk = int64_t{spec.kernel} * spec.kernel;
   const int64_t wsize = int64_t{spec.filters} * in.c * kk;

@@ -509,18 +509,35 @@ void Store::record_epoch(int64_t run_id, const EpochRecord& epoch) {
             "INSERT INTO epochs (run_id, epoch, train_loss, train_accuracy, val_loss, "
             "val_accuracy, learning_rate, seconds, images_per_second, recorded_at) "
             "VALUES (:id, :epoch, :train_loss, :train_accuracy, :val_loss, :val_accuracy, "
-            ":learning_rate, :seconds, :images_per_second, :now)");
-        insert.bind(":id", run_id);
-        insert.bind(":epoch", epoch.epoch);
-        insert.bind(":train_loss", epoch.train_loss);
-        insert.bind(":train_accuracy", epoch.train_accuracy);
-        bind_optional(insert, ":val_loss", epoch.val_loss);
-        bind_optional(insert, ":val_accuracy", epoch.val_accuracy);
+            ":learning_rate, :seconds, :images_per_second, :now) "
+            "ON CONFLICT (run_id, epoch) DO NOTHING");
+        // The row's identity and the metrics a rerun must reproduce exactly.
+        auto bind_metrics = [&](SQLite::Statement& statement) {
+          statement.bind(":id", run_id);
+          statement.bind(":epoch", epoch.epoch);
+          statement.bind(":train_loss", epoch.train_loss);
+          statement.bind(":train_accuracy", epoch.train_accuracy);
+          bind_optional(statement, ":val_loss", epoch.val_loss);
+          bind_optional(statement, ":val_accuracy", epoch.val_accuracy);
+        };
+        bind_metrics(insert);
         insert.bind(":learning_rate", epoch.learning_rate);
         insert.bind(":seconds", epoch.seconds);
         insert.bind(":images_per_second", epoch.images_per_second);
         insert.bind(":now", utc_now());
-        insert.exec();
+        if (insert.exec() == 1) return;
+        // The row exists: a resumed run delivers again the epoch its checkpoint holds. The same
+        // metrics, bit for bit, are a no-op; different ones mean the run is not reproducible.
+        SQLite::Statement same = s.prepare(
+            "SELECT train_loss IS :train_loss AND train_accuracy IS :train_accuracy AND "
+            "val_loss IS :val_loss AND val_accuracy IS :val_accuracy FROM epochs "
+            "WHERE run_id = :id AND epoch = :epoch");
+        bind_metrics(same);
+        if (!same.executeStep() || same.getColumn(0).getInt() != 1)
+          throw StoreError(fmt::format(
+              "results database {}: record_epoch: epoch {} of run {} is already recorded with "
+              "different metrics (the run did not reproduce its own result)",
+              path_.string(), epoch.epoch, run_id));
       });
 }
 

@@ -68,8 +68,9 @@ class Store {
                  const std::string& dataset_sha256);
 
   /// Inserts one epoch row and updates runs.epochs_completed (to the largest epoch recorded), in
-  /// one transaction. Throws StoreError when the run does not exist or this epoch is already
-  /// recorded.
+  /// one transaction. Recording an epoch again with bit-identical losses and accuracies is a no-op
+  /// (a resumed run restoring the row of its checkpoint). Throws StoreError when the run does not
+  /// exist or the epoch is already recorded with different metrics.
   void record_epoch(int64_t run_id, const EpochRecord& epoch);
 
   /// Records the final status, error, test metrics (runs columns + class_metrics + confusion),

@@ -44,7 +44,10 @@ class RunObserver final : public TrainObserver {
   void on_batch(int epoch, int64_t done, int64_t total, double loss, double accuracy) override {
     progress_.batch(run_.id, epoch, done, total, loss, accuracy);
   }
-  void on_resumed(int epoch) override { progress_.resumed(run_.id, epoch); }
+  void on_resumed(int epoch, const std::optional<EpochRecord>& record) override {
+    if (record) store_.record_epoch(run_.id, *record);  // a no-op when the row was committed
+    progress_.resumed(run_.id, epoch);
+  }
   void on_epoch(const EpochRecord& record) override {
     store_.record_epoch(run_.id, record);
     progress_.epoch(run_.id, record);

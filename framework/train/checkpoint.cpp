@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/crash_point.hpp"
 #include "core/error.hpp"
 
 namespace lenetlab {
@@ -92,6 +93,21 @@ void save_checkpoint(const std::filesystem::path& path, const TrainState& s) {
     header["stopper_best"] = s.stopper_best ? nlohmann::json(*s.stopper_best) : nlohmann::json();
     header["stopper_best_epoch"] = s.stopper_best_epoch;
     header["stopper_wait"] = s.stopper_wait;
+    if (s.record) {
+      const EpochRecord& r = *s.record;
+      auto optional = [](const std::optional<double>& v) {
+        return v ? nlohmann::json(*v) : nlohmann::json();
+      };
+      // nlohmann writes doubles with 17 significant digits: they read back bit for bit.
+      header["record"] = {{"epoch", r.epoch},
+                          {"train_loss", r.train_loss},
+                          {"train_accuracy", r.train_accuracy},
+                          {"val_loss", optional(r.val_loss)},
+                          {"val_accuracy", optional(r.val_accuracy)},
+                          {"learning_rate", r.learning_rate},
+                          {"seconds", r.seconds},
+                          {"images_per_second", r.images_per_second}};
+    }
     header["best_val_accuracy"] =
         s.best_val_accuracy ? nlohmann::json(*s.best_val_accuracy) : nlohmann::json();
     header["best_epoch"] = s.best_epoch ? nlohmann::json(*s.best_epoch) : nlohmann::json();
@@ -115,8 +131,10 @@ void save_checkpoint(const std::filesystem::path& path, const TrainState& s) {
     out.flush();
     if (!out) throw Error("cannot write checkpoint " + tmp.string());
   }
+  crash_point("checkpoint-written");
   std::filesystem::rename(tmp, path, ec);
   if (ec) throw Error("cannot rename checkpoint " + tmp.string() + ": " + ec.message());
+  crash_point("checkpoint-renamed");
 }
 
 TrainState read_checkpoint_header(const std::filesystem::path& path) {
@@ -191,6 +209,22 @@ TrainState load_checkpoint(const std::filesystem::path& path) {
       if (!h.at("best_val_accuracy").is_null())
         s.best_val_accuracy = h.at("best_val_accuracy").get<double>();
       if (!h.at("best_epoch").is_null()) s.best_epoch = h.at("best_epoch").get<int>();
+      if (h.contains("record")) {
+        const auto& j = h.at("record");
+        auto optional = [&](const char* name) -> std::optional<double> {
+          if (j.at(name).is_null()) return std::nullopt;
+          return j.at(name).get<double>();
+        };
+        EpochRecord& r = s.record.emplace();
+        r.epoch = j.at("epoch").get<int>();
+        r.train_loss = j.at("train_loss").get<double>();
+        r.train_accuracy = j.at("train_accuracy").get<double>();
+        r.val_loss = optional("val_loss");
+        r.val_accuracy = optional("val_accuracy");
+        r.learning_rate = j.at("learning_rate").get<double>();
+        r.seconds = j.at("seconds").get<double>();
+        r.images_per_second = j.at("images_per_second").get<double>();
+      }
     }
   } catch (const nlohmann::json::exception& e) {
     throw Error(where + "malformed header: " + e.what());

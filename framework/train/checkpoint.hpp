@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "core/records.hpp"
+
 namespace lenetlab {
 
 /// Everything the training loop needs to continue after `epoch` exactly as if never stopped.
@@ -46,6 +48,10 @@ struct TrainState {
   std::optional<double> best_val_accuracy;
   std::optional<int> best_epoch;
   std::optional<std::vector<std::vector<float>>> best_params;  ///< restore_best_weights snapshot
+  /// The epoch's row as recorded. The checkpoint is written before the row is committed, so a run
+  /// killed between the two restores the row from here on resume (and a committed row always has
+  /// its checkpoint: resuming never drops a row). Absent in checkpoints written before it existed.
+  std::optional<EpochRecord> record;
 };
 
 /// Writes atomically (tmp + rename). Throws Error naming the path on I/O failure.

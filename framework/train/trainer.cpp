@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/crash_point.hpp"
 #include "core/error.hpp"
 #include "nn/network.hpp"
 #include "nn/rng.hpp"
@@ -176,7 +177,13 @@ RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver&
       result.epochs_completed = s->epoch;
       result.resumed_from_epoch = s->epoch;
       first_epoch = s->epoch + 1;
-      observer.on_resumed(s->epoch);
+      observer.on_resumed(s->epoch, s->record);
+      // Killed after the last epoch's checkpoint (or after early stopping decided to stop), before
+      // the run ended: nothing left to train, go straight to the test evaluation.
+      if (s->epoch < config.epochs && stopper.should_stop()) {
+        result.status = RunStatus::stopped_early;
+        first_epoch = config.epochs + 1;
+      }
     }
   }
   auto remove_last = [&] {
@@ -223,6 +230,7 @@ RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver&
       }
       net.backward(n);
       optimizer->step();
+      crash_point("step");
       loss_sum += b.loss_sum;
       correct += b.correct;
       seen += n;
@@ -256,8 +264,10 @@ RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver&
       }
       stop = stopper.should_stop() && epoch < config.epochs;
     }
-    observer.on_epoch(record);  // committed before the checkpoint: a resume never skips a row
-    if (checkpoints && !stop && epoch < config.epochs) {
+    // Checkpoint first (it carries the record), then the database row: a row in the database
+    // always has its checkpoint, so resuming never drops a committed row, and a checkpoint whose
+    // row was not committed yet gives its row back on resume (TrainObserver::on_resumed).
+    if (checkpoints) {
       TrainState s;
       s.run_key = key;
       s.kind = "last";
@@ -274,8 +284,11 @@ RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver&
       s.best_params = best_weights;
       s.best_val_accuracy = result.best_val_accuracy;
       s.best_epoch = result.best_epoch;
+      s.record = record;
       save_checkpoint(last_file, s);
     }
+    observer.on_epoch(record);
+    crash_point("epoch-committed");
     if (stop) {
       result.status = RunStatus::stopped_early;
       break;

@@ -30,8 +30,10 @@ class TrainObserver {
                         double /*loss*/, double /*accuracy*/) {}
   /// An epoch ended; its record is final. Throwing from here fails the run.
   virtual void on_epoch(const EpochRecord&) {}
-  /// Training continues from a checkpoint after `epoch` completed epochs.
-  virtual void on_resumed(int /*epoch*/) {}
+  /// Training continues from a checkpoint after `epoch` completed epochs. `record` is that epoch's
+  /// row as the checkpoint holds it (absent in older checkpoints): the observer records it again if
+  /// the crash came between the checkpoint and the database commit.
+  virtual void on_resumed(int /*epoch*/, const std::optional<EpochRecord>& /*record*/) {}
 };
 
 struct TrainOptions {
@@ -57,9 +59,9 @@ struct TrainOptions {
 /// - Early stopping (keras.callbacks.EarlyStopping semantics): stop when the monitored metric has not
 ///   improved by more than min_delta for `patience` epochs; restore_best_weights restores the best
 ///   epoch's parameters (incl. batch-norm statistics) before the test evaluation. Status stopped_early.
-/// - Checkpoints (options.checkpoint_dir): after each epoch's record is delivered, the whole training
-///   state goes to last.ckpt; a run resumed from it ends bit-identical to an uninterrupted one (same
-///   thread count and ISA). At the end final.ckpt (and best.ckpt) hold the evaluated weights and
+/// - Checkpoints (options.checkpoint_dir): at the end of each epoch the whole training state and
+///   the epoch's record go to last.ckpt, then the record is delivered (on_epoch); a run resumed from
+///   it ends bit-identical to an uninterrupted one (same thread count and ISA). At the end final.ckpt (and best.ckpt) hold the evaluated weights and
 ///   last.ckpt is removed. An unreadable or foreign last.ckpt is ignored (training restarts).
 /// Throws RunError (bad shapes, input that does not fit); oneDNN errors propagate as dnnl::error.
 RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver& observer,

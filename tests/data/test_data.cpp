@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.hpp"
 #include "core/error.hpp"
 #include "data/loaders.hpp"
 #include "data/process.hpp"
@@ -27,26 +28,7 @@ using lenetlab::ImageSet;
 
 namespace {
 
-/// A fresh directory under the system temp dir, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "lenetlab-test-data-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using lenetlab::test::TempDir;
 
 /// Sets/unsets environment variables for one test and restores the old values afterwards.
 class EnvGuard {

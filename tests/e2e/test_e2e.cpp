@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "temp_dir.hpp"
 #include "data/loaders.hpp"
 #include "data/process.hpp"
 
@@ -18,17 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "lenetlab-e2e-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using lenetlab::test::TempDir;
 
 struct Result {
   int status = 0;
@@ -36,7 +27,7 @@ struct Result {
 };
 
 Result run_cli(const TempDir& dir, std::vector<std::string> args) {
-  std::vector<std::string> argv{LENETLAB_EXECUTABLE, "--db", (dir.path / "results.db").string()};
+  std::vector<std::string> argv{LENETLAB_EXECUTABLE, "--db", (dir.path() / "results.db").string()};
   argv.insert(argv.end(), args.begin(), args.end());
   Result r;
   r.status = lenetlab::run_process(argv, LENETLAB_SOURCE_DIR, &r.output);
@@ -74,14 +65,14 @@ bool mnist_available() {
 TEST_CASE("e2e: sweep on 2000 real MNIST images -> database rows, query, report, rerun skips") {
   REQUIRE_MESSAGE(mnist_available(), "run `bash ci/setup.sh` (it runs `lenetlab data fetch mnist`)");
   TempDir dir;
-  const fs::path sweep = dir.path / "e2e.yaml";
+  const fs::path sweep = dir.path() / "e2e.yaml";
   write(sweep, kSweep);
 
   const Result run = run_cli(dir, {"run", sweep.string(), "--jobs", "2"});
   INFO(run.output);
   REQUIRE(run.status == 0);
 
-  SQLite::Database db((dir.path / "results.db").string(), SQLite::OPEN_READONLY);
+  SQLite::Database db((dir.path() / "results.db").string(), SQLite::OPEN_READONLY);
   CHECK(db.execAndGet("SELECT COUNT(*) FROM runs").getInt() == 4);
   CHECK(db.execAndGet("SELECT COUNT(*) FROM runs WHERE status = 'finished'").getInt() == 4);
   CHECK(db.execAndGet("SELECT COUNT(*) FROM epochs").getInt() == 8);
@@ -117,7 +108,7 @@ TEST_CASE("e2e: sweep on 2000 real MNIST images -> database rows, query, report,
     const std::string q = "SELECT group_concat(r.key || e.epoch || ':' || quote(e.train_loss) || "
                           "quote(e.val_accuracy) || r.weights_hash, ',') FROM (SELECT * FROM epochs "
                           "ORDER BY run_id, epoch) e JOIN runs r ON r.id = e.run_id";
-    SQLite::Database db1((other.path / "results.db").string(), SQLite::OPEN_READONLY);
+    SQLite::Database db1((other.path() / "results.db").string(), SQLite::OPEN_READONLY);
     const std::string a = db.execAndGet(q).getString(), b = db1.execAndGet(q).getString();
     CHECK(a.size() > 100);
     CHECK(a == b);
@@ -131,7 +122,7 @@ TEST_CASE("e2e: sweep on 2000 real MNIST images -> database rows, query, report,
     CHECK(rows[0]["test_accuracy"].get<double>() >= rows[3]["test_accuracy"].get<double>());
   }
   SUBCASE("report is written and self-contained") {
-    const fs::path html = dir.path / "report.html";
+    const fs::path html = dir.path() / "report.html";
     const Result r = run_cli(dir, {"report", "--sweep", "e2e", "-o", html.string()});
     INFO(r.output);
     REQUIRE(r.status == 0);
@@ -147,16 +138,16 @@ TEST_CASE("e2e: sweep on 2000 real MNIST images -> database rows, query, report,
 TEST_CASE("e2e: a run over its time limit fails, the sweep goes on, --retry-failed reruns only it") {
   REQUIRE_MESSAGE(mnist_available(), "run `bash ci/setup.sh` (it runs `lenetlab data fetch mnist`)");
   TempDir dir;
-  const fs::path sweep = dir.path / "limits.yaml";
-  // lenet-relu on 8,000 image-epochs needs > 2.5 s even at 3,000 images/s; lenet5-relu on 200
-  // images needs ~0.05 s: far on either side of the 2 s limit, however loaded the machine.
+  const fs::path sweep = dir.path() / "limits.yaml";
+  // lenet-relu on 20,000 image-epochs needs > 4 s even at 5,000 images/s; lenet5-relu on 200
+  // images needs ~0.05 s: far on either side of the 2 s limit, however fast or loaded the machine.
   write(sweep, "name: limits\nbase: {test_limit: 200}\nrecipes:\n"
-               "  - {architecture: lenet-relu, epochs: 2, train_limit: 4000}\n"
+               "  - {architecture: lenet-relu, epochs: 4, train_limit: 5000}\n"
                "  - {architecture: lenet5-relu, epochs: 1, train_limit: 200}\n");
   const Result first = run_cli(dir, {"run", sweep.string(), "--jobs", "1", "--time-limit", "2"});
   INFO(first.output);
   CHECK(first.status == 3);  // some runs did not finish
-  SQLite::Database db((dir.path / "results.db").string(), SQLite::OPEN_READONLY);
+  SQLite::Database db((dir.path() / "results.db").string(), SQLite::OPEN_READONLY);
   CHECK(db.execAndGet("SELECT status FROM runs WHERE architecture = 'lenet-relu'").getString() ==
         "failed");
   CHECK(db.execAndGet("SELECT error FROM runs WHERE architecture = 'lenet-relu'")
@@ -177,12 +168,12 @@ TEST_CASE("e2e: a run over its time limit fails, the sweep goes on, --retry-fail
 
 TEST_CASE("e2e: a bad sweep is refused with file:line:column before any run") {
   TempDir dir;
-  const fs::path sweep = dir.path / "bad.yaml";
+  const fs::path sweep = dir.path() / "bad.yaml";
   write(sweep, "name: bad\ngrid:\n  architecture: [lenet5]\n  optimizer: [{name: adamw}]\n");
   const Result r = run_cli(dir, {"run", sweep.string()});
   INFO(r.output);
   CHECK(r.status != 0);
   CHECK(r.output.find(sweep.string() + ":4:") != std::string::npos);
   CHECK(r.output.find("adamw") != std::string::npos);
-  CHECK_FALSE(fs::exists(dir.path / "results.db"));
+  CHECK_FALSE(fs::exists(dir.path() / "results.db"));
 }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.hpp"
 #include "core/error.hpp"
 #include "report/assets.hpp"
 #include "report/report.hpp"
@@ -37,25 +38,7 @@ std::string read_text(const fs::path& path) {
   return text.str();
 }
 
-/// A fresh directory under the system temp dir, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "lenetlab-report-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using lenetlab::test::TempDir;
 
 /// Stand-in JS libraries (their SHA-256 do not match the pins, so tests turn verification off).
 fs::path make_fake_assets(const fs::path& dir) {

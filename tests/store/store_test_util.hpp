@@ -7,34 +7,12 @@
 #include <filesystem>
 #include <string>
 
+#include "temp_dir.hpp"
 #include "config/run_config.hpp"
 #include "core/records.hpp"
 
 namespace lenetlab::test {
 
-/// A fresh directory under the system temp directory, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("lenetlab-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
 
 /// A run configuration as sweep expansion would produce it (the architecture YAML is a stub).
 inline RunConfig make_config(const std::string& architecture = "lenet-relu",

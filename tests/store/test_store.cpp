@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cmath>
 #include <fstream>
 #include <regex>
 #include <string>
@@ -20,7 +21,7 @@ namespace {
 using test::make_config;
 using test::make_epoch;
 using test::make_result;
-using test::TempDir;
+using lenetlab::test::TempDir;
 
 /// A second, independent connection: what `lenetlab query` or the sqlite3 shell would see.
 SQLite::Database reader(const std::filesystem::path& path) {
@@ -280,11 +281,17 @@ TEST_CASE("store: errors name the database the operation and the SQL") {
   const int64_t run = store.prepare_run(store.upsert_sweep("s", "s.yaml", ""), make_config());
   store.record_epoch(run, make_epoch(1));
 
-  const std::string duplicate = store_error([&] { store.record_epoch(run, make_epoch(1)); });
+  // The same epoch again, bit-identical: a no-op (a resume restoring its checkpoint's row).
+  store.record_epoch(run, make_epoch(1));
+  CHECK(reader(path).execAndGet("SELECT count(*) FROM epochs").getInt() == 1);
+  EpochRecord changed = make_epoch(1);
+  changed.train_loss = std::nextafter(changed.train_loss, 10.0);
+  const std::string duplicate = store_error([&] { store.record_epoch(run, changed); });
   CHECK(contains(duplicate, path.string()));
   CHECK(contains(duplicate, "record_epoch"));
-  CHECK(contains(duplicate, "INSERT INTO epochs"));
-  CHECK(contains(duplicate, "UNIQUE constraint failed"));
+  CHECK(contains(duplicate, "epoch 1 of run"));
+  CHECK(contains(duplicate, "different metrics"));
+  CHECK(reader(path).execAndGet("SELECT count(*) FROM epochs").getInt() == 1);
 
   CHECK(contains(store_error([&] { store.record_epoch(run + 100, make_epoch(1)); }),
                  "no run with id"));
