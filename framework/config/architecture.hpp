@@ -65,6 +65,19 @@ struct LayerSpec {
   InitKind init = InitKind::glorot_uniform;
 };
 
+/// Output size along one spatial dimension of a convolution or pooling window (oneDNN's formula,
+/// no dilation): floor((in + 2 * padding - kernel) / stride) + 1, in 64 bits. Below 1: no fit.
+constexpr int64_t conv_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding) {
+  const int64_t span = in + 2 * padding - kernel;
+  return span < 0 ? 0 : span / stride + 1;
+}
+
+/// lenetlab's limits on a network, checked when an architecture is loaded: values per image in any
+/// layer's output (the engine's shapes are int) and parameters in all (1e8 = 400 MB of float32
+/// weights, 1.2 GB with Adam's moments; LeNet-family networks have about 1e5 to 1e6).
+inline constexpr int64_t kMaxElementsPerImage = 2147483647;
+inline constexpr int64_t kMaxParameters = 100000000;
+
 struct ArchSpec {
   std::string name;         ///< e.g. "lenet-relu".
   std::string description;  ///< one line.

@@ -694,6 +694,92 @@ void check_output(const Reader& r, const YAML::Node& layers_node, const ArchSpec
   }
 }
 
+/// Walks the layers with their output shapes in 64-bit arithmetic, so that an architecture the
+/// engine cannot build is refused here, before any run, at the offending layer's file:line:column
+/// (the engine re-checks when it builds a network; see nn/layers.hpp).
+void check_shapes(const Reader& r, const ArchSpec& arch, const YAML::Node& input_node,
+                  const std::vector<YAML::Node>& nodes) {
+  // 128-bit: every value is below 2^31, but products of three (c * h * w, filters * c * k * k)
+  // overflow 64 bits before the limits below catch them.
+  using Wide = __int128;
+  Wide c = arch.input_channels, h = arch.input_height, w = arch.input_width;
+  bool flat = false;
+  auto shape = [&] { return flat ? fmt::format("({})", c) : fmt::format("({}, {}, {})", c, h, w); };
+  if (c * h * w > kMaxElementsPerImage) {
+    r.fail(input_node, fmt::format("the input has {} values per image, more than lenetlab's limit of "
+                                   "{}",
+                                   c * h * w, kMaxElementsPerImage));
+  }
+  Wide parameters = 0;
+  for (std::size_t i = 0; i < arch.layers.size(); ++i) {
+    const LayerSpec& l = arch.layers[i];
+    const YAML::Node& node = nodes[i];
+    const char* kind = to_string(l.kind);
+    auto needs_image = [&] {
+      if (flat) {
+        r.fail(node, fmt::format("{} needs a (C, H, W) input, but its input is flat {} (after "
+                                 "flatten or dense)",
+                                 kind, shape()));
+      }
+    };
+    switch (l.kind) {
+      case LayerKind::conv: {
+        needs_image();
+        const Wide oh = conv_output_size(static_cast<int64_t>(h), l.kernel, l.stride, l.padding);
+        const Wide ow = conv_output_size(static_cast<int64_t>(w), l.kernel, l.stride, l.padding);
+        if (oh < 1 || ow < 1) {
+          r.fail(node, fmt::format("kernel {} with padding {} does not fit the input {}", l.kernel,
+                                   l.padding, shape()));
+        }
+        parameters += Wide{l.filters} * (c * l.kernel * l.kernel + 1);
+        c = l.filters, h = oh, w = ow;
+        break;
+      }
+      case LayerKind::pool: {
+        needs_image();
+        const Wide oh = conv_output_size(static_cast<int64_t>(h), l.kernel, l.stride, 0);
+        const Wide ow = conv_output_size(static_cast<int64_t>(w), l.kernel, l.stride, 0);
+        if (oh < 1 || ow < 1) {
+          r.fail(node, fmt::format("pool size {} does not fit the input {}: a dimension would be "
+                                   "zero",
+                                   l.kernel, shape()));
+        }
+        if (l.pool_trainable) parameters += 2 * c;
+        h = oh, w = ow;
+        break;
+      }
+      case LayerKind::batch_norm:
+        parameters += 4 * c;  // gamma, beta, moving mean, moving variance
+        break;
+      case LayerKind::flatten:
+        c = c * h * w, h = 1, w = 1, flat = true;
+        break;
+      case LayerKind::dense:
+        if (!flat) {
+          r.fail(node, fmt::format("dense needs a flat input; add `- flatten` before it (its input "
+                                   "is {})",
+                                   shape()));
+        }
+        parameters += (c + 1) * l.units;
+        c = l.units;
+        break;
+      case LayerKind::activation:
+      case LayerKind::dropout:
+      case LayerKind::softmax:
+        break;
+    }
+    if (c * h * w > kMaxElementsPerImage) {
+      r.fail(node, fmt::format("{} outputs {} = {} values per image, more than lenetlab's limit of {}",
+                               kind, shape(), c * h * w, kMaxElementsPerImage));
+    }
+    if (parameters > kMaxParameters) {
+      r.fail(node, fmt::format("the network has {} parameters up to this {} layer, more than "
+                               "lenetlab's limit of {} ({} MB of float32 weights)",
+                               parameters, kind, kMaxParameters, kMaxParameters * 4 / 1000000));
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sweeps
 
@@ -1134,7 +1220,7 @@ ArchSpec parse_architecture(const std::string& text, const std::string& file_nam
   ArchSpec arch;
   arch.file = file_name;
   arch.yaml = text;
-  std::optional<YAML::Node> name, layers;
+  std::optional<YAML::Node> name, layers, input_node;
   r.for_each_field(
       root, "architecture", kArchKeys,
       [&](const std::string& k, const YAML::Node&, const YAML::Node& v) {
@@ -1151,6 +1237,7 @@ ArchSpec parse_architecture(const std::string& text, const std::string& file_nam
         } else if (k == "source") {
           arch.source = r.string(v, k);
         } else if (k == "input") {
+          input_node.emplace(v);
           r.expect_map(v, "input");
           int seen = 0;
           r.for_each_field(v, "input", kInputKeys,
@@ -1184,6 +1271,7 @@ ArchSpec parse_architecture(const std::string& text, const std::string& file_nam
     blame.push_back(units ? *units : item);
   }
   check_output(r, *layers, arch, nodes, blame);
+  check_shapes(r, arch, input_node ? *input_node : root, nodes);
   return arch;
 }
 

@@ -20,10 +20,9 @@ ConvLayer::ConvLayer(Context& ctx, const LayerSpec& spec, std::string name, Shap
     throw RunError(where + "filters, kernel and stride must be positive, padding >= 0");
   pad_ = spec.padding;
   // 64-bit: the padding may be as large as INT_MAX, and then 2 * padding overflows an int.
-  const int64_t padded_h = in.h + 2 * int64_t{pad_}, padded_w = in.w + 2 * int64_t{pad_};
-  const int64_t oh = (padded_h - spec.kernel) / spec.stride + 1;
-  const int64_t ow = (padded_w - spec.kernel) / spec.stride + 1;
-  if (padded_h < spec.kernel || padded_w < spec.kernel || oh <= 0 || ow <= 0)
+  const int64_t oh = conv_output_size(in.h, spec.kernel, spec.stride, pad_);
+  const int64_t ow = conv_output_size(in.w, spec.kernel, spec.stride, pad_);
+  if (oh <= 0 || ow <= 0)
     throw RunError(fmt::format("{}kernel {} does not fit input {} with padding {}", where,
                                spec.kernel, in.str(), pad_));
   if (oh > INT32_MAX || ow > INT32_MAX)

@@ -21,10 +21,11 @@ PoolLayer::PoolLayer(Context& ctx, const LayerSpec& spec, std::string name, Shap
   if (in.flat) throw RunError(where + "pooling needs a (C, H, W) input, got " + in.str());
   const int k = spec.kernel, s = spec.stride > 0 ? spec.stride : spec.kernel;
   if (k <= 0) throw RunError(where + "pool size must be positive");
-  if (in.h < k || in.w < k)
+  const int64_t oh = conv_output_size(in.h, k, s, 0), ow = conv_output_size(in.w, k, s, 0);
+  if (oh < 1 || ow < 1)
     throw RunError(fmt::format("{}pool size {} does not fit input {}: a dimension would be zero",
                                where, k, in.str()));
-  out_ = Shape{in.c, (in.h - k) / s + 1, (in.w - k) / s + 1, false};
+  out_ = Shape{in.c, static_cast<int>(oh), static_cast<int>(ow), false};
   if (spec.pool_trainable) {
     if (spec.pool_max) throw RunError(where + "trainable pooling is defined for average pooling only");
     params_.reserve(2);

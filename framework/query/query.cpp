@@ -355,6 +355,14 @@ ResultTable query_sql(const std::filesystem::path& db, const std::string& sql) {
           "query sql: only one SQL statement is allowed; found more after the first ';': `{}`",
           std::string(tail).substr(0, 60)));
   }
+  // The connection is read-only, so SQLite refuses writes to the database when stepping; but a
+  // statement such as `VACUUM INTO 'file'` writes elsewhere. SQLite's own classification of the
+  // prepared statement (sqlite3_stmt_readonly) refuses those before they run.
+  if (!sqlite3_stmt_readonly(statement.get()))
+    throw StoreError(fmt::format(
+        "results database {} is opened read-only: {} cannot change it (SQLite classifies `{}` "
+        "as a statement that writes)",
+        store->path().string(), what, sql.substr(0, 60)));
   return collect(*store, what, statement.get());
 }
 
