@@ -14,7 +14,8 @@ namespace lenetlab::test {
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "lenetlab-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "lenetlab-test-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr)
       throw std::runtime_error("cannot create a temporary directory from " + pattern);
     path_ = pattern;

@@ -1,6 +1,6 @@
 // Sub-commands of the `lenetlab` executable. Each add_*_command registers a CLI11 sub-command whose
-// callback does the work and throws lenetlab::Error on failure; main() catches it once, prints one line
-// "lenetlab: error: <what()>" to stderr and exits with status 1.
+// callback does the work and throws lenetlab::Error on failure; main() catches it once, prints one
+// line "lenetlab: error: <what()>" to stderr and exits with status 1.
 #pragma once
 
 #include <filesystem>
@@ -27,7 +27,8 @@ class ExitStatus : public Error {
 /// Options shared by every sub-command (set on the top-level app).
 struct GlobalOptions {
   std::filesystem::path db = "results/lenetlab.db";  ///< --db, results database.
-  std::filesystem::path data_dir;  ///< --data-dir, dataset cache override (else $LENETLAB_DATA_DIR / XDG).
+  std::filesystem::path
+      data_dir;  ///< --data-dir, dataset cache override (else $LENETLAB_DATA_DIR / XDG).
 };
 
 void add_run_command(CLI::App& app, GlobalOptions& global);       // cli/run_command.cpp
@@ -36,6 +37,7 @@ void add_data_command(CLI::App& app, GlobalOptions& global);      // cli/data_co
 void add_query_command(CLI::App& app, GlobalOptions& global);     // cli/query_command.cpp
 void add_report_command(CLI::App& app, GlobalOptions& global);    // cli/report_command.cpp
 void add_bench_command(CLI::App& app, GlobalOptions& global);     // cli/bench_command.cpp
-void add_replay_commands(CLI::App& app, GlobalOptions& global);  // cli/replay_command.cpp: verify, evaluate
+void add_replay_commands(CLI::App& app,
+                         GlobalOptions& global);  // cli/replay_command.cpp: verify, evaluate
 
 }  // namespace lenetlab

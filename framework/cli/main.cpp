@@ -11,8 +11,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   lenetlab::GlobalOptions global;
   app.add_option("--db", global.db, "results database (SQLite)")->capture_default_str();
-  app.add_option("--data-dir", global.data_dir,
-                 "dataset cache (default $LENETLAB_DATA_DIR, else $XDG_CACHE_HOME/lenetlab/datasets)");
+  app.add_option(
+      "--data-dir", global.data_dir,
+      "dataset cache (default $LENETLAB_DATA_DIR, else $XDG_CACHE_HOME/lenetlab/datasets)");
   lenetlab::add_run_command(app, global);
   lenetlab::add_describe_command(app, global);
   lenetlab::add_data_command(app, global);

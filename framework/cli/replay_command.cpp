@@ -43,7 +43,8 @@ void evaluate(const ReplayArgs& args, const GlobalOptions& global) {
 void add_replay_commands(CLI::App& app, GlobalOptions& global) {
   auto v = std::make_shared<ReplayArgs>();
   CLI::App* verify_cmd = app.add_subcommand(
-      "verify", "re-execute a stored run under its recorded conditions and compare every epoch bit for bit");
+      "verify",
+      "re-execute a stored run under its recorded conditions and compare every epoch bit for bit");
   verify_cmd->add_option("run", v->run, "run id, key or unique key prefix")->required();
   verify_cmd->add_flag("--force", v->force,
                        "run even when the recorded ISA/oneDNN/dataset differ from this machine's");

@@ -33,7 +33,8 @@ std::string grouped(int64_t v) {
 }
 
 extern "C" void on_signal(int) {
-  if (g_cancel.exchange(true)) std::_Exit(130);  // second Ctrl-C: leave at once (SQLite WAL stays valid)
+  if (g_cancel.exchange(true))
+    std::_Exit(130);  // second Ctrl-C: leave at once (SQLite WAL stays valid)
   constexpr char msg[] =
       "\nlenetlab: stopping: active runs end as 'interrupted' (Ctrl-C again to quit at once)\n";
   [[maybe_unused]] auto n = write(STDERR_FILENO, msg, sizeof msg - 1);
@@ -51,7 +52,8 @@ struct RunArgs {
 };
 
 void print_dry_run(const Sweep& sweep, Store* store) {
-  fmt::print("sweep {} ({}): {} runs on {}\n", sweep.name, sweep.file, sweep.runs.size(), sweep.dataset);
+  fmt::print("sweep {} ({}): {} runs on {}\n", sweep.name, sweep.file, sweep.runs.size(),
+             sweep.dataset);
   fmt::print("{:>4}  {:<16}  {:<18}  {:<8}  {:>9}  {:>5}  {:>6}  {:>5}  {:>9}  {}\n", "#", "key",
              "architecture", "optim", "lr", "batch", "epochs", "seed", "val_split", "status");
   int i = 0;
@@ -91,39 +93,46 @@ void run(const RunArgs& args, const GlobalOptions& global) {
   options.retry_failed = args.retry_failed;
   options.time_limit_seconds = args.time_limit;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  fmt::print(stderr, "lenetlab run: sweep '{}', {} runs, dataset {} ({} train / {} test images), "
+  fmt::print(stderr,
+             "lenetlab run: sweep '{}', {} runs, dataset {} ({} train / {} test images), "
              "{} concurrent run(s) x {} thread(s) [{} cores], database {}\n",
              sweep.name, sweep.runs.size(), data->name, data->train.n, data->test.n,
              args.jobs > 0 ? args.jobs : std::max(1, cores / args.threads_per_run),
              args.threads_per_run, cores, global.db.string());
   const SweepSummary s = run_sweep(sweep, *data, store, options);
-  fmt::print("sweep {}: {} runs: {} finished, {} stopped early, {} skipped (already final, or running in another process), "
-             "{} diverged, {} failed, {} interrupted; {:.1f} s\n",
-             sweep.name, s.total, s.finished, s.stopped_early, s.skipped, s.diverged, s.failed,
-             s.interrupted, s.seconds);
+  fmt::print(
+      "sweep {}: {} runs: {} finished, {} stopped early, {} skipped (already final, or running in "
+      "another process), "
+      "{} diverged, {} failed, {} interrupted; {:.1f} s\n",
+      sweep.name, s.total, s.finished, s.stopped_early, s.skipped, s.diverged, s.failed,
+      s.interrupted, s.seconds);
   fmt::print("results: {}  (lenetlab query runs --sweep {}; lenetlab report --sweep {})\n",
              global.db.string(), sweep.name, sweep.name);
   if (s.not_finished() > 0)
-    throw ExitStatus(3, fmt::format("{} of {} runs did not finish (see `lenetlab query runs --sweep {} "
-                                    "--status failed` and the error column)",
-                                    s.not_finished(), s.total, sweep.name));
+    throw ExitStatus(
+        3, fmt::format("{} of {} runs did not finish (see `lenetlab query runs --sweep {} "
+                       "--status failed` and the error column)",
+                       s.not_finished(), s.total, sweep.name));
 }
 
 void describe(const std::string& name) {
-  const ArchSpec arch = load_architecture(find_architecture(name, SourceMark{"command line", 0, 0}));
+  const ArchSpec arch =
+      load_architecture(find_architecture(name, SourceMark{"command line", 0, 0}));
   Network net(arch, 0);
   fmt::print("{}: {}\n", arch.name, arch.description);
   fmt::print("source: {}\nfile: {}\ninput: ({}, {}, {})  init: {}\n\n", arch.source, arch.file,
              arch.input_channels, arch.input_height, arch.input_width, to_string(arch.init));
-  fmt::print("{:<14} {:<12} {:<16} {:>12} {:>14}\n", "layer", "kind", "output", "parameters", "MACs/image");
+  fmt::print("{:<14} {:<12} {:<16} {:>12} {:>14}\n", "layer", "kind", "output", "parameters",
+             "MACs/image");
   for (const auto& layer : net.layers()) {
     int64_t params = 0;
     for (const auto& p : layer->params()) params += p.count();
     std::string kind = to_string(layer->spec().kind);
     if (layer->spec().kind == LayerKind::activation) kind = layer->spec().activation;
-    if (layer->spec().kind == LayerKind::pool) kind = layer->spec().pool_max ? "max_pool" : "avg_pool";
-    fmt::print("{:<14} {:<12} {:<16} {:>12} {:>14}\n", layer->name(), kind, layer->out_shape().str(),
-               grouped(params), grouped(layer->macs()));
+    if (layer->spec().kind == LayerKind::pool)
+      kind = layer->spec().pool_max ? "max_pool" : "avg_pool";
+    fmt::print("{:<14} {:<12} {:<16} {:>12} {:>14}\n", layer->name(), kind,
+               layer->out_shape().str(), grouped(params), grouped(layer->macs()));
   }
   fmt::print("\nparameters: {} ({} trainable, {} non-trainable)\nforward MACs per image: {}\n",
              grouped(net.parameter_count()), grouped(net.trainable_parameter_count()),
@@ -135,13 +144,15 @@ void describe(const std::string& name) {
 
 void add_run_command(CLI::App& app, GlobalOptions& global) {
   auto args = std::make_shared<RunArgs>();
-  CLI::App* cmd = app.add_subcommand("run", "train every run of a sweep file, recording each epoch");
+  CLI::App* cmd =
+      app.add_subcommand("run", "train every run of a sweep file, recording each epoch");
   cmd->add_option("sweep", args->sweep, "sweep YAML file (see sweeps/README.md)")->required();
   cmd->add_option("-j,--jobs", args->jobs, "concurrent runs (default: cores / threads-per-run)");
   cmd->add_option("--threads-per-run", args->threads_per_run,
                   "OpenMP threads inside oneDNN per run (changes results bitwise; recorded)")
       ->capture_default_str();
-  cmd->add_flag("--dry-run", args->dry_run, "list the expanded runs and their count, train nothing");
+  cmd->add_flag("--dry-run", args->dry_run,
+                "list the expanded runs and their count, train nothing");
   cmd->add_flag("--force", args->force, "allow sweeps larger than 10,000 runs");
   cmd->add_flag("-q,--quiet", args->quiet, "plain log lines even on a terminal");
   cmd->add_flag("--retry-failed", args->retry_failed,
@@ -154,7 +165,8 @@ void add_run_command(CLI::App& app, GlobalOptions& global) {
 
 void add_describe_command(CLI::App& app, GlobalOptions&) {
   auto name = std::make_shared<std::string>();
-  CLI::App* cmd = app.add_subcommand("describe", "print an architecture's layers, parameter count and MACs");
+  CLI::App* cmd =
+      app.add_subcommand("describe", "print an architecture's layers, parameter count and MACs");
   cmd->add_option("architecture", *name, "architecture name or YAML file")->required();
   cmd->callback([name] { describe(*name); });
 }

@@ -1,5 +1,6 @@
-// Architecture description: an ordered list of layers, loaded from YAML (experiments/architectures/*.yaml)
-// by config/yaml_loader.hpp. Plain data; the engine (nn/network.hpp) turns it into oneDNN primitives.
+// Architecture description: an ordered list of layers, loaded from YAML
+// (experiments/architectures/*.yaml) by config/yaml_loader.hpp. Plain data; the engine
+// (nn/network.hpp) turns it into oneDNN primitives.
 #pragma once
 
 #include <cstdint>
@@ -10,24 +11,32 @@
 
 namespace lenetlab {
 
-/// Kind of one layer. Tensor layout between layers is plain NCHW (4-D) or NC (2-D, after flatten/dense).
+/// Kind of one layer. Tensor layout between layers is plain NCHW (4-D) or NC (2-D, after
+/// flatten/dense).
 enum class LayerKind {
-  conv,        ///< 2-D convolution with bias, (N, C, H, W) -> (N, filters, H', W').
-  pool,        ///< max or average pooling, optional trainable per-channel coefficient and bias (LeNet-5 S2/S4).
-  activation,  ///< element-wise: relu, tanh, sigmoid, scaled_tanh (1.7159 tanh(2a/3), LeCun 1998 appendix A).
-  batch_norm,  ///< batch normalization (Ioffe & Szegedy 2015) over C for 4-D, over features for 2-D input.
-  dropout,     ///< inverted dropout (Srivastava et al. 2014): keep with prob 1-rate, scale by 1/(1-rate).
+  conv,  ///< 2-D convolution with bias, (N, C, H, W) -> (N, filters, H', W').
+  pool,  ///< max or average pooling, optional trainable per-channel coefficient and bias (LeNet-5
+         ///< S2/S4).
+  activation,  ///< element-wise: relu, tanh, sigmoid, scaled_tanh (1.7159 tanh(2a/3), LeCun 1998
+               ///< appendix A).
+  batch_norm,  ///< batch normalization (Ioffe & Szegedy 2015) over C for 4-D, over features for 2-D
+               ///< input.
+  dropout,     ///< inverted dropout (Srivastava et al. 2014): keep with prob 1-rate, scale by
+               ///< 1/(1-rate).
   flatten,     ///< (N, C, H, W) -> (N, C*H*W), no copy (NCHW is contiguous).
   dense,       ///< fully connected (inner product) with bias, (N, K) -> (N, units).
-  softmax,     ///< marks the output: softmax over the logits, trained with cross-entropy. Must be last.
+  softmax,     ///< marks the output: softmax over the logits, trained with cross-entropy. Must be
+               ///< last.
 };
 
 /// Weight initialisation schemes (bias is always initialised to zero).
 enum class InitKind {
-  glorot_uniform,       ///< U(-l, l), l = sqrt(6 / (fan_in + fan_out)); Keras default (Glorot & Bengio 2010).
-  he_uniform,           ///< U(-l, l), l = sqrt(6 / fan_in) (He et al. 2015).
-  lecun_uniform_1998,   ///< U(-2.4/fan_in, 2.4/fan_in) (LeCun et al. 1998, appendix C).
-  kaiming_uniform_torch,///< PyTorch default for Conv2d/Linear: kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+  glorot_uniform,  ///< U(-l, l), l = sqrt(6 / (fan_in + fan_out)); Keras default (Glorot & Bengio
+                   ///< 2010).
+  he_uniform,      ///< U(-l, l), l = sqrt(6 / fan_in) (He et al. 2015).
+  lecun_uniform_1998,     ///< U(-2.4/fan_in, 2.4/fan_in) (LeCun et al. 1998, appendix C).
+  kaiming_uniform_torch,  ///< PyTorch default for Conv2d/Linear: kaiming_uniform(a=sqrt(5)) =
+                          ///< U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 };
 
 struct LayerSpec {
@@ -36,22 +45,25 @@ struct LayerSpec {
 
   // conv
   int filters = 0;
-  int kernel = 0;        ///< square kernel size (conv and pool).
-  int stride = 1;        ///< conv default 1; pool default = kernel.
-  int padding = 0;       ///< explicit zero padding on each side; "same" resolves to kernel/2 (odd kernels only).
-  /// Optional partial connectivity (LeNet-5 C3, Table I): connection_map[o] lists the input channels
-  /// output channel o sees. Empty = fully connected. Implemented as a fixed 0/1 mask on the weights.
+  int kernel = 0;  ///< square kernel size (conv and pool).
+  int stride = 1;  ///< conv default 1; pool default = kernel.
+  int padding =
+      0;  ///< explicit zero padding on each side; "same" resolves to kernel/2 (odd kernels only).
+  /// Optional partial connectivity (LeNet-5 C3, Table I): connection_map[o] lists the input
+  /// channels output channel o sees. Empty = fully connected. Implemented as a fixed 0/1 mask on
+  /// the weights.
   std::vector<std::vector<int>> connection_map;
 
   // pool
-  bool pool_max = true;        ///< true: max pooling; false: average pooling (padding excluded).
-  bool pool_trainable = false; ///< LeNet-5 subsampling: y = coefficient[c] * avg + bias[c].
+  bool pool_max = true;         ///< true: max pooling; false: average pooling (padding excluded).
+  bool pool_trainable = false;  ///< LeNet-5 subsampling: y = coefficient[c] * avg + bias[c].
 
   // activation
   std::string activation;  ///< relu | tanh | sigmoid | scaled_tanh.
 
   // batch_norm (defaults of Keras BatchNormalization: momentum 0.99, epsilon 1e-3)
-  double bn_momentum = 0.99;  ///< running = momentum * running + (1 - momentum) * batch (Keras convention).
+  double bn_momentum =
+      0.99;  ///< running = momentum * running + (1 - momentum) * batch (Keras convention).
   double bn_epsilon = 1e-3;
 
   // dropout
@@ -85,7 +97,8 @@ struct ArchSpec {
   std::string file;         ///< path it was loaded from.
   std::string yaml;         ///< verbatim file text (stored with each run for reproducibility).
   int input_channels = 1;
-  int input_height = 28;    ///< MNIST images (28x28) are zero-padded, centred, to this size (LeNet-5: 32).
+  int input_height =
+      28;  ///< MNIST images (28x28) are zero-padded, centred, to this size (LeNet-5: 32).
   int input_width = 28;
   int num_classes = 10;
   InitKind init = InitKind::glorot_uniform;  ///< default initialiser of conv/dense weights.

@@ -37,6 +37,9 @@ nlohmann::json RunConfig::to_json() const {
                          {"restore_best_weights", early_stopping.restore_best_weights}};
   j["train_limit"] = train_limit;
   j["test_limit"] = test_limit;
+  // Only when set, so that runs without a schedule keep the keys they had before it existed.
+  if (!learning_rate_schedule.empty())
+    j["learning_rate_schedule"] = learning_rate_schedule.steps;
   return j;
 }
 
@@ -74,6 +77,10 @@ RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& origi
     c.early_stopping.restore_best_weights = e.at("restore_best_weights").get<bool>();
     c.train_limit = j.at("train_limit").get<int>();
     c.test_limit = j.at("test_limit").get<int>();
+    if (j.contains("learning_rate_schedule")) {
+      c.learning_rate_schedule.steps =
+          j.at("learning_rate_schedule").get<std::vector<std::pair<int, double>>>();
+    }
   } catch (const nlohmann::json::exception& e) {
     throw ConfigError(SourceMark{origin, 0, 0}, std::string("stored configuration: ") + e.what());
   }
@@ -82,7 +89,8 @@ RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& origi
 
 std::string RunConfig::key() const {
   const std::string text = to_json().dump();
-  return fmt::format("{:016x}", static_cast<unsigned long long>(XXH3_64bits(text.data(), text.size())));
+  return fmt::format("{:016x}",
+                     static_cast<unsigned long long>(XXH3_64bits(text.data(), text.size())));
 }
 
 std::string RunConfig::display_name() const {

@@ -1,5 +1,6 @@
-// The resolved configuration of one run: everything needed to repeat it. Produced by sweep expansion
-// (config/yaml_loader.hpp), serialised to canonical JSON for the results database and the run key.
+// The resolved configuration of one run: everything needed to repeat it. Produced by sweep
+// expansion (config/yaml_loader.hpp), serialised to canonical JSON for the results database and the
+// run key.
 #pragma once
 
 #include <cstdint>
@@ -15,37 +16,58 @@ namespace lenetlab {
 /// Optimizer hyper-parameters. Names and defaults follow the Keras optimizer docs
 /// (keras.io/api/optimizers); update rules are documented in optim/optimizer.hpp.
 struct OptimizerConfig {
-  std::string name = "sgd";     ///< sgd | adam | rmsprop.
-  double learning_rate = 0.01;  ///< Keras defaults: sgd 0.01, adam 0.001, rmsprop 0.001 (set by name when omitted).
-  double momentum = 0.0;        ///< sgd, rmsprop. Keras default 0.
-  bool nesterov = false;        ///< sgd only.
-  double beta_1 = 0.9;          ///< adam.
-  double beta_2 = 0.999;        ///< adam.
-  double epsilon = 1e-7;        ///< adam, rmsprop (Keras default 1e-7; PyTorch uses 1e-8).
-  double rho = 0.9;             ///< rmsprop decay of the squared-gradient average (PyTorch calls it alpha).
-  double weight_decay = 0.0;    ///< L2 penalty added to the gradient: g += weight_decay * w (PyTorch semantics).
+  std::string name = "sgd";  ///< sgd | adam | rmsprop.
+  double learning_rate =
+      0.01;  ///< Keras defaults: sgd 0.01, adam 0.001, rmsprop 0.001 (set by name when omitted).
+  double momentum = 0.0;  ///< sgd, rmsprop. Keras default 0.
+  bool nesterov = false;  ///< sgd only.
+  double beta_1 = 0.9;    ///< adam.
+  double beta_2 = 0.999;  ///< adam.
+  double epsilon = 1e-7;  ///< adam, rmsprop (Keras default 1e-7; PyTorch uses 1e-8).
+  double rho = 0.9;  ///< rmsprop decay of the squared-gradient average (PyTorch calls it alpha).
+  double weight_decay =
+      0.0;  ///< L2 penalty added to the gradient: g += weight_decay * w (PyTorch semantics).
 };
 
 /// Early stopping as keras.callbacks.EarlyStopping.
 struct EarlyStoppingConfig {
   bool enabled = false;
-  std::string monitor = "val_loss";  ///< val_loss | val_accuracy | train_loss | train_accuracy.
-  int patience = 0;                  ///< epochs without improvement before stopping.
-  double min_delta = 0.0;            ///< minimum change that counts as an improvement.
-  std::string mode = "auto";         ///< min | max | auto (max for *accuracy, min for *loss).
-  bool restore_best_weights = false; ///< evaluate the test set with the best epoch's weights.
+  std::string monitor = "val_loss";   ///< val_loss | val_accuracy | train_loss | train_accuracy.
+  int patience = 0;                   ///< epochs without improvement before stopping.
+  double min_delta = 0.0;             ///< minimum change that counts as an improvement.
+  std::string mode = "auto";          ///< min | max | auto (max for *accuracy, min for *loss).
+  bool restore_best_weights = false;  ///< evaluate the test set with the best epoch's weights.
+};
+
+/// Piecewise-constant learning-rate schedule by epoch (the idea of Keras's PiecewiseConstantDecay
+/// and PyTorch's MultiStepLR, with epochs as the unit and factors of the run's learning rate):
+/// from epoch steps[i].first on (1-based), training uses learning_rate * steps[i].second; before the
+/// first step the factor is 1. LeCun et al. 1998 (sec. V-A: rates 0.0005, 0.0002, 0.0001, 0.00005,
+/// 0.00001 for passes 1-2, 3-5, 6-8, 9-12, 13+) anneal this way: {3: 0.4, 6: 0.2, 9: 0.1, 13: 0.02}.
+/// Empty = a constant learning rate.
+struct LearningRateSchedule {
+  std::vector<std::pair<int, double>> steps;  ///< (first epoch, factor), epochs increasing
+  bool empty() const { return steps.empty(); }
+  /// Multiplier of the learning rate in epoch `epoch`.
+  double factor(int epoch) const {
+    double f = 1.0;
+    for (const auto& [first, value] : steps)
+      if (first <= epoch) f = value;
+    return f;
+  }
 };
 
 struct RunConfig {
-  std::string architecture;  ///< name as given in the sweep (resolved to arch.file).
-  ArchSpec arch;             ///< resolved architecture (not part of to_json(); its yaml is).
+  std::string architecture;       ///< name as given in the sweep (resolved to arch.file).
+  ArchSpec arch;                  ///< resolved architecture (not part of to_json(); its yaml is).
   std::string dataset = "mnist";  ///< mnist | fashion-mnist | csv:<train.csv>,<test.csv>.
   OptimizerConfig optimizer;
   int epochs = 10;
   int batch_size = 64;
   uint64_t seed = 0;
-  double validation_split = 0.0;  ///< fraction of the training images held out, drawn from the seed; 0 = none.
-  bool shuffle = true;            ///< reshuffle the training images every epoch (from the seed).
+  double validation_split =
+      0.0;  ///< fraction of the training images held out, drawn from the seed; 0 = none.
+  bool shuffle = true;  ///< reshuffle the training images every epoch (from the seed).
   /// Tail batch policy: the last partial batch of an epoch is trained on (Keras/PyTorch default,
   /// drop_last=False) with its own primitive set.
   bool drop_last = false;
@@ -53,6 +75,7 @@ struct RunConfig {
   double normalize_mean = 0.0;
   double normalize_std = 1.0;
   EarlyStoppingConfig early_stopping;
+  LearningRateSchedule learning_rate_schedule;
   /// Use only the first N training images (0 = all). For tests and quick trials.
   int train_limit = 0;
   /// Use only the first N test images (0 = all).

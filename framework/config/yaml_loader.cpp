@@ -701,14 +701,15 @@ void check_shapes(const Reader& r, const ArchSpec& arch, const YAML::Node& input
                   const std::vector<YAML::Node>& nodes) {
   // 128-bit: every value is below 2^31, but products of three (c * h * w, filters * c * k * k)
   // overflow 64 bits before the limits below catch them.
-  using Wide = __int128;
+  __extension__ typedef __int128 Wide;  // GCC and Clang; __extension__: no -Wpedantic note
   Wide c = arch.input_channels, h = arch.input_height, w = arch.input_width;
   bool flat = false;
   auto shape = [&] { return flat ? fmt::format("({})", c) : fmt::format("({}, {}, {})", c, h, w); };
   if (c * h * w > kMaxElementsPerImage) {
-    r.fail(input_node, fmt::format("the input has {} values per image, more than lenetlab's limit of "
-                                   "{}",
-                                   c * h * w, kMaxElementsPerImage));
+    r.fail(input_node,
+           fmt::format("the input has {} values per image, more than lenetlab's limit of "
+                       "{}",
+                       c * h * w, kMaxElementsPerImage));
   }
   Wide parameters = 0;
   for (std::size_t i = 0; i < arch.layers.size(); ++i) {
@@ -769,8 +770,9 @@ void check_shapes(const Reader& r, const ArchSpec& arch, const YAML::Node& input
         break;
     }
     if (c * h * w > kMaxElementsPerImage) {
-      r.fail(node, fmt::format("{} outputs {} = {} values per image, more than lenetlab's limit of {}",
-                               kind, shape(), c * h * w, kMaxElementsPerImage));
+      r.fail(node,
+             fmt::format("{} outputs {} = {} values per image, more than lenetlab's limit of {}",
+                         kind, shape(), c * h * w, kMaxElementsPerImage));
     }
     if (parameters > kMaxParameters) {
       r.fail(node, fmt::format("the network has {} parameters up to this {} layer, more than "
@@ -783,9 +785,10 @@ void check_shapes(const Reader& r, const ArchSpec& arch, const YAML::Node& input
 // ---------------------------------------------------------------------------------------------
 // Sweeps
 
-const Names kSweepKeys = {"name", "description", "dataset", "base", "grid", "recipes", "references"};
-const Names kReferenceKeys = {"architecture", "test_accuracy", "test_error", "required_test_accuracy",
-                              "source"};
+const Names kSweepKeys = {"name", "description", "dataset",   "base",
+                          "grid", "recipes",     "references"};
+const Names kReferenceKeys = {"architecture", "test_accuracy", "test_error",
+                              "required_test_accuracy", "source"};
 
 /// One entry of the sweep's `references` list.
 PublishedResult parse_reference(const Reader& r, const YAML::Node& node) {
@@ -815,7 +818,7 @@ PublishedResult parse_reference(const Reader& r, const YAML::Node& node) {
 const Names kSettingKeys = {"architecture",     "epochs",        "batch_size",     "seed",
                             "validation_split", "shuffle",       "drop_last",      "normalize",
                             "optimizer",        "learning_rate", "early_stopping", "train_limit",
-                            "test_limit"};
+                            "test_limit",       "learning_rate_schedule"};
 const Names kNormalizeKeys = {"mean", "std"};
 const Names kEarlyStoppingKeys = {"monitor", "patience", "min_delta", "mode",
                                   "restore_best_weights"};
@@ -976,6 +979,8 @@ class SweepBuilder {
         run.test_limit = static_cast<int>(r_.integer(v, name, 0));
       } else if (name == "normalize") {
         parse_normalize(*chosen.value, run);
+      } else if (name == "learning_rate_schedule") {
+        parse_schedule(*chosen.value, run);
       } else if (name == "early_stopping") {
         early_node.emplace(v);
         parse_early_stopping(*chosen.value, run.early_stopping, monitor_node);
@@ -1021,6 +1026,23 @@ class SweepBuilder {
       if (f.name == "mean") run.normalize_mean = r_.number(f.value.node, f.name, Range::any);
       if (f.name == "std") run.normalize_std = r_.number(f.value.node, f.name, Range::positive);
     }
+  }
+
+  /// `{FIRST_EPOCH: FACTOR, ...}`, e.g. {3: 0.4, 6: 0.2}: epochs increasing, factors > 0.
+  void parse_schedule(const Value& value, RunConfig& run) const {
+    r_.expect_map(value.node, "learning_rate_schedule");
+    auto& steps = run.learning_rate_schedule.steps;
+    steps.clear();
+    for (const Field& f : value.fields) {
+      const int epoch = static_cast<int>(r_.integer(f.key, "learning_rate_schedule epoch", 1));
+      if (!steps.empty() && epoch <= steps.back().first) {
+        r_.fail(f.key, fmt::format("learning_rate_schedule epochs must increase: {} comes after {}",
+                                   epoch, steps.back().first));
+      }
+      steps.emplace_back(epoch, r_.number(f.value.node, "learning_rate_schedule factor",
+                                          Range::positive));
+    }
+    if (steps.empty()) r_.fail(value.node, "learning_rate_schedule is empty; write {EPOCH: FACTOR}");
   }
 
   void parse_early_stopping(const Value& value, EarlyStoppingConfig& es,

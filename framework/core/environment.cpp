@@ -30,18 +30,30 @@ std::string cpu_model() {
 std::string isa_name(dnnl::cpu_isa isa) {
   using dnnl::cpu_isa;
   switch (isa) {
-    case cpu_isa::sse41: return "sse41";
-    case cpu_isa::avx: return "avx";
-    case cpu_isa::avx2: return "avx2";
-    case cpu_isa::avx2_vnni: return "avx2_vnni";
-    case cpu_isa::avx512_mic: return "avx512_mic";
-    case cpu_isa::avx512_mic_4ops: return "avx512_mic_4ops";
-    case cpu_isa::avx512_core: return "avx512_core";
-    case cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
-    case cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
-    case cpu_isa::avx512_core_amx: return "avx512_core_amx";
-    case cpu_isa::all: return "all";
-    default: return "isa_" + std::to_string(static_cast<int>(isa));
+    case cpu_isa::sse41:
+      return "sse41";
+    case cpu_isa::avx:
+      return "avx";
+    case cpu_isa::avx2:
+      return "avx2";
+    case cpu_isa::avx2_vnni:
+      return "avx2_vnni";
+    case cpu_isa::avx512_mic:
+      return "avx512_mic";
+    case cpu_isa::avx512_mic_4ops:
+      return "avx512_mic_4ops";
+    case cpu_isa::avx512_core:
+      return "avx512_core";
+    case cpu_isa::avx512_core_vnni:
+      return "avx512_core_vnni";
+    case cpu_isa::avx512_core_bf16:
+      return "avx512_core_bf16";
+    case cpu_isa::avx512_core_amx:
+      return "avx512_core_amx";
+    case cpu_isa::all:
+      return "all";
+    default:
+      return "isa_" + std::to_string(static_cast<int>(isa));
   }
 }
 

@@ -48,8 +48,8 @@ class StoreError : public Error {
   using Error::Error;
 };
 
-/// A failure inside one run (shape mismatch at build time, oneDNN error, ...). The runner records it
-/// with the run and goes on with the sweep.
+/// A failure inside one run (shape mismatch at build time, oneDNN error, ...). The runner records
+/// it with the run and goes on with the sweep.
 class RunError : public Error {
  public:
   using Error::Error;

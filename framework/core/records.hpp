@@ -9,7 +9,8 @@
 
 namespace lenetlab {
 
-/// Status of a run in the results database. Transitions: queued -> running -> one of the final states.
+/// Status of a run in the results database. Transitions: queued -> running -> one of the final
+/// states.
 enum class RunStatus { queued, running, finished, failed, diverged, stopped_early, interrupted };
 const char* to_string(RunStatus status);
 /// Throws lenetlab::Error on an unknown name.
@@ -19,14 +20,14 @@ bool is_final(RunStatus status);
 
 /// One epoch of one run, written to the database when the epoch ends.
 struct EpochRecord {
-  int epoch = 0;                ///< 1-based.
-  double train_loss = 0;        ///< mean softmax cross-entropy over the epoch's training images (nats).
-  double train_accuracy = 0;    ///< fraction in [0, 1], computed during the epoch (training mode).
-  std::optional<double> val_loss;      ///< on the held-out validation images, inference mode.
+  int epoch = 0;          ///< 1-based.
+  double train_loss = 0;  ///< mean softmax cross-entropy over the epoch's training images (nats).
+  double train_accuracy = 0;  ///< fraction in [0, 1], computed during the epoch (training mode).
+  std::optional<double> val_loss;  ///< on the held-out validation images, inference mode.
   std::optional<double> val_accuracy;
-  double learning_rate = 0;     ///< learning rate used during this epoch.
-  double seconds = 0;           ///< wall time of the training part of the epoch (excludes validation).
-  double images_per_second = 0; ///< training images / seconds.
+  double learning_rate = 0;  ///< learning rate used during this epoch.
+  double seconds = 0;        ///< wall time of the training part of the epoch (excludes validation).
+  double images_per_second = 0;  ///< training images / seconds.
 };
 
 /// Classification metrics on a labelled set (the test set at the end of a run).
@@ -51,24 +52,25 @@ struct EvalMetrics {
 /// Where and how a run executed. Everything needed to repeat it bit for bit besides its config.
 struct Environment {
   std::string host;
-  std::string cpu_model;        ///< /proc/cpuinfo "model name".
-  std::string isa;              ///< dnnl::get_effective_cpu_isa(), e.g. "avx512_core".
-  std::string onednn_version;   ///< e.g. "2.6.3 (commit ...)".
+  std::string cpu_model;       ///< /proc/cpuinfo "model name".
+  std::string isa;             ///< dnnl::get_effective_cpu_isa(), e.g. "avx512_core".
+  std::string onednn_version;  ///< e.g. "2.6.3 (commit ...)".
   std::string tbb_version;
-  std::string compiler;         ///< e.g. "GCC 12.2.0".
-  std::string build_type;       ///< CMAKE_BUILD_TYPE.
-  std::string git_commit;       ///< commit lenetlab was built from.
-  int threads = 1;              ///< OpenMP threads inside oneDNN for this run.
+  std::string compiler;    ///< e.g. "GCC 12.2.0".
+  std::string build_type;  ///< CMAKE_BUILD_TYPE.
+  std::string git_commit;  ///< commit lenetlab was built from.
+  int threads = 1;         ///< OpenMP threads inside oneDNN for this run.
 };
 
 /// Summary of a finished (or failed) run.
 struct RunResult {
   RunStatus status = RunStatus::finished;
-  std::string error;              ///< message when failed/diverged.
+  std::string error;  ///< message when failed/diverged.
   std::optional<int> diverged_epoch;
   int epochs_completed = 0;
-  int resumed_from_epoch = 0;     ///< >0 when training continued from a checkpoint after that epoch
-  std::optional<int> best_epoch;  ///< epoch with the best monitored metric (early stopping) or best val accuracy.
+  int resumed_from_epoch = 0;  ///< >0 when training continued from a checkpoint after that epoch
+  std::optional<int>
+      best_epoch;  ///< epoch with the best monitored metric (early stopping) or best val accuracy.
   std::optional<double> best_val_accuracy;
   std::optional<EvalMetrics> test;  ///< absent when the run did not finish training.
   double seconds = 0;               ///< wall time of the whole run.

@@ -26,8 +26,9 @@ std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const
                      const dnnl::memory& out) {
     dnnl::eltwise_forward::primitive_desc pd(
         {dnnl::prop_kind::forward_training, algo, md, alpha, 0.0f}, attr, ctx.engine);
-    p->train.push_back(
-        {dnnl::eltwise_forward(pd), {{DNNL_ARG_SRC, in}, {DNNL_ARG_DST, out}}, pd.scratchpad_desc()});
+    p->train.push_back({dnnl::eltwise_forward(pd),
+                        {{DNNL_ARG_SRC, in}, {DNNL_ARG_DST, out}},
+                        pd.scratchpad_desc()});
     return pd;
   };
   if (a == "scaled_tanh") {
@@ -65,14 +66,15 @@ void ActivationLayer::backward(Context& ctx, int n) {
     Layer::backward(ctx, n);
     return;
   }
-  // scaled_tanh: dy/da = A * S * (1 - tanh^2) = S * (A - y^2 / A), element-wise in the shared layout
-  // (padding of blocked layouts is zero in dy, so it stays zero in dx).
+  // scaled_tanh: dy/da = A * S * (1 - tanh^2) = S * (A - y^2 / A), element-wise in the shared
+  // layout (padding of blocked layouts is zero in dy, so it stays zero in dx).
   const float* y = static_cast<const float*>(p.dst.get_data_handle());
   const float* dy = static_cast<const float*>(p.diff_dst.get_data_handle());
   float* dx = static_cast<float*>(p.diff_src.get_data_handle());
   const int64_t count = static_cast<int64_t>(p.dst.get_desc().get_size() / sizeof(float));
   constexpr float inv_a = 1.0f / kScaledTanhA;
-  for (int64_t i = 0; i < count; ++i) dx[i] = dy[i] * kScaledTanhS * (kScaledTanhA - y[i] * y[i] * inv_a);
+  for (int64_t i = 0; i < count; ++i)
+    dx[i] = dy[i] * kScaledTanhS * (kScaledTanhA - y[i] * y[i] * inv_a);
 }
 
 }  // namespace lenetlab

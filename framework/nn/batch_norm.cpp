@@ -40,7 +40,9 @@ std::unique_ptr<Layer::Plan> BatchNormLayer::make_plan(Context& ctx, int n, cons
       in_.flat ? dnnl::memory::desc({n, in_.c, 1, 1}, dt::f32, tag::nchw) : src.get_desc();
   p->dst = make_memory(ctx, src.get_desc());
   p->diff_dst = make_memory(ctx, src.get_desc());
-  auto view = [&](const dnnl::memory& m) { return dnnl::memory(md, ctx.engine, m.get_data_handle()); };
+  auto view = [&](const dnnl::memory& m) {
+    return dnnl::memory(md, ctx.engine, m.get_data_handle());
+  };
   const dnnl::memory x = view(src), y = view(p->dst), dy = view(p->diff_dst);
   const dnnl::memory::desc c_md({in_.c}, dt::f32, tag::x);
   auto param = [&](int i) { return dnnl::memory(c_md, ctx.engine, params_[i].value()); };
@@ -55,41 +57,43 @@ std::unique_ptr<Layer::Plan> BatchNormLayer::make_plan(Context& ctx, int n, cons
   dnnl::batch_normalization_forward::primitive_desc train_pd(
       {dnnl::prop_kind::forward_training, md, eps, flags}, attr, ctx.engine);
   p->train.push_back({dnnl::batch_normalization_forward(train_pd),
-                  {{DNNL_ARG_SRC, x},
-                   {DNNL_ARG_DST, y},
-                   {DNNL_ARG_SCALE, param(kGamma)},
-                   {DNNL_ARG_SHIFT, param(kBeta)},
-                   {DNNL_ARG_MEAN, p->mean},
-                   {DNNL_ARG_VARIANCE, p->variance}},
-                  train_pd.scratchpad_desc()});
+                      {{DNNL_ARG_SRC, x},
+                       {DNNL_ARG_DST, y},
+                       {DNNL_ARG_SCALE, param(kGamma)},
+                       {DNNL_ARG_SHIFT, param(kBeta)},
+                       {DNNL_ARG_MEAN, p->mean},
+                       {DNNL_ARG_VARIANCE, p->variance}},
+                      train_pd.scratchpad_desc()});
   // Inference must pass use_global_stats, else oneDNN recomputes batch statistics (oneDNN notes).
   dnnl::batch_normalization_forward::primitive_desc infer_pd(
-      {dnnl::prop_kind::forward_inference, md, eps, flags | nf::use_global_stats}, attr, ctx.engine);
+      {dnnl::prop_kind::forward_inference, md, eps, flags | nf::use_global_stats}, attr,
+      ctx.engine);
   p->infer.push_back({dnnl::batch_normalization_forward(infer_pd),
-                  {{DNNL_ARG_SRC, x},
-                   {DNNL_ARG_DST, y},
-                   {DNNL_ARG_SCALE, param(kGamma)},
-                   {DNNL_ARG_SHIFT, param(kBeta)},
-                   {DNNL_ARG_MEAN, param(kMovingMean)},
-                   {DNNL_ARG_VARIANCE, param(kMovingVariance)}},
-                  infer_pd.scratchpad_desc()});
+                      {{DNNL_ARG_SRC, x},
+                       {DNNL_ARG_DST, y},
+                       {DNNL_ARG_SCALE, param(kGamma)},
+                       {DNNL_ARG_SHIFT, param(kBeta)},
+                       {DNNL_ARG_MEAN, param(kMovingMean)},
+                       {DNNL_ARG_VARIANCE, param(kMovingVariance)}},
+                      infer_pd.scratchpad_desc()});
   // Backward always runs: gamma/beta need their gradients even when diff_src is not needed.
   // diff_src has the previous layer's layout, which is src's: the same as md up to the 2-D view.
   dnnl::memory dx = diff_src ? view(diff_src) : make_memory(ctx, md);
   dnnl::batch_normalization_backward::primitive_desc bwd_pd(
       {dnnl::prop_kind::backward, md, md, eps, flags}, attr, ctx.engine, train_pd);
-  p->bwd.push_back({dnnl::batch_normalization_backward(bwd_pd),
-            {{DNNL_ARG_SRC, x},
-             {DNNL_ARG_MEAN, p->mean},
-             {DNNL_ARG_VARIANCE, p->variance},
-             {DNNL_ARG_DIFF_DST, dy},
-             {DNNL_ARG_SCALE, param(kGamma)},
-             // 2.6.3 refuses to execute use_shift backward without SHIFT, though it does not read it.
-             {DNNL_ARG_SHIFT, param(kBeta)},
-             {DNNL_ARG_DIFF_SRC, dx},
-             {DNNL_ARG_DIFF_SCALE, grad(kGamma)},
-             {DNNL_ARG_DIFF_SHIFT, grad(kBeta)}},
-            bwd_pd.scratchpad_desc()});
+  p->bwd.push_back(
+      {dnnl::batch_normalization_backward(bwd_pd),
+       {{DNNL_ARG_SRC, x},
+        {DNNL_ARG_MEAN, p->mean},
+        {DNNL_ARG_VARIANCE, p->variance},
+        {DNNL_ARG_DIFF_DST, dy},
+        {DNNL_ARG_SCALE, param(kGamma)},
+        // 2.6.3 refuses to execute use_shift backward without SHIFT, though it does not read it.
+        {DNNL_ARG_SHIFT, param(kBeta)},
+        {DNNL_ARG_DIFF_SRC, dx},
+        {DNNL_ARG_DIFF_SCALE, grad(kGamma)},
+        {DNNL_ARG_DIFF_SHIFT, grad(kBeta)}},
+       bwd_pd.scratchpad_desc()});
   return p;
 }
 
@@ -97,7 +101,8 @@ void BatchNormLayer::forward(Context& ctx, int n, bool training) {
   Layer::forward(ctx, n, training);
   if (!training) return;
   auto& p = plan<BatchNormPlan>(n);
-  // moving = momentum * moving + (1 - momentum) * batch   (Keras BatchNormalization; biased variance)
+  // moving = momentum * moving + (1 - momentum) * batch   (Keras BatchNormalization; biased
+  // variance)
   const float m = static_cast<float>(spec_.bn_momentum);
   const float* mean = static_cast<const float*>(p.mean.get_data_handle());
   const float* var = static_cast<const float*>(p.variance.get_data_handle());

@@ -53,8 +53,8 @@ ConvLayer::ConvLayer(Context& ctx, const LayerSpec& spec, std::string name, Shap
     // fan-in of one unit = its connected inputs (LeCun 1998 appendix C uses the actual fan-in).
     fan_in = double(connections) / spec.filters * kk;
   }
-  const double limit = init_limit(spec.has_init ? spec.init : init, fan_in,
-                                  double(spec.filters) * kk);
+  const double limit =
+      init_limit(spec.has_init ? spec.init : init, fan_in, double(spec.filters) * kk);
   init_uniform(w.value(), wsize, limit, rng, w.mask.empty() ? nullptr : w.mask.data());
 }
 
@@ -67,12 +67,14 @@ std::unique_ptr<Layer::Plan> ConvLayer::make_plan(Context& ctx, int n, const dnn
                                                   const dnnl::memory& diff_src) {
   auto p = std::make_unique<Plan>();
   // Layouts: oneDNN picks src/weights/dst (format_tag::any) for its jit kernels (e.g. nChw16c, a
-  // blocked OIhw16i16o); parameters stay plain OIHW for the optimizer and are reordered once per step
-  // (cheap at these sizes, oneDNN notes pitfall 2). Activations stay in the primitive's layout.
+  // blocked OIhw16i16o); parameters stay plain OIHW for the optimizer and are reordered once per
+  // step (cheap at these sizes, oneDNN notes pitfall 2). Activations stay in the primitive's
+  // layout.
   const auto any = tag::any;
   const dnnl::memory::desc src_any(in_.dims(n), dt::f32, any), dst_any(out_.dims(n), dt::f32, any);
   const dnnl::memory::desc w_any({spec_.filters, in_.c, spec_.kernel, spec_.kernel}, dt::f32, any);
-  const dnnl::memory::desc w_md({spec_.filters, in_.c, spec_.kernel, spec_.kernel}, dt::f32, tag::oihw);
+  const dnnl::memory::desc w_md({spec_.filters, in_.c, spec_.kernel, spec_.kernel}, dt::f32,
+                                tag::oihw);
   const dnnl::memory::desc b_md({spec_.filters}, dt::f32, tag::x);
   const dnnl::memory::dims strides{spec_.stride, spec_.stride}, pad{pad_, pad_};
   const auto attr = ctx.attr();
@@ -88,9 +90,10 @@ std::unique_ptr<Layer::Plan> ConvLayer::make_plan(Context& ctx, int n, const dnn
   p->diff_dst = make_memory(ctx, fwd_pd.dst_desc());
   const dnnl::memory x = convert(ctx, src, fwd_pd.src_desc(), p->train);
   const dnnl::memory w_fwd = convert(ctx, w, fwd_pd.weights_desc(), p->train);
-  p->train.push_back({dnnl::convolution_forward(fwd_pd),
-                      {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w_fwd}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, p->dst}},
-                      fwd_pd.scratchpad_desc()});
+  p->train.push_back(
+      {dnnl::convolution_forward(fwd_pd),
+       {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w_fwd}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, p->dst}},
+       fwd_pd.scratchpad_desc()});
   p->infer = p->train;
 
   dnnl::convolution_backward_weights::primitive_desc bww_pd(
@@ -110,7 +113,8 @@ std::unique_ptr<Layer::Plan> ConvLayer::make_plan(Context& ctx, int n, const dnn
   p->bwd.insert(p->bwd.end(), after.begin(), after.end());
   after.clear();
 
-  if (diff_src) {  // skipped for the first layer (oneDNN notes: IC=1 backward-data is 13x the forward)
+  if (diff_src) {  // skipped for the first layer (oneDNN notes: IC=1 backward-data is 13x the
+                   // forward)
     dnnl::convolution_backward_data::primitive_desc bwd_pd(
         {algo, src_any, w_any, dst_any, strides, pad, pad}, attr, ctx.engine, fwd_pd);
     const dnnl::memory dy_bwd = bwd_pd.diff_dst_desc() == dy_bww.get_desc()
@@ -120,9 +124,10 @@ std::unique_ptr<Layer::Plan> ConvLayer::make_plan(Context& ctx, int n, const dnn
                                    ? w_fwd
                                    : convert(ctx, w, bwd_pd.weights_desc(), p->bwd);
     const dnnl::memory dx = convert_back(ctx, diff_src, bwd_pd.diff_src_desc(), after);
-    p->bwd.push_back({dnnl::convolution_backward_data(bwd_pd),
-                      {{DNNL_ARG_DIFF_DST, dy_bwd}, {DNNL_ARG_WEIGHTS, w_bwd}, {DNNL_ARG_DIFF_SRC, dx}},
-                      bwd_pd.scratchpad_desc()});
+    p->bwd.push_back(
+        {dnnl::convolution_backward_data(bwd_pd),
+         {{DNNL_ARG_DIFF_DST, dy_bwd}, {DNNL_ARG_WEIGHTS, w_bwd}, {DNNL_ARG_DIFF_SRC, dx}},
+         bwd_pd.scratchpad_desc()});
     p->bwd.insert(p->bwd.end(), after.begin(), after.end());
   }
   return p;

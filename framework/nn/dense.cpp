@@ -13,15 +13,17 @@ DenseLayer::DenseLayer(Context& ctx, const LayerSpec& spec, std::string name, Sh
                        InitKind init, Rng& rng)
     : Layer(spec, std::move(name), in) {
   if (!in.flat)
-    throw RunError(spec.mark.str() + ": " + name_ + ": dense needs a flat input; add `flatten` before it (input is " +
-                   in.str() + ")");
+    throw RunError(spec.mark.str() + ": " + name_ +
+                   ": dense needs a flat input; add `flatten` before it (input is " + in.str() +
+                   ")");
   if (spec.units <= 0) throw RunError(spec.mark.str() + ": " + name_ + ": units must be positive");
   out_ = Shape{spec.units, 1, 1, true};
   params_.reserve(2);
   const int64_t wsize = int64_t{spec.units} * in.c;
   Param& w = add_param(ctx, "weights", wsize, true);
   add_param(ctx, "bias", spec.units, true);
-  init_uniform(w.value(), wsize, init_limit(spec.has_init ? spec.init : init, in.c, spec.units), rng);
+  init_uniform(w.value(), wsize, init_limit(spec.has_init ? spec.init : init, in.c, spec.units),
+               rng);
 }
 
 std::unique_ptr<Layer::Plan> DenseLayer::make_plan(Context& ctx, int n, const dnnl::memory& src,
@@ -38,9 +40,10 @@ std::unique_ptr<Layer::Plan> DenseLayer::make_plan(Context& ctx, int n, const dn
   const auto attr = ctx.attr();
   dnnl::inner_product_forward::primitive_desc fwd_pd(
       {dnnl::prop_kind::forward_training, src_md, w_md, b_md, dst_md}, attr, ctx.engine);
-  p->train.push_back({dnnl::inner_product_forward(fwd_pd),
-                      {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, p->dst}},
-                      fwd_pd.scratchpad_desc()});
+  p->train.push_back(
+      {dnnl::inner_product_forward(fwd_pd),
+       {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, p->dst}},
+       fwd_pd.scratchpad_desc()});
   p->infer = p->train;
   dnnl::inner_product_backward_weights::primitive_desc bww_pd({src_md, w_md, b_md, dst_md}, attr,
                                                               ctx.engine, fwd_pd);
@@ -53,9 +56,10 @@ std::unique_ptr<Layer::Plan> DenseLayer::make_plan(Context& ctx, int n, const dn
   if (diff_src) {
     dnnl::inner_product_backward_data::primitive_desc bwd_pd({src_md, w_md, dst_md}, attr,
                                                              ctx.engine, fwd_pd);
-    p->bwd.push_back({dnnl::inner_product_backward_data(bwd_pd),
-                      {{DNNL_ARG_DIFF_DST, p->diff_dst}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, diff_src}},
-                      bwd_pd.scratchpad_desc()});
+    p->bwd.push_back(
+        {dnnl::inner_product_backward_data(bwd_pd),
+         {{DNNL_ARG_DIFF_DST, p->diff_dst}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, diff_src}},
+         bwd_pd.scratchpad_desc()});
   }
   return p;
 }
@@ -79,8 +83,10 @@ std::unique_ptr<Layer::Plan> FlattenLayer::make_plan(Context& ctx, int n, const 
     p->diff_dst = make_memory(ctx, md);
     if (diff_src) {
       const dnnl::memory dy4(plain4, ctx.engine, p->diff_dst.get_data_handle());
-      dnnl::reorder::primitive_desc pd(ctx.engine, plain4, ctx.engine, diff_src.get_desc(), ctx.attr());
-      p->bwd.push_back({dnnl::reorder(pd), {{DNNL_ARG_FROM, dy4}, {DNNL_ARG_TO, diff_src}},
+      dnnl::reorder::primitive_desc pd(ctx.engine, plain4, ctx.engine, diff_src.get_desc(),
+                                       ctx.attr());
+      p->bwd.push_back({dnnl::reorder(pd),
+                        {{DNNL_ARG_FROM, dy4}, {DNNL_ARG_TO, diff_src}},
                         pd.scratchpad_desc()});
     }
   }

@@ -13,7 +13,8 @@ struct DropoutPlan : Layer::Plan {
 
 }  // namespace
 
-DropoutLayer::DropoutLayer(Context&, const LayerSpec& spec, std::string name, Shape in, uint64_t seed)
+DropoutLayer::DropoutLayer(Context&, const LayerSpec& spec, std::string name, Shape in,
+                           uint64_t seed)
     : Layer(spec, std::move(name), in), rng_(seed, RngStream::dropout) {
   if (!(spec.rate >= 0.0 && spec.rate < 1.0))
     throw RunError(spec.mark.str() + ": " + name_ + ": dropout rate must be in [0, 1)");

@@ -8,10 +8,14 @@ namespace lenetlab {
 
 double init_limit(InitKind kind, double fan_in, double fan_out) {
   switch (kind) {
-    case InitKind::glorot_uniform: return std::sqrt(6.0 / (fan_in + fan_out));
-    case InitKind::he_uniform: return std::sqrt(6.0 / fan_in);
-    case InitKind::lecun_uniform_1998: return 2.4 / fan_in;
-    case InitKind::kaiming_uniform_torch: return 1.0 / std::sqrt(fan_in);
+    case InitKind::glorot_uniform:
+      return std::sqrt(6.0 / (fan_in + fan_out));
+    case InitKind::he_uniform:
+      return std::sqrt(6.0 / fan_in);
+    case InitKind::lecun_uniform_1998:
+      return 2.4 / fan_in;
+    case InitKind::kaiming_uniform_torch:
+      return 1.0 / std::sqrt(fan_in);
   }
   return 0.0;
 }

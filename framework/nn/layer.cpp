@@ -66,7 +66,8 @@ dnnl::memory Layer::make_memory(Context& ctx, const dnnl::memory::desc& desc) {
 namespace {
 
 Step reorder_step(Context& ctx, const dnnl::memory& from, const dnnl::memory& to) {
-  dnnl::reorder::primitive_desc pd(ctx.engine, from.get_desc(), ctx.engine, to.get_desc(), ctx.attr());
+  dnnl::reorder::primitive_desc pd(ctx.engine, from.get_desc(), ctx.engine, to.get_desc(),
+                                   ctx.attr());
   return {dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}, pd.scratchpad_desc()};
 }
 
@@ -80,8 +81,8 @@ dnnl::memory Layer::convert(Context& ctx, const dnnl::memory& from, const dnnl::
   return to;
 }
 
-dnnl::memory Layer::convert_back(Context& ctx, const dnnl::memory& to, const dnnl::memory::desc& desc,
-                                 std::vector<Step>& after) {
+dnnl::memory Layer::convert_back(Context& ctx, const dnnl::memory& to,
+                                 const dnnl::memory::desc& desc, std::vector<Step>& after) {
   if (to.get_desc() == desc) return to;
   dnnl::memory from = make_memory(ctx, desc);
   after.push_back(reorder_step(ctx, from, to));

@@ -1,9 +1,11 @@
-// Layer base class of the training engine. A layer owns its parameters (with their gradients) and, for
-// every batch size it is prepared for, the oneDNN primitives and the dst / diff_dst buffers of that
-// batch size. Tensors between layers are plain, dense f32: (N, C, H, W) in NCHW layout, or (N, K).
+// Layer base class of the training engine. A layer owns its parameters (with their gradients) and,
+// for every batch size it is prepared for, the oneDNN primitives and the dst / diff_dst buffers of
+// that batch size. Tensors between layers are plain, dense f32: (N, C, H, W) in NCHW layout, or (N,
+// K).
 //
 // Life cycle (driven by nn::Network):
-//   1. constructor: shapes are checked (RunError with the layer's file:line on mismatch), parameters
+//   1. constructor: shapes are checked (RunError with the layer's file:line on mismatch),
+//   parameters
 //      allocated and initialised;
 //   2. prepare(N, src, diff_src): primitives for batch size N are created once (never per batch);
 //   3. forward(N, training) / backward(N, need_diff_src) execute them on the network's stream.
@@ -25,7 +27,8 @@ namespace lenetlab {
 
 class Rng;
 
-/// Shape of one image's activation: (C, H, W) for feature maps, (K, 1, 1) with flat=true for vectors.
+/// Shape of one image's activation: (C, H, W) for feature maps, (K, 1, 1) with flat=true for
+/// vectors.
 struct Shape {
   int c = 0, h = 1, w = 1;
   bool flat = false;
@@ -36,14 +39,14 @@ struct Shape {
   std::string str() const;
 };
 
-/// A parameter tensor with its gradient, both plain f32 of `size` elements (layout documented by the
-/// owning layer: conv weights OIHW, dense weights OI, vectors X).
+/// A parameter tensor with its gradient, both plain f32 of `size` elements (layout documented by
+/// the owning layer: conv weights OIHW, dense weights OI, vectors X).
 struct Param {
-  std::string name;           ///< e.g. "conv1.weights".
-  dnnl::memory data;          ///< value.
-  dnnl::memory grad;          ///< gradient of the mean batch loss (empty for non-trainable).
-  std::vector<float> mask;    ///< optional fixed 0/1 mask (C3 connection map); empty = none.
-  bool trainable = true;      ///< false for batch-norm running statistics.
+  std::string name;         ///< e.g. "conv1.weights".
+  dnnl::memory data;        ///< value.
+  dnnl::memory grad;        ///< gradient of the mean batch loss (empty for non-trainable).
+  std::vector<float> mask;  ///< optional fixed 0/1 mask (C3 connection map); empty = none.
+  bool trainable = true;    ///< false for batch-norm running statistics.
   int64_t size = 0;
   float* value() const { return static_cast<float*>(data.get_data_handle()); }
   float* gradient() const { return static_cast<float*>(grad.get_data_handle()); }
@@ -64,7 +67,8 @@ struct Context {
   dnnl::stream stream{engine};
   /// Attribute with scratchpad_mode::user (oneDNN notes, pitfall 3: never the global scratchpad).
   dnnl::primitive_attr attr() const;
-  /// Steps whose scratchpad the network binds (registered by Layer::prepare from each plan's lists).
+  /// Steps whose scratchpad the network binds (registered by Layer::prepare from each plan's
+  /// lists).
   std::vector<Step*> steps;
   void execute(Step& step) {
     step.primitive.execute(stream, step.args);
@@ -76,15 +80,16 @@ class Layer {
  public:
   /// Primitives and buffers of one batch size; layers derive their own plan type from it.
   /// dst / diff_dst may be in a blocked layout chosen by oneDNN (e.g. nChw16c after a convolution);
-  /// the next layer takes whatever layout it gets and reorders only where its primitive needs another.
-  /// train / infer / bwd are executed in order by the default forward()/backward().
+  /// the next layer takes whatever layout it gets and reorders only where its primitive needs
+  /// another. train / infer / bwd are executed in order by the default forward()/backward().
   struct Plan {
     virtual ~Plan() = default;
     dnnl::memory src, diff_src, dst, diff_dst;
     std::vector<Step> train, infer, bwd;
   };
 
-  Layer(const LayerSpec& spec, std::string name, Shape in) : spec_(spec), name_(std::move(name)), in_(in) {}
+  Layer(const LayerSpec& spec, std::string name, Shape in)
+      : spec_(spec), name_(std::move(name)), in_(in) {}
   virtual ~Layer() = default;
   Layer(const Layer&) = delete;
   Layer& operator=(const Layer&) = delete;
@@ -100,8 +105,9 @@ class Layer {
   virtual Rng* rng() { return nullptr; }
 
   /// Creates the primitives and buffers for batch size n. `src` is the previous layer's dst (or the
-  /// network input); `diff_src` the previous layer's diff_dst, or an empty memory for the first layer
-  /// (backward-data is then skipped: oneDNN notes, conv bwd-data for IC=1 costs 13x the forward).
+  /// network input); `diff_src` the previous layer's diff_dst, or an empty memory for the first
+  /// layer (backward-data is then skipped: oneDNN notes, conv bwd-data for IC=1 costs 13x the
+  /// forward).
   void prepare(Context& ctx, int n, const dnnl::memory& src, const dnnl::memory& diff_src);
 
   /// dst / diff_dst of batch size n (after prepare).
@@ -116,8 +122,8 @@ class Layer {
   /// Copies `m` (batch n, logical shape `shape`, any layout) into a plain NCHW / NC vector.
   static std::vector<float> to_plain(Context& ctx, const dnnl::memory& m, int n, Shape shape);
   /// Writes plain NCHW / NC values into `m` (any layout).
-  static void from_plain(Context& ctx, const std::vector<float>& values, const dnnl::memory& m, int n,
-                         Shape shape);
+  static void from_plain(Context& ctx, const std::vector<float>& values, const dnnl::memory& m,
+                         int n, Shape shape);
 
  protected:
   /// Subclasses create their primitives into a Plan (a subclass of Plan with their steps).
@@ -135,12 +141,13 @@ class Layer {
   static dnnl::memory make_memory(Context& ctx, const dnnl::memory::desc& desc);
   /// `from` itself when it already has layout `desc`; otherwise a new memory of `desc` filled by a
   /// reorder appended to `steps` (to run before the primitive that reads it).
-  static dnnl::memory convert(Context& ctx, const dnnl::memory& from, const dnnl::memory::desc& desc,
-                              std::vector<Step>& steps);
-  /// `to` itself when it already has layout `desc`; otherwise a new memory of `desc` for a primitive to
-  /// write, and a reorder new -> `to` appended to `after` (to run after that primitive).
-  static dnnl::memory convert_back(Context& ctx, const dnnl::memory& to, const dnnl::memory::desc& desc,
-                                   std::vector<Step>& after);
+  static dnnl::memory convert(Context& ctx, const dnnl::memory& from,
+                              const dnnl::memory::desc& desc, std::vector<Step>& steps);
+  /// `to` itself when it already has layout `desc`; otherwise a new memory of `desc` for a
+  /// primitive to write, and a reorder new -> `to` appended to `after` (to run after that
+  /// primitive).
+  static dnnl::memory convert_back(Context& ctx, const dnnl::memory& to,
+                                   const dnnl::memory::desc& desc, std::vector<Step>& after);
   /// Plain descriptor (NCHW or NC) of batch n.
   static dnnl::memory::desc plain_desc(int n, Shape shape);
 

@@ -1,5 +1,5 @@
-// The concrete layers. Each is built by make_layer() from a LayerSpec; see config/architecture.hpp for
-// the meaning of each spec field. All tensors are plain f32, NCHW / NC.
+// The concrete layers. Each is built by make_layer() from a LayerSpec; see config/architecture.hpp
+// for the meaning of each spec field. All tensors are plain f32, NCHW / NC.
 #pragma once
 
 #include <memory>
@@ -12,10 +12,12 @@ namespace lenetlab {
 /// 2-D convolution with bias (oneDNN convolution_forward / _backward_data / _backward_weights).
 /// Params: weights (O, I, K, K) OIHW, bias (O). With a connection map, weights are multiplied by a
 /// fixed 0/1 mask at initialisation and the weight gradient is masked after every backward pass, so
-/// unconnected weights stay exactly zero under every optimizer (their gradient and state stay zero).
+/// unconnected weights stay exactly zero under every optimizer (their gradient and state stay
+/// zero).
 class ConvLayer : public Layer {
  public:
-  ConvLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in, InitKind init, Rng& rng);
+  ConvLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in, InitKind init,
+            Rng& rng);
   int64_t macs() const override;
   void backward(Context& ctx, int n) override;
 
@@ -26,8 +28,9 @@ class ConvLayer : public Layer {
 };
 
 /// Max or average pooling (oneDNN pooling_forward/backward; max keeps the forward workspace).
-/// Average pooling excludes padding. With spec.pool_trainable (LeNet-5 S2/S4, LeCun 1998 sec. II.B):
-/// y[n,c] = coefficient[c] * avg_pool(x)[n,c] + bias[c]; params coefficient (C) init 1, bias (C) init 0.
+/// Average pooling excludes padding. With spec.pool_trainable (LeNet-5 S2/S4, LeCun 1998 sec.
+/// II.B): y[n,c] = coefficient[c] * avg_pool(x)[n,c] + bias[c]; params coefficient (C) init 1, bias
+/// (C) init 0.
 class PoolLayer : public Layer {
  public:
   PoolLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in);
@@ -40,8 +43,8 @@ class PoolLayer : public Layer {
 };
 
 /// Element-wise activation: relu, tanh, sigmoid on oneDNN eltwise; scaled_tanh
-/// y = 1.7159 tanh(2a/3) (LeCun 1998, appendix A) as oneDNN eltwise linear/tanh/linear forward and a
-/// hand-written backward dy/da = (2/3)(1.7159 - y^2/1.7159).
+/// y = 1.7159 tanh(2a/3) (LeCun 1998, appendix A) as oneDNN eltwise linear/tanh/linear forward and
+/// a hand-written backward dy/da = (2/3)(1.7159 - y^2/1.7159).
 class ActivationLayer : public Layer {
  public:
   ActivationLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in);
@@ -54,11 +57,11 @@ class ActivationLayer : public Layer {
                                   const dnnl::memory& diff_src) override;
 };
 
-/// Batch normalization (Ioffe & Szegedy 2015) on oneDNN, per channel (4-D) or per feature (2-D, run as
-/// (N, K, 1, 1)). Params: gamma (C) init 1, beta (C) init 0, moving_mean (C) init 0 and
+/// Batch normalization (Ioffe & Szegedy 2015) on oneDNN, per channel (4-D) or per feature (2-D, run
+/// as (N, K, 1, 1)). Params: gamma (C) init 1, beta (C) init 0, moving_mean (C) init 0 and
 /// moving_variance (C) init 1 (non-trainable). Training normalises with the batch mean and biased
-/// variance and updates moving = momentum * moving + (1 - momentum) * batch (Keras BatchNormalization);
-/// inference uses the moving statistics (use_global_stats).
+/// variance and updates moving = momentum * moving + (1 - momentum) * batch (Keras
+/// BatchNormalization); inference uses the moving statistics (use_global_stats).
 class BatchNormLayer : public Layer {
  public:
   BatchNormLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in);
@@ -69,9 +72,9 @@ class BatchNormLayer : public Layer {
                                   const dnnl::memory& diff_src) override;
 };
 
-/// Inverted dropout (Srivastava et al. 2014): training keeps each unit with probability 1 - rate and
-/// scales kept units by 1 / (1 - rate); inference is the identity. Masks come from the run's dropout
-/// stream (seed, layer index), in element order.
+/// Inverted dropout (Srivastava et al. 2014): training keeps each unit with probability 1 - rate
+/// and scales kept units by 1 / (1 - rate); inference is the identity. Masks come from the run's
+/// dropout stream (seed, layer index), in element order.
 class DropoutLayer : public Layer {
  public:
   DropoutLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in, uint64_t seed);
@@ -85,8 +88,8 @@ class DropoutLayer : public Layer {
   Rng rng_;
 };
 
-/// (N, C, H, W) -> (N, C*H*W): a view of the same buffer when the input is plain NCHW; after a blocked
-/// layout (e.g. nChw16c) one reorder to NCHW forward and one back for the gradient.
+/// (N, C, H, W) -> (N, C*H*W): a view of the same buffer when the input is plain NCHW; after a
+/// blocked layout (e.g. nChw16c) one reorder to NCHW forward and one back for the gradient.
 class FlattenLayer : public Layer {
  public:
   FlattenLayer(const LayerSpec& spec, std::string name, Shape in);
@@ -99,7 +102,8 @@ class FlattenLayer : public Layer {
 /// Fully connected layer (oneDNN inner_product_*). Params: weights (units, K) OI, bias (units).
 class DenseLayer : public Layer {
  public:
-  DenseLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in, InitKind init, Rng& rng);
+  DenseLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in, InitKind init,
+             Rng& rng);
   int64_t macs() const override { return in_.size() * out_.c; }
 
  private:
@@ -107,8 +111,8 @@ class DenseLayer : public Layer {
                                   const dnnl::memory& diff_src) override;
 };
 
-/// Output layer: dst = log-softmax(logits) over classes (oneDNN logsoftmax_forward). Its backward is the
-/// fused softmax cross-entropy gradient written by Network::loss into this layer's diff_dst:
+/// Output layer: dst = log-softmax(logits) over classes (oneDNN logsoftmax_forward). Its backward
+/// is the fused softmax cross-entropy gradient written by Network::loss into this layer's diff_dst:
 /// diff_logits = (softmax - onehot) / N; backward() copies it to diff_src (one reorder step).
 class SoftmaxLayer : public Layer {
  public:

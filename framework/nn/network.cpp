@@ -18,17 +18,24 @@ std::unique_ptr<Layer> make_layer(Context& ctx, const LayerSpec& spec, const std
                                   int index, Shape in, InitKind default_init, Rng& init_rng,
                                   uint64_t seed) {
   switch (spec.kind) {
-    case LayerKind::conv: return std::make_unique<ConvLayer>(ctx, spec, name, in, default_init, init_rng);
-    case LayerKind::pool: return std::make_unique<PoolLayer>(ctx, spec, name, in);
-    case LayerKind::activation: return std::make_unique<ActivationLayer>(ctx, spec, name, in);
-    case LayerKind::batch_norm: return std::make_unique<BatchNormLayer>(ctx, spec, name, in);
+    case LayerKind::conv:
+      return std::make_unique<ConvLayer>(ctx, spec, name, in, default_init, init_rng);
+    case LayerKind::pool:
+      return std::make_unique<PoolLayer>(ctx, spec, name, in);
+    case LayerKind::activation:
+      return std::make_unique<ActivationLayer>(ctx, spec, name, in);
+    case LayerKind::batch_norm:
+      return std::make_unique<BatchNormLayer>(ctx, spec, name, in);
     case LayerKind::dropout: {
       uint64_t s = seed + static_cast<uint64_t>(index);
       return std::make_unique<DropoutLayer>(ctx, spec, name, in, splitmix64(s));
     }
-    case LayerKind::flatten: return std::make_unique<FlattenLayer>(spec, name, in);
-    case LayerKind::dense: return std::make_unique<DenseLayer>(ctx, spec, name, in, default_init, init_rng);
-    case LayerKind::softmax: return std::make_unique<SoftmaxLayer>(spec, name, in);
+    case LayerKind::flatten:
+      return std::make_unique<FlattenLayer>(spec, name, in);
+    case LayerKind::dense:
+      return std::make_unique<DenseLayer>(ctx, spec, name, in, default_init, init_rng);
+    case LayerKind::softmax:
+      return std::make_unique<SoftmaxLayer>(spec, name, in);
   }
   throw RunError(spec.mark.str() + ": unknown layer kind");
 }
@@ -42,7 +49,8 @@ Network::Network(const ArchSpec& arch, uint64_t seed) : ctx_(std::make_unique<Co
   for (size_t i = 0; i < arch.layers.size(); ++i) {
     const LayerSpec& spec = arch.layers[i];
     const std::string name = fmt::format("{}{}", to_string(spec.kind), ++counts[spec.kind]);
-    layers_.push_back(make_layer(*ctx_, spec, name, static_cast<int>(i), shape, arch.init, init_rng, seed));
+    layers_.push_back(
+        make_layer(*ctx_, spec, name, static_cast<int>(i), shape, arch.init, init_rng, seed));
     shape = layers_.back()->out_shape();
   }
   if (layers_.empty() || layers_.back()->spec().kind != LayerKind::softmax)
@@ -74,7 +82,8 @@ void Network::bind_scratchpad() {
   for (const Step* step : ctx_->steps) size = std::max(size, step->scratchpad.get_size());
   if (size > scratchpad_.size()) scratchpad_.assign(size, 0);
   for (Step* step : ctx_->steps)
-    step->args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(step->scratchpad, ctx_->engine, scratchpad_.data());
+    step->args[DNNL_ARG_SCRATCHPAD] =
+        dnnl::memory(step->scratchpad, ctx_->engine, scratchpad_.data());
 }
 
 float* Network::input(int n) { return static_cast<float*>(inputs_.at(n).get_data_handle()); }
@@ -143,7 +152,8 @@ std::vector<std::vector<float>> Network::snapshot() {
 
 void Network::restore(const std::vector<std::vector<float>>& values) {
   auto ps = params();
-  for (size_t i = 0; i < ps.size(); ++i) std::copy(values[i].begin(), values[i].end(), ps[i]->value());
+  for (size_t i = 0; i < ps.size(); ++i)
+    std::copy(values[i].begin(), values[i].end(), ps[i]->value());
 }
 
 std::string Network::weights_hash() {

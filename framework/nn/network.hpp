@@ -21,16 +21,17 @@ struct BatchLoss {
 class Network {
  public:
   /// Builds every layer (shape checks raise RunError with the YAML position) and initialises the
-  /// parameters from the run's init stream. Must be called on the thread that will run it, after the
-  /// OpenMP thread count is set (oneDNN notes: the count at primitive creation is the one used).
+  /// parameters from the run's init stream. Must be called on the thread that will run it, after
+  /// the OpenMP thread count is set (oneDNN notes: the count at primitive creation is the one
+  /// used).
   Network(const ArchSpec& arch, uint64_t seed);
   ~Network();
   Network(const Network&) = delete;
   Network& operator=(const Network&) = delete;
 
-  /// Creates the primitives for batch size n (once; later calls are no-ops). Each distinct batch size
-  /// (the training batch, the tail batch, evaluation batches) has its own primitive set, because a
-  /// oneDNN primitive is fixed to its shapes (oneDNN notes, pitfall 1).
+  /// Creates the primitives for batch size n (once; later calls are no-ops). Each distinct batch
+  /// size (the training batch, the tail batch, evaluation batches) has its own primitive set,
+  /// because a oneDNN primitive is fixed to its shapes (oneDNN notes, pitfall 1).
   void prepare(int n);
 
   /// Input buffer of batch size n: (n, C, H, W) f32, NCHW. Valid after prepare(n).
@@ -51,9 +52,10 @@ class Network {
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
   Context& context() { return *ctx_; }
 
-  int64_t parameter_count() const;            ///< incl. batch-norm running statistics, masked weights excluded
+  int64_t parameter_count()
+      const;  ///< incl. batch-norm running statistics, masked weights excluded
   int64_t trainable_parameter_count() const;  ///< excl. running statistics and masked weights
-  int64_t macs_per_image() const;             ///< forward multiply-accumulates of conv and dense layers
+  int64_t macs_per_image() const;  ///< forward multiply-accumulates of conv and dense layers
 
   /// Copy of every parameter value (for restore_best_weights).
   std::vector<std::vector<float>> snapshot();

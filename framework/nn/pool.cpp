@@ -10,7 +10,8 @@ namespace lenetlab {
 namespace {
 
 struct PoolPlan : Layer::Plan {
-  dnnl::memory pooled, diff_pooled;  ///< avg_pool(x) and its gradient (trainable pooling only, NCHW).
+  dnnl::memory pooled,
+      diff_pooled;  ///< avg_pool(x) and its gradient (trainable pooling only, NCHW).
 };
 
 }  // namespace
@@ -27,7 +28,8 @@ PoolLayer::PoolLayer(Context& ctx, const LayerSpec& spec, std::string name, Shap
                                where, k, in.str()));
   out_ = Shape{in.c, static_cast<int>(oh), static_cast<int>(ow), false};
   if (spec.pool_trainable) {
-    if (spec.pool_max) throw RunError(where + "trainable pooling is defined for average pooling only");
+    if (spec.pool_max)
+      throw RunError(where + "trainable pooling is defined for average pooling only");
     params_.reserve(2);
     Param& coefficient = add_param(ctx, "coefficient", in.c, true);
     std::fill_n(coefficient.value(), in.c, 1.0f);
@@ -41,19 +43,20 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
   const bool trainable = spec_.pool_trainable;
   const int k = spec_.kernel, s = spec_.stride > 0 ? spec_.stride : k;
   const dnnl::memory::dims strides{s, s}, kernel{k, k}, pad{0, 0};
-  const auto algo = spec_.pool_max ? dnnl::algorithm::pooling_max
-                                   : dnnl::algorithm::pooling_avg_exclude_padding;
+  const auto algo =
+      spec_.pool_max ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding;
   const auto attr = ctx.attr();
-  // Plain pooling keeps the incoming layout (dst "any" follows src). Trainable pooling runs on plain
-  // NCHW because its coefficient/bias part is hand-written per channel.
+  // Plain pooling keeps the incoming layout (dst "any" follows src). Trainable pooling runs on
+  // plain NCHW because its coefficient/bias part is hand-written per channel.
   std::vector<Step> pre;
   const dnnl::memory x = trainable ? convert(ctx, src, plain_desc(n, in_), pre) : src;
   const dnnl::memory::desc dst_md =
-      trainable ? plain_desc(n, out_) : dnnl::memory::desc(out_.dims(n), dnnl::memory::data_type::f32,
-                                                           dnnl::memory::format_tag::any);
+      trainable ? plain_desc(n, out_)
+                : dnnl::memory::desc(out_.dims(n), dnnl::memory::data_type::f32,
+                                     dnnl::memory::format_tag::any);
   dnnl::pooling_forward::primitive_desc train_pd(
-      {dnnl::prop_kind::forward_training, algo, x.get_desc(), dst_md, strides, kernel, pad, pad}, attr,
-      ctx.engine);
+      {dnnl::prop_kind::forward_training, algo, x.get_desc(), dst_md, strides, kernel, pad, pad},
+      attr, ctx.engine);
   dnnl::pooling_forward::primitive_desc infer_pd(
       {dnnl::prop_kind::forward_inference, algo, x.get_desc(), dst_md, strides, kernel, pad, pad},
       attr, ctx.engine);
@@ -83,10 +86,10 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
         train_pd);
     std::vector<Step> after;
     const dnnl::memory dx = convert_back(ctx, diff_src, bwd_pd.diff_src_desc(), after);
-    p->bwd.push_back({dnnl::pooling_backward(bwd_pd),
-                      {{DNNL_ARG_DIFF_DST, trainable ? p->diff_pooled : p->diff_dst},
-                       {DNNL_ARG_DIFF_SRC, dx}},
-                      bwd_pd.scratchpad_desc()});
+    p->bwd.push_back(
+        {dnnl::pooling_backward(bwd_pd),
+         {{DNNL_ARG_DIFF_DST, trainable ? p->diff_pooled : p->diff_dst}, {DNNL_ARG_DIFF_SRC, dx}},
+         bwd_pd.scratchpad_desc()});
     if (spec_.pool_max) p->bwd.back().args[DNNL_ARG_WORKSPACE] = workspace;
     p->bwd.insert(p->bwd.end(), after.begin(), after.end());
   }

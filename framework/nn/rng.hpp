@@ -1,6 +1,6 @@
 // Deterministic random numbers for a run. Every random number of a run (initialisation, validation
-// split, shuffling, dropout masks) comes from a stream derived from the run's recorded seed, so a run
-// is repeatable bit for bit on any platform (no std:: distributions, whose algorithms are
+// split, shuffling, dropout masks) comes from a stream derived from the run's recorded seed, so a
+// run is repeatable bit for bit on any platform (no std:: distributions, whose algorithms are
 // implementation-defined).
 #pragma once
 

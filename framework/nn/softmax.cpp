@@ -7,7 +7,8 @@ namespace lenetlab {
 SoftmaxLayer::SoftmaxLayer(const LayerSpec& spec, std::string name, Shape in)
     : Layer(spec, std::move(name), in) {
   if (!in.flat)
-    throw RunError(spec.mark.str() + ": " + name_ + ": softmax needs (N, classes) logits, got " + in.str());
+    throw RunError(spec.mark.str() + ": " + name_ + ": softmax needs (N, classes) logits, got " +
+                   in.str());
   out_ = in;
 }
 
@@ -21,13 +22,15 @@ std::unique_ptr<Layer::Plan> SoftmaxLayer::make_plan(Context& ctx, int n, const 
   p->diff_dst = share ? diff_src : make_memory(ctx, n, out_);
   dnnl::logsoftmax_forward::primitive_desc pd(
       {dnnl::prop_kind::forward_training, src.get_desc(), 1}, ctx.attr(), ctx.engine);
-  p->train.push_back({dnnl::logsoftmax_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, p->dst}},
+  p->train.push_back({dnnl::logsoftmax_forward(pd),
+                      {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, p->dst}},
                       pd.scratchpad_desc()});
   p->infer = p->train;
   if (diff_src && !share) {
     dnnl::reorder::primitive_desc r(ctx.engine, p->diff_dst.get_desc(), ctx.engine,
                                     diff_src.get_desc(), ctx.attr());
-    p->bwd.push_back({dnnl::reorder(r), {{DNNL_ARG_FROM, p->diff_dst}, {DNNL_ARG_TO, diff_src}},
+    p->bwd.push_back({dnnl::reorder(r),
+                      {{DNNL_ARG_FROM, p->diff_dst}, {DNNL_ARG_TO, diff_src}},
                       r.scratchpad_desc()});
   }
   return p;

@@ -51,7 +51,8 @@ class Adam final : public Optimizer {
                 b2 = float(config_.beta_2), eps = float(config_.epsilon),
                 wd = float(config_.weight_decay);
     // 1 - beta in double, then rounded: (1.0f - 0.999f) would be off by 1.3e-5 relative.
-    const float one_minus_b1 = float(1.0 - config_.beta_1), one_minus_b2 = float(1.0 - config_.beta_2);
+    const float one_minus_b1 = float(1.0 - config_.beta_1),
+                one_minus_b2 = float(1.0 - config_.beta_2);
     const float c1 = 1.0f / float(1.0 - std::pow(config_.beta_1, double(t_)));
     const float c2 = 1.0f / float(1.0 - std::pow(config_.beta_2, double(t_)));
     for (size_t k = 0; k < params_.size(); ++k) {
@@ -101,7 +102,8 @@ class RmsProp final : public Optimizer {
 
 }  // namespace
 
-std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config, std::vector<ParamView> params) {
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config,
+                                          std::vector<ParamView> params) {
   if (config.name == "sgd") return std::make_unique<Sgd>(std::move(params), config);
   if (config.name == "adam") return std::make_unique<Adam>(std::move(params), config);
   if (config.name == "rmsprop") return std::make_unique<RmsProp>(std::move(params), config);

@@ -1,10 +1,10 @@
 // Optimizers over a flat list of parameters. State is indexed by position in that list (never by
-// address). Update rules, with g = gradient + weight_decay * w (L2, PyTorch `weight_decay` semantics)
-// and t the 1-based step count:
+// address). Update rules, with g = gradient + weight_decay * w (L2, PyTorch `weight_decay`
+// semantics) and t the 1-based step count:
 //
 //  SGD (torch.optim.SGD; Sutskever et al. 2013):  v = momentum * v + g;  w -= lr * v
-//      nesterov:                                   v = momentum * v + g;  w -= lr * (g + momentum * v)
-//      momentum = 0:                               w -= lr * g
+//      nesterov:                                   v = momentum * v + g;  w -= lr * (g + momentum *
+//      v) momentum = 0:                               w -= lr * g
 //  Adam (Kingma & Ba 2015, Algorithm 1; torch.optim.Adam):
 //      m = beta_1 m + (1 - beta_1) g;  v = beta_2 v + (1 - beta_2) g^2
 //      w -= lr * (m / (1 - beta_1^t)) / (sqrt(v / (1 - beta_2^t)) + epsilon)
@@ -40,9 +40,12 @@ class Optimizer {
   const OptimizerConfig& config() const { return config_; }
   /// Steps taken (Adam's t).
   int64_t steps() const { return t_; }
-  /// Internal state, for checkpoints: `buffers_per_param` buffers per parameter (SGD: velocity; Adam:
-  /// m, v; RMSprop: s, momentum buffer), stored as state()[b * params + k], each of param k's size.
+  /// Internal state, for checkpoints: `buffers_per_param` buffers per parameter (SGD: velocity;
+  /// Adam: m, v; RMSprop: s, momentum buffer), stored as state()[b * params + k], each of param k's
+  /// size.
   std::vector<std::vector<float>>& state() { return state_; }
+  /// Learning rate of the next steps (a schedule changes it between epochs).
+  void set_learning_rate(double learning_rate) { config_.learning_rate = learning_rate; }
   /// Restores the step count together with state() (resume from a checkpoint).
   void set_steps(int64_t t) { t_ = t; }
 
@@ -61,6 +64,7 @@ class Optimizer {
 };
 
 /// Creates the optimizer named config.name (sgd | adam | rmsprop). Throws Error for another name.
-std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config, std::vector<ParamView> params);
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config,
+                                          std::vector<ParamView> params);
 
 }  // namespace lenetlab

@@ -942,7 +942,8 @@ void append_published(std::string& out, SQLite::Database& database, const std::v
     for (const RunRow& r : runs)
       if (r.sweep == sweep_name && r.architecture == arch && r.test_accuracy) {
         values.push_back(*r.test_accuracy);
-        seeds += fmt::format("{}seed {}: {}", seeds.empty() ? "" : ", ", r.seed, pct(*r.test_accuracy));
+        seeds +=
+            fmt::format("{}seed {}: {}", seeds.empty() ? "" : ", ", r.seed, pct(*r.test_accuracy));
       }
     std::string measured = "no finished run yet", interval = "&mdash;", verdict = "&mdash;";
     if (!values.empty()) {

@@ -327,7 +327,8 @@ int64_t Store::prepare_run(int64_t sweep_id, const RunConfig& config, int keep_e
         const int64_t id = select.getColumn(0).getInt64();
         const RunStatus status = run_status_from_string(select.getColumn(1).getString());
 
-        if (status == RunStatus::running && owned_elsewhere(s.db(), id)) return id;  // leave it alone
+        if (status == RunStatus::running && owned_elsewhere(s.db(), id))
+          return id;  // leave it alone
         if (is_final(status) && !reset_final) {
           // Keep the results; the run now belongs to the sweep that asked for it last.
           SQLite::Statement update =
@@ -398,7 +399,8 @@ bool Store::claim_run(int64_t run_id) {
         if (current != "queued" && !(current == "running" && !owned_elsewhere(s.db(), run_id)))
           return false;
         SQLite::Statement claim = s.prepare(
-            "UPDATE runs SET status = 'running', owner = :owner, heartbeat_at = :now WHERE id = :id");
+            "UPDATE runs SET status = 'running', owner = :owner, heartbeat_at = :now WHERE id = "
+            ":id");
         claim.bind(":owner", owner_);
         claim.bind(":now", utc_now());
         claim.bind(":id", run_id);
@@ -420,7 +422,8 @@ void Store::heartbeat() {
 void Store::set_published_results(int64_t sweep_id, const std::vector<PublishedResult>& results) {
   std::lock_guard lock(mutex_);
   in_transaction(
-      *db_, path_, "set_published_results", SQLite::TransactionBehavior::IMMEDIATE, [&](Session& s) {
+      *db_, path_, "set_published_results", SQLite::TransactionBehavior::IMMEDIATE,
+      [&](Session& s) {
         SQLite::Statement clear = s.prepare("DELETE FROM published_results WHERE sweep_id = ?");
         clear.bind(1, sweep_id);
         clear.exec();

@@ -16,7 +16,10 @@ std::string clock_text(double seconds) {
 }  // namespace
 
 Progress::Progress(std::FILE* out, bool live, int total_runs, std::string sweep_name)
-    : out_(out), live_(live), total_runs_(total_runs), sweep_name_(std::move(sweep_name)),
+    : out_(out),
+      live_(live),
+      total_runs_(total_runs),
+      sweep_name_(std::move(sweep_name)),
       start_(std::chrono::steady_clock::now()) {}
 
 std::string Progress::format(const Line& l) const {
@@ -24,9 +27,11 @@ std::string Progress::format(const Line& l) const {
   // ETA of this run from its measured training speed (validation/test time not included).
   const double remaining_images = (l.epochs - l.epoch) * double(l.total) + (l.total - l.done);
   const double eta = l.images_per_second > 0 ? remaining_images / l.images_per_second : -1;
-  return fmt::format("[{:>3}/{}] {:<42.42} epoch {:>2}/{:<2} {:>3.0f}%  loss {:.4f}  acc {:6.2f}%  {:>6.0f} img/s  ETA {}",
-                     l.index, total_runs_, l.name, l.epoch, l.epochs, 100 * fraction, l.loss,
-                     100 * l.accuracy, l.images_per_second, clock_text(eta));
+  return fmt::format(
+      "[{:>3}/{}] {:<42.42} epoch {:>2}/{:<2} {:>3.0f}%  loss {:.4f}  acc {:6.2f}%  {:>6.0f} img/s "
+      " ETA {}",
+      l.index, total_runs_, l.name, l.epoch, l.epochs, 100 * fraction, l.loss, 100 * l.accuracy,
+      l.images_per_second, clock_text(eta));
 }
 
 void Progress::redraw() {
@@ -35,9 +40,9 @@ void Progress::redraw() {
   text += "\r\x1b[2K";
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  text += fmt::format("sweep {}: {}/{} runs ended ({} not finished), {} active, elapsed {}\n",
-                      sweep_name_, ended_, total_runs_, failed_, active_.size(),
-                      clock_text(elapsed));
+  text +=
+      fmt::format("sweep {}: {}/{} runs ended ({} not finished), {} active, elapsed {}\n",
+                  sweep_name_, ended_, total_runs_, failed_, active_.size(), clock_text(elapsed));
   for (const auto& [id, line] : active_) text += format(line) + "\n";
   drawn_lines_ = static_cast<int>(active_.size()) + 1;
   std::fputs(text.c_str(), out_);
@@ -77,7 +82,8 @@ void Progress::batch(int64_t run_id, int epoch, int64_t done, int64_t total, dou
   l.total = total;
   l.loss = loss;
   l.accuracy = accuracy;
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - l.started).count();
+  const double s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - l.started).count();
   if (s > 0 && done > 0) l.images_per_second = done / s;
   if (live_) redraw();
 }
@@ -96,8 +102,8 @@ void Progress::epoch(int64_t run_id, const EpochRecord& r) {
   if (live_) {
     redraw();
   } else {
-    std::string val = r.val_accuracy ? fmt::format("  val_loss {:.4f}  val_acc {:.2f}%", *r.val_loss,
-                                                   100 * *r.val_accuracy)
+    std::string val = r.val_accuracy ? fmt::format("  val_loss {:.4f}  val_acc {:.2f}%",
+                                                   *r.val_loss, 100 * *r.val_accuracy)
                                      : "";
     std::fprintf(out_, "[%d/%d] %s epoch %d/%d  loss %.4f  acc %.2f%%%s  %.1f s  %.0f img/s\n",
                  l.index, total_runs_, l.name.c_str(), r.epoch, l.epochs, r.train_loss,

@@ -1,6 +1,6 @@
-// Progress output of a sweep. On a terminal: one live line per active run (run, epoch/total, progress,
-// loss, accuracy, images/s, ETA) under a sweep header, redrawn in place. Otherwise: plain log lines
-// (run started, each epoch, run ended). Thread-safe: every run's thread reports here.
+// Progress output of a sweep. On a terminal: one live line per active run (run, epoch/total,
+// progress, loss, accuracy, images/s, ETA) under a sweep header, redrawn in place. Otherwise: plain
+// log lines (run started, each epoch, run ended). Thread-safe: every run's thread reports here.
 #pragma once
 
 #include <chrono>

@@ -48,9 +48,10 @@ StoredRun load_stored_run(Store& store, const std::string& run) {
   StoredRun r;
   r.id = resolve_run(store, run);
   SQLite::Database& db = store.database();
-  SQLite::Statement q(db,
-                      "SELECT key, name, status, config_json, threads, isa, onednn_version, "
-                      "dataset_sha256, weights_hash, test_loss, test_accuracy FROM runs WHERE id = ?");
+  SQLite::Statement q(
+      db,
+      "SELECT key, name, status, config_json, threads, isa, onednn_version, "
+      "dataset_sha256, weights_hash, test_loss, test_accuracy FROM runs WHERE id = ?");
   q.bind(1, r.id);
   if (!q.executeStep()) throw Error(fmt::format("run {} not found", run));
   r.key = q.getColumn(0).getString();
@@ -91,11 +92,11 @@ std::vector<std::string> condition_differences(const StoredRun& run, const Datas
   if (!run.isa.empty() && run.isa != here.isa)
     diffs.push_back(fmt::format("CPU ISA: recorded {}, here {}", run.isa, here.isa));
   if (!run.onednn_version.empty() && run.onednn_version != here.onednn_version)
-    diffs.push_back(fmt::format("oneDNN: recorded {}, here {}", run.onednn_version,
-                                here.onednn_version));
+    diffs.push_back(
+        fmt::format("oneDNN: recorded {}, here {}", run.onednn_version, here.onednn_version));
   if (!run.dataset_sha256.empty() && run.dataset_sha256 != data.sha256)
-    diffs.push_back(fmt::format("dataset checksum: recorded {}, here {}", run.dataset_sha256,
-                                data.sha256));
+    diffs.push_back(
+        fmt::format("dataset checksum: recorded {}, here {}", run.dataset_sha256, data.sha256));
   return diffs;
 }
 
@@ -109,9 +110,10 @@ VerifyResult verify_run(Store& store, const StoredRun& run, const Dataset& data,
     std::string text;
     for (const auto& d : diffs) text += "\n  " + d;
     if (!force)
-      throw Error(fmt::format("run {} cannot be reproduced bit for bit on this machine:{}\n(pass "
-                              "--force to run it anyway; results are then expected to differ)",
-                              run.id, text));
+      throw Error(
+          fmt::format("run {} cannot be reproduced bit for bit on this machine:{}\n(pass "
+                      "--force to run it anyway; results are then expected to differ)",
+                      run.id, text));
     fmt::print(out, "warning: recorded conditions differ:{}\n", text);
   }
   fmt::print(out, "verify run {} ({}): {} epochs, {} thread(s), ISA {}, seed {}\n", run.id,
@@ -149,10 +151,11 @@ VerifyResult verify_run(Store& store, const StoredRun& run, const Dataset& data,
                       (!stored || std::memcmp(&*stored, &*reproduced, sizeof(double)) == 0);
     if (!same) {
       ++v.mismatches;
-      details.push_back({{"epoch", epoch},
-                         {"metric", metric},
-                         {"stored", stored ? nlohmann::json(*stored) : nlohmann::json()},
-                         {"reproduced", reproduced ? nlohmann::json(*reproduced) : nlohmann::json()}});
+      details.push_back(
+          {{"epoch", epoch},
+           {"metric", metric},
+           {"stored", stored ? nlohmann::json(*stored) : nlohmann::json()},
+           {"reproduced", reproduced ? nlohmann::json(*reproduced) : nlohmann::json()}});
     }
     return same;
   };
@@ -163,7 +166,8 @@ VerifyResult verify_run(Store& store, const StoredRun& run, const Dataset& data,
     const bool have = i < static_cast<int>(recorder.epochs.size());
     const EpochRecord r = have ? recorder.epochs[i] : EpochRecord{};
     bool ok = have;
-    ok &= compare(s.epoch, "train_loss", s.train_loss, have ? std::optional(r.train_loss) : std::nullopt);
+    ok &= compare(s.epoch, "train_loss", s.train_loss,
+                  have ? std::optional(r.train_loss) : std::nullopt);
     ok &= compare(s.epoch, "train_accuracy", s.train_accuracy,
                   have ? std::optional(r.train_accuracy) : std::nullopt);
     ok &= compare(s.epoch, "val_loss", s.val_loss, have ? r.val_loss : std::nullopt);
@@ -210,10 +214,11 @@ EvalMetrics evaluate_run(const Store& store, const StoredRun& run, const Dataset
                          const std::string& checkpoint, std::FILE* out) {
   const auto file = checkpoint_dir(store.path(), run.key) / (checkpoint + ".ckpt");
   if (!std::filesystem::exists(file))
-    throw Error(fmt::format("run {} has no {} checkpoint ({} is missing; checkpoints are written "
-                            "when a run ends{})",
-                            run.id, checkpoint, file.string(),
-                            checkpoint == "best" ? " with restore_best_weights" : ""));
+    throw Error(
+        fmt::format("run {} has no {} checkpoint ({} is missing; checkpoints are written "
+                    "when a run ends{})",
+                    run.id, checkpoint, file.string(),
+                    checkpoint == "best" ? " with restore_best_weights" : ""));
   const TrainState state = load_checkpoint(file);
   if (state.run_key != run.key)
     throw Error(fmt::format("checkpoint {} belongs to run {}, not {}", file.string(), state.run_key,
@@ -243,15 +248,17 @@ EvalMetrics evaluate_run(const Store& store, const StoredRun& run, const Dataset
                             run.config.normalize_mean, run.config.normalize_std);
   const auto t0 = std::chrono::steady_clock::now();
   const EvalMetrics m = evaluate(net, input, idx, run.config.batch_size);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   fmt::print(out, "run {} ({}), {} checkpoint (epoch {}, weights {}), {} thread(s)\n", run.id,
              run.name, checkpoint, state.epoch, state.weights_hash, run.threads);
-  fmt::print(out, "{} test images of {}: loss {:.6f}, accuracy {:.2f}% ({:.0f} images/s)\n", m.images,
-             data.name, m.loss, 100 * m.accuracy, seconds > 0 ? m.images / seconds : 0.0);
-  fmt::print(out, "{:>5} {:>9} {:>9} {:>9} {:>8}\n", "class", "precision", "recall", "f1", "support");
+  fmt::print(out, "{} test images of {}: loss {:.6f}, accuracy {:.2f}% ({:.0f} images/s)\n",
+             m.images, data.name, m.loss, 100 * m.accuracy, seconds > 0 ? m.images / seconds : 0.0);
+  fmt::print(out, "{:>5} {:>9} {:>9} {:>9} {:>8}\n", "class", "precision", "recall", "f1",
+             "support");
   for (const auto& c : m.per_class)
-    fmt::print(out, "{:>5} {:>9.4f} {:>9.4f} {:>9.4f} {:>8}\n", c.label, c.precision, c.recall, c.f1,
-               c.support);
+    fmt::print(out, "{:>5} {:>9.4f} {:>9.4f} {:>9.4f} {:>8}\n", c.label, c.precision, c.recall,
+               c.f1, c.support);
   if (same_dataset && checkpoint == "final" && run.test_accuracy) {
     const bool same = run.test_loss && *run.test_loss == m.loss && *run.test_accuracy == m.accuracy;
     fmt::print(out, "stored test metrics: loss {}, accuracy {}: {}\n", show(run.test_loss),

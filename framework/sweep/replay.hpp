@@ -1,5 +1,5 @@
-// Re-executing stored runs: `lenetlab verify` (bit-for-bit reproduction of every recorded epoch) and
-// `lenetlab evaluate` (reloading a run's final checkpoint and evaluating it).
+// Re-executing stored runs: `lenetlab verify` (bit-for-bit reproduction of every recorded epoch)
+// and `lenetlab evaluate` (reloading a run's final checkpoint and evaluating it).
 #pragma once
 
 #include <cstdint>

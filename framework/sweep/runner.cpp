@@ -114,7 +114,8 @@ SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
       ++summary.skipped;
       continue;
     }
-    // An interrupted run resumes from its last completed epoch's checkpoint (rows up to it are kept).
+    // An interrupted run resumes from its last completed epoch's checkpoint (rows up to it are
+    // kept).
     int keep = 0;
     try {
       const auto last = checkpoint_dir(store.path(), config.key()) / "last.ckpt";

@@ -46,7 +46,8 @@ std::string read_file(const std::filesystem::path& path) {
 }
 
 /// Verifies magic and checksum; returns the header JSON and the offset of the first array.
-std::pair<nlohmann::json, size_t> parse(const std::filesystem::path& path, const std::string& bytes) {
+std::pair<nlohmann::json, size_t> parse(const std::filesystem::path& path,
+                                        const std::string& bytes) {
   const std::string where = "checkpoint " + path.string() + ": ";
   if (bytes.size() < 24 || std::memcmp(bytes.data(), kMagic, 8) != 0)
     throw Error(where + "not a lenetlab checkpoint (bad magic or too short)");
@@ -69,12 +70,9 @@ std::pair<nlohmann::json, size_t> parse(const std::filesystem::path& path, const
 void save_checkpoint(const std::filesystem::path& path, const TrainState& s) {
   ArrayList arrays;
   for (size_t i = 0; i < s.params.size(); ++i) arrays.f32("param" + std::to_string(i), s.params[i]);
-  nlohmann::json header = {{"format", 1},
-                           {"run_key", s.run_key},
-                           {"kind", s.kind},
-                           {"epoch", s.epoch},
-                           {"weights_hash", s.weights_hash},
-                           {"params", s.params.size()}};
+  nlohmann::json header = {
+      {"format", 1},      {"run_key", s.run_key},           {"kind", s.kind},
+      {"epoch", s.epoch}, {"weights_hash", s.weights_hash}, {"params", s.params.size()}};
   if (s.kind == "last") {
     for (size_t i = 0; i < s.optimizer_state.size(); ++i)
       arrays.f32("optimizer" + std::to_string(i), s.optimizer_state[i]);

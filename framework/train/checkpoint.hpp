@@ -4,8 +4,9 @@
 //   offset 0   8 bytes   magic "LNLCKPT1"
 //   offset 8   u64       header length H
 //   offset 16  H bytes   header, JSON (UTF-8): {"format": 1, "run_key", "kind", "epoch",
-//                        "weights_hash", "arrays": [{"name", "type": "f32"|"i64"|"u64", "count"}...],
-//                        plus kind-specific scalars (optimizer steps, early-stopping state)}
+//                        "weights_hash", "arrays": [{"name", "type": "f32"|"i64"|"u64",
+//                        "count"}...], plus kind-specific scalars (optimizer steps, early-stopping
+//                        state)}
 //   then       the arrays listed in the header, in order, raw (f32: 4 bytes, i64/u64: 8 bytes each)
 //   last 8     u64       XXH3-64 of every byte before it
 // Files are written to "<name>.tmp", flushed and renamed, so a crash never leaves a torn file under
@@ -34,7 +35,8 @@ struct TrainState {
   std::string kind = "last";  ///< last | best | final
   int epoch = 0;              ///< completed epochs
   std::string weights_hash;   ///< of `params` (Network::weights_hash)
-  std::vector<std::vector<float>> params;  ///< every parameter incl. BN running statistics, layer order
+  std::vector<std::vector<float>>
+      params;  ///< every parameter incl. BN running statistics, layer order
   // The rest is present only in "last" checkpoints.
   int64_t optimizer_steps = 0;
   std::vector<std::vector<float>> optimizer_state;  ///< Optimizer::state()

@@ -13,8 +13,9 @@ InputPipeline::InputPipeline(const ImageSet& images, int channels, int height, i
                              double mean, double std)
     : images_(images), height_(height), width_(width) {
   if (channels != 1 || images.rows > height || images.cols > width)
-    throw RunError(fmt::format("dataset images are 1x{}x{}, which do not fit the network input {}x{}x{}",
-                               images.rows, images.cols, channels, height, width));
+    throw RunError(
+        fmt::format("dataset images are 1x{}x{}, which do not fit the network input {}x{}x{}",
+                    images.rows, images.cols, channels, height, width));
   top_ = (height - images.rows) / 2;
   left_ = (width - images.cols) / 2;
   for (int v = 0; v < 256; ++v) lut_[v] = static_cast<float>((v / 255.0 - mean) / std);

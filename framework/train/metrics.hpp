@@ -12,11 +12,13 @@ namespace lenetlab {
 class Network;
 
 /// Converts dataset images (uint8, rows x cols) into the network's input (n, C, H, W) f32:
-/// x = (pixel / 255 - mean) / std, the image centred in the input with zero-valued (pixel 0) padding.
+/// x = (pixel / 255 - mean) / std, the image centred in the input with zero-valued (pixel 0)
+/// padding.
 class InputPipeline {
  public:
   /// Throws RunError when the image does not fit the input (bigger, or channels != 1).
-  InputPipeline(const ImageSet& images, int channels, int height, int width, double mean, double std);
+  InputPipeline(const ImageSet& images, int channels, int height, int width, double mean,
+                double std);
   /// Writes images idx[0..n) into dst (n * C * H * W floats) and their labels into labels[0..n).
   void fill(float* dst, const int64_t* idx, int n, uint8_t* labels) const;
 
@@ -27,12 +29,12 @@ class InputPipeline {
   float pad_value_;
 };
 
-/// Per-class precision/recall/F1/support from a confusion matrix (true-major, k x k); conventions in
-/// core/records.hpp ClassMetrics (0 when a denominator is 0, as scikit-learn's zero_division=0).
+/// Per-class precision/recall/F1/support from a confusion matrix (true-major, k x k); conventions
+/// in core/records.hpp ClassMetrics (0 when a denominator is 0, as scikit-learn's zero_division=0).
 std::vector<ClassMetrics> class_metrics(const std::vector<int64_t>& confusion, int k);
 
-/// Mean loss, accuracy and confusion matrix of `net` over images idx (inference mode), in batches of
-/// batch_size plus one tail batch.
+/// Mean loss, accuracy and confusion matrix of `net` over images idx (inference mode), in batches
+/// of batch_size plus one tail batch.
 EvalMetrics evaluate(Network& net, const InputPipeline& input, const std::vector<int64_t>& idx,
                      int batch_size);
 

@@ -34,8 +34,8 @@ class EarlyStopping {
   }
   /// Returns true when `value` is an improvement (and records it).
   bool update(double value, int epoch) {
-    const bool better = !best_ || (maximize_ ? value > *best_ + c_.min_delta
-                                             : value < *best_ - c_.min_delta);
+    const bool better =
+        !best_ || (maximize_ ? value > *best_ + c_.min_delta : value < *best_ - c_.min_delta);
     if (better) {
       best_ = value;
       best_epoch_ = epoch;
@@ -90,7 +90,8 @@ std::optional<TrainState> resumable_state(const std::filesystem::path& file, con
     auto params = net.params();
     bool fits = s.run_key == key && s.kind == "last" && s.params.size() == params.size() &&
                 s.layer_rngs.size() == layer_rngs(net).size();
-    for (size_t i = 0; fits && i < params.size(); ++i) fits = int64_t(s.params[i].size()) == params[i]->size;
+    for (size_t i = 0; fits && i < params.size(); ++i)
+      fits = int64_t(s.params[i].size()) == params[i]->size;
     if (fits) return s;
   } catch (const Error&) {
   }
@@ -116,7 +117,8 @@ RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver&
   const InputPipeline test_input(data.test, arch.input_channels, arch.input_height,
                                  arch.input_width, config.normalize_mean, config.normalize_std);
 
-  // Split: validation indices drawn from the seed's split stream; both parts kept in ascending order.
+  // Split: validation indices drawn from the seed's split stream; both parts kept in ascending
+  // order.
   int64_t n_all = data.train.n;
   if (config.train_limit > 0) n_all = std::min<int64_t>(n_all, config.train_limit);
   std::vector<int64_t> order(n_all);
@@ -150,7 +152,8 @@ RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver&
   Rng shuffle_rng(config.seed, RngStream::shuffle);
   EarlyStopping stopper(config.early_stopping);
   std::optional<std::vector<std::vector<float>>> best_weights;
-  const bool track_best = config.early_stopping.enabled && config.early_stopping.restore_best_weights;
+  const bool track_best =
+      config.early_stopping.enabled && config.early_stopping.restore_best_weights;
   RunResult result;
   std::vector<uint8_t> labels(config.batch_size);
   const int bs = config.batch_size;
@@ -192,6 +195,9 @@ RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver&
   };
 
   for (int epoch = first_epoch; epoch <= config.epochs; ++epoch) {
+    const double learning_rate =
+        config.optimizer.learning_rate * config.learning_rate_schedule.factor(epoch);
+    optimizer->set_learning_rate(learning_rate);
     if (config.shuffle) shuffle_rng.shuffle(train_idx);
     const auto t_epoch = Clock::now();
     auto t_report = t_epoch;
@@ -244,7 +250,7 @@ RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver&
     record.seconds = seconds_since(t_epoch);
     record.train_loss = loss_sum / std::max<int64_t>(seen, 1);
     record.train_accuracy = double(correct) / std::max<int64_t>(seen, 1);
-    record.learning_rate = config.optimizer.learning_rate;
+    record.learning_rate = learning_rate;
     record.images_per_second = record.seconds > 0 ? seen / record.seconds : 0.0;
     if (!val_idx.empty()) {
       const EvalMetrics v = evaluate(net, train_input, val_idx, bs);

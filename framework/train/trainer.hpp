@@ -25,7 +25,8 @@ class TrainObserver {
   virtual ~TrainObserver() = default;
   /// The network is built (primitives not yet created); train/validation sizes are known.
   virtual void on_built(const NetworkStats&, int64_t /*train_images*/, int64_t /*val_images*/) {}
-  /// Called at most ~4 times per second during an epoch. loss/accuracy are running means of the epoch.
+  /// Called at most ~4 times per second during an epoch. loss/accuracy are running means of the
+  /// epoch.
   virtual void on_batch(int /*epoch*/, int64_t /*images_done*/, int64_t /*images_total*/,
                         double /*loss*/, double /*accuracy*/) {}
   /// An epoch ended; its record is final. Throwing from here fails the run.
@@ -56,13 +57,16 @@ struct TrainOptions {
 ///   drop_last. Loss is the batch mean (Keras/PyTorch reduction), so a tail batch of m images has
 ///   weight 1/m per image.
 /// - A non-finite batch loss ends the run: status diverged, diverged_epoch set, no test evaluation.
-/// - Early stopping (keras.callbacks.EarlyStopping semantics): stop when the monitored metric has not
+/// - Early stopping (keras.callbacks.EarlyStopping semantics): stop when the monitored metric has
+/// not
 ///   improved by more than min_delta for `patience` epochs; restore_best_weights restores the best
-///   epoch's parameters (incl. batch-norm statistics) before the test evaluation. Status stopped_early.
+///   epoch's parameters (incl. batch-norm statistics) before the test evaluation. Status
+///   stopped_early.
 /// - Checkpoints (options.checkpoint_dir): at the end of each epoch the whole training state and
-///   the epoch's record go to last.ckpt, then the record is delivered (on_epoch); a run resumed from
-///   it ends bit-identical to an uninterrupted one (same thread count and ISA). At the end final.ckpt (and best.ckpt) hold the evaluated weights and
-///   last.ckpt is removed. An unreadable or foreign last.ckpt is ignored (training restarts).
+///   the epoch's record go to last.ckpt, then the record is delivered (on_epoch); a run resumed
+///   from it ends bit-identical to an uninterrupted one (same thread count and ISA). At the end
+///   final.ckpt (and best.ckpt) hold the evaluated weights and last.ckpt is removed. An unreadable
+///   or foreign last.ckpt is ignored (training restarts).
 /// Throws RunError (bad shapes, input that does not fit); oneDNN errors propagate as dnnl::error.
 RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver& observer,
                     const TrainOptions& options = {});

@@ -1,6 +1,6 @@
 // End-to-end: sweep YAML -> `lenetlab run` (oneDNN training, parallel runs) -> SQLite rows ->
-// `lenetlab query` -> `lenetlab report`, on a 2,000-image subset of the real MNIST (which the README's
-// test command fetches first; the test fails, naming the command, when it is missing).
+// `lenetlab query` -> `lenetlab report`, on a 2,000-image subset of the real MNIST (which the
+// README's test command fetches first; the test fails, naming the command, when it is missing).
 #include <doctest/doctest.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -63,7 +63,8 @@ bool mnist_available() {
 }  // namespace
 
 TEST_CASE("e2e: sweep on 2000 real MNIST images -> database rows, query, report, rerun skips") {
-  REQUIRE_MESSAGE(mnist_available(), "run `bash ci/setup.sh` (it runs `lenetlab data fetch mnist`)");
+  REQUIRE_MESSAGE(mnist_available(),
+                  "run `bash ci/setup.sh` (it runs `lenetlab data fetch mnist`)");
   TempDir dir;
   const fs::path sweep = dir.path() / "e2e.yaml";
   write(sweep, kSweep);
@@ -88,8 +89,9 @@ TEST_CASE("e2e: sweep on 2000 real MNIST images -> database rows, query, report,
   CHECK(db.execAndGet("SELECT COUNT(*) FROM runs WHERE isa IS NULL OR onednn_version IS NULL OR "
                       "threads != 1 OR dataset_sha256 IS NULL OR git_commit IS NULL")
             .getInt() == 0);
-  CHECK(db.execAndGet("SELECT parameters FROM runs WHERE architecture = 'lenet5' LIMIT 1")
-            .getInt() == 60850);
+  CHECK(
+      db.execAndGet("SELECT parameters FROM runs WHERE architecture = 'lenet5' LIMIT 1").getInt() ==
+      60850);
   // Same seed, same config => same key; different seeds train differently.
   CHECK(db.execAndGet("SELECT COUNT(DISTINCT weights_hash) FROM runs").getInt() == 4);
 
@@ -105,9 +107,10 @@ TEST_CASE("e2e: sweep on 2000 real MNIST images -> database rows, query, report,
     const Result one = run_cli(other, {"run", sweep.string(), "--jobs", "1"});
     INFO(one.output);
     REQUIRE(one.status == 0);
-    const std::string q = "SELECT group_concat(r.key || e.epoch || ':' || quote(e.train_loss) || "
-                          "quote(e.val_accuracy) || r.weights_hash, ',') FROM (SELECT * FROM epochs "
-                          "ORDER BY run_id, epoch) e JOIN runs r ON r.id = e.run_id";
+    const std::string q =
+        "SELECT group_concat(r.key || e.epoch || ':' || quote(e.train_loss) || "
+        "quote(e.val_accuracy) || r.weights_hash, ',') FROM (SELECT * FROM epochs "
+        "ORDER BY run_id, epoch) e JOIN runs r ON r.id = e.run_id";
     SQLite::Database db1((other.path() / "results.db").string(), SQLite::OPEN_READONLY);
     const std::string a = db.execAndGet(q).getString(), b = db1.execAndGet(q).getString();
     CHECK(a.size() > 100);
@@ -135,15 +138,18 @@ TEST_CASE("e2e: sweep on 2000 real MNIST images -> database rows, query, report,
   }
 }
 
-TEST_CASE("e2e: a run over its time limit fails, the sweep goes on, --retry-failed reruns only it") {
-  REQUIRE_MESSAGE(mnist_available(), "run `bash ci/setup.sh` (it runs `lenetlab data fetch mnist`)");
+TEST_CASE(
+    "e2e: a run over its time limit fails, the sweep goes on, --retry-failed reruns only it") {
+  REQUIRE_MESSAGE(mnist_available(),
+                  "run `bash ci/setup.sh` (it runs `lenetlab data fetch mnist`)");
   TempDir dir;
   const fs::path sweep = dir.path() / "limits.yaml";
   // lenet-relu on 20,000 image-epochs needs > 4 s even at 5,000 images/s; lenet5-relu on 200
   // images needs ~0.05 s: far on either side of the 2 s limit, however fast or loaded the machine.
-  write(sweep, "name: limits\nbase: {test_limit: 200}\nrecipes:\n"
-               "  - {architecture: lenet-relu, epochs: 4, train_limit: 5000}\n"
-               "  - {architecture: lenet5-relu, epochs: 1, train_limit: 200}\n");
+  write(sweep,
+        "name: limits\nbase: {test_limit: 200}\nrecipes:\n"
+        "  - {architecture: lenet-relu, epochs: 4, train_limit: 5000}\n"
+        "  - {architecture: lenet5-relu, epochs: 1, train_limit: 200}\n");
   const Result first = run_cli(dir, {"run", sweep.string(), "--jobs", "1", "--time-limit", "2"});
   INFO(first.output);
   CHECK(first.status == 3);  // some runs did not finish

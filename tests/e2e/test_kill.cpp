@@ -70,8 +70,9 @@ using EpochRow = std::tuple<double, double, double, double>;  // train loss/acc,
 /// (run key, epoch) -> metrics, for every epoch row in the database.
 std::map<std::pair<std::string, int>, EpochRow> epoch_rows(const fs::path& db) {
   SQLite::Database d(db.string(), SQLite::OPEN_READONLY);
-  SQLite::Statement q(d, "SELECT r.key, e.epoch, e.train_loss, e.train_accuracy, e.val_loss, "
-                         "e.val_accuracy FROM epochs e JOIN runs r ON r.id = e.run_id");
+  SQLite::Statement q(d,
+                      "SELECT r.key, e.epoch, e.train_loss, e.train_accuracy, e.val_loss, "
+                      "e.val_accuracy FROM epochs e JOIN runs r ON r.id = e.run_id");
   std::map<std::pair<std::string, int>, EpochRow> rows;
   while (q.executeStep())
     rows[{q.getColumn(0).getString(), q.getColumn(1).getInt()}] = {
@@ -82,7 +83,8 @@ std::map<std::pair<std::string, int>, EpochRow> epoch_rows(const fs::path& db) {
 
 std::map<std::string, std::string> final_hashes(const fs::path& db) {
   SQLite::Database d(db.string(), SQLite::OPEN_READONLY);
-  SQLite::Statement q(d, "SELECT key, weights_hash || ' ' || status || ' ' || test_accuracy FROM runs");
+  SQLite::Statement q(
+      d, "SELECT key, weights_hash || ' ' || status || ' ' || test_accuracy FROM runs");
   std::map<std::string, std::string> out;
   while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getString();
   return out;
@@ -95,7 +97,8 @@ std::string integrity(const fs::path& db) {
 
 }  // namespace
 
-TEST_CASE("e2e: SIGKILL at random moments loses nothing and the resumed results are bit-identical") {
+TEST_CASE(
+    "e2e: SIGKILL at random moments loses nothing and the resumed results are bit-identical") {
   try {
     lenetlab::load_dataset("mnist", lenetlab::dataset_cache_dir());
   } catch (const std::exception& e) {
@@ -120,10 +123,9 @@ TEST_CASE("e2e: SIGKILL at random moments loses nothing and the resumed results 
   // count is exact. "checkpoint-renamed" kills between an epoch's checkpoint and its row's commit:
   // the resume must restore that row from the checkpoint. "step:5" right after a kill at a commit
   // stops the resumed process before it could recompute a row it dropped.
-  const std::vector<std::string> plans = {"epoch-committed:3",    "step:5",
-                                          "checkpoint-written:2", "step:70",
-                                          "checkpoint-renamed:2", "step:5",
-                                          "epoch-committed:2"};
+  const std::vector<std::string> plans = {
+      "epoch-committed:3",    "step:5", "checkpoint-written:2", "step:70",
+      "checkpoint-renamed:2", "step:5", "epoch-committed:2"};
   const fs::path db = dir.path() / "killed" / "results.db";
   fs::create_directories(db.parent_path());
   int kills = 0;
@@ -156,8 +158,8 @@ TEST_CASE("e2e: SIGKILL at random moments loses nothing and the resumed results 
   std::mt19937 rng(20261121);
   const pid_t pid = spawn(argv_for(db, sweep));
   REQUIRE(pid > 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(
-      std::uniform_int_distribution<int>(200, 1500)(rng)));
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(std::uniform_int_distribution<int>(200, 1500)(rng)));
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
   check_after_kill("a random moment");

@@ -1,6 +1,6 @@
 // libFuzzer target: lenetlab::read_csv on a file made from the input (ci/fuzz.sh runs it). A
-// DataError is the expected answer to bad input; anything else escaping, a crash, a sanitizer report
-// or a hang is a bug.
+// DataError is the expected answer to bad input; anything else escaping, a crash, a sanitizer
+// report or a hang is a bug.
 //
 // Input layout (seeds: tests/fuzz/corpus/fuzz_csv/): byte 0 chooses the image size (255: the real
 // 28x28; else rows 1 + (b & 7), cols 1 + ((b >> 3) & 7), small so that the fuzzer can write whole

@@ -1,7 +1,7 @@
 // Hostile inputs: a corpus of bad sweeps, architectures, dataset files and databases. Each case
-// checks the exact error class (ConfigError, DataError, StoreError, RunError or the base Error; never
-// a std:: exception, a crash or a hang) and that the message names the place: file:line:column for
-// YAML, the file and what was expected for data, the path for a database.
+// checks the exact error class (ConfigError, DataError, StoreError, RunError or the base Error;
+// never a std:: exception, a crash or a hang) and that the message names the place:
+// file:line:column for YAML, the file and what was expected for data, the path for a database.
 //
 // The module suites hold the everyday error cases; this file adds the adversarial ones and does not
 // repeat tests/data (wrong magic, truncated or trailing bytes, count mismatch, labels >= classes,
@@ -108,9 +108,9 @@ void check_yaml_case(const YamlCase& c, bool architecture) {
       parse_sweep(c.text, file);
     }
   });
-  CHECK_MESSAGE(has(message, file + ":" + std::to_string(c.line) + ":" + std::to_string(c.column) +
-                                 ": "),
-                message);
+  CHECK_MESSAGE(
+      has(message, file + ":" + std::to_string(c.line) + ":" + std::to_string(c.column) + ": "),
+      message);
   CHECK_MESSAGE(has(message, c.detail), message);
 }
 
@@ -155,7 +155,8 @@ TEST_CASE("hostile: sweep YAML: wrong types") {
        "expected a mapping for 'normalize'"},
       {"early_stopping as text", kSweepHead + "  early_stopping: soon\n", 4, 19,
        "expected a mapping"},
-      {"base as a list", "name: s\nbase: [1, 2]\n", 2, 7, "expected a mapping of settings for base"},
+      {"base as a list", "name: s\nbase: [1, 2]\n", 2, 7,
+       "expected a mapping of settings for base"},
       {"grid as a scalar", "name: s\ngrid: 5\n", 2, 7, "expected a mapping of settings for grid"},
       {"recipes as a mapping", "name: s\nrecipes: {epochs: 1}\n", 2, 10,
        "expected a list of recipes"},
@@ -173,7 +174,8 @@ TEST_CASE("hostile: sweep YAML: wrong types") {
 
 TEST_CASE("hostile: sweep YAML: unknown keys and names") {
   const std::vector<YamlCase> cases = {
-      {"top-level key", "name: s\ngird: {seed: [1]}\n", 2, 1, "unknown key 'gird' in sweep; valid keys: name,"},
+      {"top-level key", "name: s\ngird: {seed: [1]}\n", 2, 1,
+       "unknown key 'gird' in sweep; valid keys: name,"},
       {"top-level key, near miss", "name: s\ngird: {seed: [1]}\n", 2, 1, "did you mean 'grid'?"},
       {"setting", kSweepHead + "  epoch: 3\n", 4, 3, "did you mean 'epochs'?"},
       {"optimizer key", kSweepHead + "  optimizer: {name: sgd, lr: 0.1}\n", 4, 26,
@@ -223,8 +225,9 @@ TEST_CASE("hostile: sweep YAML: out-of-range values") {
       {"learning_rate 0", kSweepHead + "  learning_rate: 0\n", 4, 18, "expected a positive number"},
       {"learning_rate negative", kSweepHead + "  learning_rate: -0.1\n", 4, 18,
        "expected a positive number"},
-      {"learning_rate in the optimizer 0", kSweepHead + "  optimizer: {name: adam, learning_rate: 0}\n",
-       4, 42, "expected a positive number"},
+      {"learning_rate in the optimizer 0",
+       kSweepHead + "  optimizer: {name: adam, learning_rate: 0}\n", 4, 42,
+       "expected a positive number"},
       {"learning_rate NaN", kSweepHead + "  learning_rate: .nan\n", 4, 18,
        "expected a positive number"},
       {"learning_rate infinite", kSweepHead + "  learning_rate: .inf\n", 4, 18,
@@ -257,10 +260,10 @@ TEST_CASE("hostile: sweep YAML: empty grids and meaningless sweeps") {
       {"list inside a list", kSweepHead + "grid:\n  seed: [[1, 2]]\n", 5, 10,
        "a list inside a list of choices"},
       {"no architecture", "name: s\ngrid: {seed: [1, 2]}\n", 1, 1, "no architecture for this run"},
-      {"identical runs", kSweepHead + "grid:\n  seed: [1, 1]\n", 5, 3, "runs 1 and 2 are identical"},
-      {"validation monitor without a split",
-       kSweepHead + "  early_stopping: {monitor: val_loss}\n", 4, 29,
-       "validation_split is 0 for this run"},
+      {"identical runs", kSweepHead + "grid:\n  seed: [1, 1]\n", 5, 3,
+       "runs 1 and 2 are identical"},
+      {"validation monitor without a split", kSweepHead + "  early_stopping: {monitor: val_loss}\n",
+       4, 29, "validation_split is 0 for this run"},
       {"missing name", "base: {epochs: 1}\n", 1, 1, "missing required key 'name'"},
       {"learning_rate twice in one layer",
        kSweepHead + "  learning_rate: 0.1\n  optimizer: {name: sgd, learning_rate: 0.2}\n", 4, 3,
@@ -271,7 +274,8 @@ TEST_CASE("hostile: sweep YAML: empty grids and meaningless sweeps") {
 
 TEST_CASE("hostile: sweep YAML: duplicate keys anchors aliases and a YAML bomb") {
   std::string bomb = "name: lol\nbase: {architecture: lenet5}\n";
-  bomb += "a: &a [\"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\"]\n";
+  bomb +=
+      "a: &a [\"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\"]\n";
   for (char c = 'b'; c <= 'i'; ++c) {
     const char p = static_cast<char>(c - 1);
     bomb += std::string(1, c) + ": &" + c + " [*" + p + ", *" + p + ", *" + p + ", *" + p + ", *" +
@@ -302,18 +306,19 @@ TEST_CASE("hostile: sweep YAML: a grid of 10^9 runs is refused with the count at
   std::string list = "[1";
   for (int i = 2; i <= 1000; ++i) list += ", " + std::to_string(i);
   list += "]";
-  const std::string text =
-      kSweepHead + "grid:\n  seed: " + list + "\n  epochs: " + list + "\n  batch_size: " + list + "\n";
+  const std::string text = kSweepHead + "grid:\n  seed: " + list + "\n  epochs: " + list +
+                           "\n  batch_size: " + list + "\n";
   const auto start = Clock::now();
-  check_yaml_case({"10^9 runs", text, 5, 3, "sweep expands to 1000000000 runs, more than the limit"},
-                  false);
+  check_yaml_case(
+      {"10^9 runs", text, 5, 3, "sweep expands to 1000000000 runs, more than the limit"}, false);
   CHECK(Clock::now() - start < std::chrono::seconds(5));
   // --force lifts the limit only on purpose; a nested mapping choice multiplies too (10^12).
-  const std::string nested = kSweepHead + "grid:\n  optimizer: [{name: sgd, learning_rate: " + list +
+  const std::string nested = kSweepHead +
+                             "grid:\n  optimizer: [{name: sgd, learning_rate: " + list +
                              ", momentum: [0.1, 0.2]}]\n  seed: " + list + "\n  epochs: " + list +
                              "\n  batch_size: " + list + "\n";
-  check_yaml_case({"10^12 runs in a mapping choice", nested, 5, 3, "sweep expands to 2000000000000"},
-                  false);
+  check_yaml_case(
+      {"10^12 runs in a mapping choice", nested, 5, 3, "sweep expands to 2000000000000"}, false);
 }
 
 TEST_CASE("hostile: sweep YAML: a 100 MB file is refused before it is read") {
@@ -329,7 +334,8 @@ TEST_CASE("hostile: sweep YAML: a 100 MB file is refused before it is read") {
   CHECK(has(arch, big.string() + ": file too large"));
   // The same text handed over in memory is refused by size as well.
   const std::string text = "name: big\n# " + std::string(std::size_t{2} << 20, 'x') + "\n";
-  CHECK(has(error_of<ConfigError>([&] { parse_sweep(text, "mem.yaml"); }), "mem.yaml: file too large"));
+  CHECK(has(error_of<ConfigError>([&] { parse_sweep(text, "mem.yaml"); }),
+            "mem.yaml: file too large"));
 }
 
 TEST_CASE("hostile: sweep YAML: a sweep that names a huge architecture file is refused") {
@@ -344,9 +350,10 @@ TEST_CASE("hostile: sweep YAML: a sweep that names a huge architecture file is r
 // ===== YAML: architectures =======================================================================
 
 std::string arch_text(const std::string& layers, const std::string& input = "1, 28, 28") {
-  const std::string dims = "{channels: " + input.substr(0, input.find(',')) + ", height: " +
-                           input.substr(input.find(',') + 2, input.rfind(',') - input.find(',') - 2) +
-                           ", width: " + input.substr(input.rfind(',') + 2) + "}";
+  const std::string dims =
+      "{channels: " + input.substr(0, input.find(',')) +
+      ", height: " + input.substr(input.find(',') + 2, input.rfind(',') - input.find(',') - 2) +
+      ", width: " + input.substr(input.rfind(',') + 2) + "}";
   return "name: hostile\ninput: " + dims + "\nlayers:\n" + layers;
 }
 const std::string kHead = "  - dense: {units: 10}\n  - softmax\n";
@@ -362,13 +369,15 @@ TEST_CASE("hostile: architecture YAML: bad layers and values") {
        "expected a positive integer for 'kernel'"},
       {"conv stride 0", arch_text("  - conv: {filters: 6, kernel: 5, stride: 0}\n" + kHead), 4, 43,
        "expected a positive integer for 'stride'"},
-      {"conv padding negative", arch_text("  - conv: {filters: 6, kernel: 5, padding: -1}\n" + kHead),
-       4, 44, "expected 'same', 'valid' or a non-negative integer"},
+      {"conv padding negative",
+       arch_text("  - conv: {filters: 6, kernel: 5, padding: -1}\n" + kHead), 4, 44,
+       "expected 'same', 'valid' or a non-negative integer"},
       {"pool size 0", arch_text("  - pool: {type: max, size: 0}\n" + kHead), 4, 29,
        "expected a positive integer for 'size'"},
       {"dense units 0", arch_text("  - flatten\n  - dense: {units: 0}\n" + kHead), 5, 20,
        "expected a positive integer for 'units'"},
-      {"dropout rate 1.5", arch_text("  - dropout: 1.5\n" + kHead), 4, 14, "expected a number in [0, 1)"},
+      {"dropout rate 1.5", arch_text("  - dropout: 1.5\n" + kHead), 4, 14,
+       "expected a number in [0, 1)"},
       {"unknown activation", arch_text("  - activation: gelu\n" + kHead), 4, 17,
        "unknown activation 'gelu'"},
       {"input channels 0", arch_text("  - flatten\n" + kHead, "0, 28, 28"), 2, 19,
@@ -421,13 +430,14 @@ TEST_CASE("hostile: architectures whose shapes do not work are refused when load
   const std::vector<ShapeCase> cases = {
       {"a pooling that makes a dimension zero",
        arch_text("  - conv: {filters: 2, kernel: 5}\n  - pool: {type: max, size: 2}\n  - pool: "
-                 "{type: max, size: 16}\n  - flatten\n" + kHead),
+                 "{type: max, size: 16}\n  - flatten\n" +
+                 kHead),
        "hostile-arch.yaml:6:5: ", "pool size 16 does not fit the input (2, 12, 12)"},
       {"a convolution larger than its input",
        arch_text("  - conv: {filters: 2, kernel: 29}\n  - flatten\n" + kHead),
        "hostile-arch.yaml:4:5: ", "kernel 29 with padding 0 does not fit the input (1, 28, 28)"},
-      {"a dense layer before flatten", arch_text(kHead), "hostile-arch.yaml:4:5: ",
-       "dense needs a flat input; add `- flatten` before it"},
+      {"a dense layer before flatten", arch_text(kHead),
+       "hostile-arch.yaml:4:5: ", "dense needs a flat input; add `- flatten` before it"},
       {"a convolution after flatten",
        arch_text("  - flatten\n  - conv: {filters: 2, kernel: 1}\n  - flatten\n" + kHead),
        "hostile-arch.yaml:5:5: ", "conv needs a (C, H, W) input, but its input is flat (784)"},
@@ -444,7 +454,8 @@ TEST_CASE("hostile: architectures whose shapes do not work are refused when load
        "hostile-arch.yaml:4:5: ", "conv outputs (10, 40000, 40000) = 16000000000 values per image"},
       // 784 x 2e9 weights (6 TB) would end in std::bad_alloc or a dnnl::error.
       {"an absurd parameter count",
-       arch_text("  - flatten\n  - dense: {units: 2000000000}\n  - dense: {units: 10}\n  - softmax\n"),
+       arch_text(
+           "  - flatten\n  - dense: {units: 2000000000}\n  - dense: {units: 10}\n  - softmax\n"),
        "hostile-arch.yaml:5:5: ", "more than lenetlab's limit of 100000000 (400 MB"},
   };
   for (const ShapeCase& c : cases) {
@@ -460,7 +471,8 @@ TEST_CASE("hostile: the engine re-checks shapes of an architecture built in code
   // must refuse it with a RunError naming the layer rather than fail inside oneDNN.
   ArchSpec arch = parse_architecture(
       arch_text("  - conv: {filters: 2, kernel: 5}\n  - pool: {type: max, size: 2}\n  - "
-                "flatten\n" + kHead),
+                "flatten\n" +
+                kHead),
       "hostile-arch.yaml");
   SUBCASE("a pooling that makes a dimension zero") {
     arch.layers[1].kernel = arch.layers[1].stride = 32;
@@ -564,7 +576,8 @@ TEST_CASE("hostile: IDX files: compressed corruption, impossible counts and odd 
     const auto start = Clock::now();
     const std::string message = read("claims", "labels");
     CHECK(Clock::now() - start < std::chrono::seconds(1));
-    CHECK(has(message, (tmp / "claims").string() + ": truncated: expected 72057594021150736 bytes"));
+    CHECK(
+        has(message, (tmp / "claims").string() + ": truncated: expected 72057594021150736 bytes"));
   }
   SUBCASE("labels file claiming 4 billion labels") {
     write_file(tmp / "many-labels", idx1(0xffffffff, "\x01"));
@@ -572,8 +585,10 @@ TEST_CASE("hostile: IDX files: compressed corruption, impossible counts and odd 
   }
   SUBCASE("a directory instead of a file") {
     fs::create_directory(tmp / "dir");
-    CHECK(has(read("dir", "labels"), (tmp / "dir").string() + ": file not found (or not a regular"));
-    CHECK(has(read("images", "dir"), (tmp / "dir").string() + ": file not found (or not a regular"));
+    CHECK(
+        has(read("dir", "labels"), (tmp / "dir").string() + ": file not found (or not a regular"));
+    CHECK(
+        has(read("images", "dir"), (tmp / "dir").string() + ": file not found (or not a regular"));
   }
   SUBCASE("a label file given as images") {
     write_file(tmp / "labels8", idx1(8, std::string(8, '\x01')));
@@ -613,9 +628,7 @@ TEST_CASE("hostile: CSV files: labels headers encodings and odd shapes") {
     CHECK(has(read("id,pixel0,pixel1,pixel2,pixel3\n1,0,0,0,0\n"),
               f + ":1: bad header: expected first column 'label', found 'id'"));
   }
-  SUBCASE("only blanks and line breaks") {
-    CHECK(has(read(" \r\n\t\n\n"), f + ": empty file"));
-  }
+  SUBCASE("only blanks and line breaks") { CHECK(has(read(" \r\n\t\n\n"), f + ": empty file")); }
   SUBCASE("a byte order mark and nothing else") {
     CHECK(has(read("\xEF\xBB\xBF"), f + ": empty file"));
   }
@@ -625,9 +638,7 @@ TEST_CASE("hostile: CSV files: labels headers encodings and odd shapes") {
   SUBCASE("NUL bytes inside a field") {
     CHECK(has(read(csv22(std::string("1,0,\0,0,0\n", 10))), f + ":2: column 3 (pixel1)"));
   }
-  SUBCASE("an IDX file read as CSV") {
-    CHECK(has(read(idx3(1, 2, 2, "abcd")), f + ":1: "));
-  }
+  SUBCASE("an IDX file read as CSV") { CHECK(has(read(idx3(1, 2, 2, "abcd")), f + ":1: ")); }
   SUBCASE("a row of one very long number") {
     CHECK(has(read(csv22("1," + std::string(100000, '9') + ",0,0,0\n")),
               f + ":2: column 2 (pixel0): value '999999999999999999999999...' is out of range"));
@@ -650,9 +661,9 @@ TEST_CASE("hostile: CSV files: labels headers encodings and odd shapes") {
   }
 }
 
-// A header then 64 MB of line breaks. read_csv used to reserve (line breaks) x (pixels) bytes before
-// parsing, 50 GB here: std::bad_alloc (an internal error) instead of a DataError, or an abort under
-// ASan. It now reserves only what the text can hold.
+// A header then 64 MB of line breaks. read_csv used to reserve (line breaks) x (pixels) bytes
+// before parsing, 50 GB here: std::bad_alloc (an internal error) instead of a DataError, or an
+// abort under ASan. It now reserves only what the text can hold.
 TEST_CASE("hostile: CSV: a flood of blank lines is refused without a huge allocation") {
   TempDir tmp;
   const fs::path file = tmp / "flood.csv";
@@ -665,7 +676,8 @@ TEST_CASE("hostile: CSV: a flood of blank lines is refused without a huge alloca
 TEST_CASE("hostile: load_dataset: malformed csv: names and missing files") {
   TempDir tmp;
   SUBCASE("csv: without two files") {
-    const std::string message = error_of<DataError>([&] { load_dataset("csv:only.csv", tmp.path()); });
+    const std::string message =
+        error_of<DataError>([&] { load_dataset("csv:only.csv", tmp.path()); });
     CHECK(has(message, "csv:"));
   }
   SUBCASE("csv: naming files that do not exist") {
@@ -818,15 +830,15 @@ TEST_CASE("hostile: database: read-only access refuses every write") {
   }
   SUBCASE("query sql: statements that would write elsewhere") {
     const fs::path attached = tmp / "attached.db";
-    CHECK(has(error_of<StoreError>([&] {
-                query_sql(path, "ATTACH DATABASE '" + attached.string() + "' AS x");
-              }),
+    CHECK(has(error_of<StoreError>(
+                  [&] { query_sql(path, "ATTACH DATABASE '" + attached.string() + "' AS x"); }),
               path.string()));
     CHECK_FALSE(fs::exists(attached));
     CHECK(has(error_of<StoreError>([&] { query_sql(path, "PRAGMA user_version = 7"); }),
               path.string()));
-    CHECK(has(error_of<StoreError>(
-                  [&] { query_sql(path, "SELECT load_extension('/lib/x86_64-linux-gnu/libc.so.6')"); }),
+    CHECK(has(error_of<StoreError>([&] {
+                query_sql(path, "SELECT load_extension('/lib/x86_64-linux-gnu/libc.so.6')");
+              }),
               "not authorized"));
     CHECK(std::get<int64_t>(query_sql(path, "PRAGMA user_version").rows.at(0).at(0)) ==
           kSchemaVersion);
@@ -852,7 +864,8 @@ TEST_CASE("hostile: report: markup in names errors and YAML written through Stor
   const std::string sweep_yaml = "name: s\n# </pre><script>alert('yaml')</script>\n";
   {
     Store store(path);
-    const int64_t sweep = store.upsert_sweep("s", "<script>alert('file')</script>.yaml", sweep_yaml);
+    const int64_t sweep =
+        store.upsert_sweep("s", "<script>alert('file')</script>.yaml", sweep_yaml);
     RunConfig config = small_config("<script>alert('arch')</script>", 1);
     config.arch.yaml = "name: x\n# </pre><script>alert('arch yaml')</script>\n";
     const int64_t failed = store.prepare_run(sweep, config);
@@ -862,7 +875,8 @@ TEST_CASE("hostile: report: markup in names errors and YAML written through Stor
     result.error = "<script>alert('error')</script>";
     store.finish_run(failed, result);
 
-    const int64_t finished = store.prepare_run(sweep, small_config("<img src=x onerror=alert(1)>", 2));
+    const int64_t finished =
+        store.prepare_run(sweep, small_config("<img src=x onerror=alert(1)>", 2));
     Environment env;
     env.host = "<script>alert('host')</script>";
     env.isa = "\"><script>alert('isa')</script>";

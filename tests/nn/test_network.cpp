@@ -368,6 +368,27 @@ TEST_CASE("nn: train_run: lenet5-relu learns a separable synthetic task") {
   CHECK(r.best_val_accuracy.has_value());
 }
 
+TEST_CASE("nn: train_run: a learning-rate schedule sets each epoch's rate and changes the updates") {
+  const Dataset data = make_dataset(400, 100);
+  RunConfig config = make_run(lenet5_relu(), "sgd", 0.05, 4);
+  Recorder constant;
+  const RunResult plain = train_run(config, data, constant);
+  config.learning_rate_schedule.steps = {{2, 0.5}, {4, 0.1}};
+  Recorder scheduled;
+  const RunResult annealed = train_run(config, data, scheduled);
+  REQUIRE(scheduled.epochs.size() == 4);
+  const double expected[] = {0.05, 0.025, 0.025, 0.005};
+  for (int e = 0; e < 4; ++e) {
+    CAPTURE(e);
+    CHECK(scheduled.epochs[size_t(e)].learning_rate == doctest::Approx(expected[e]));
+    CHECK(constant.epochs[size_t(e)].learning_rate == doctest::Approx(0.05));
+  }
+  // Epoch 1 is trained at the same rate in both; from epoch 2 on the updates differ.
+  CHECK(scheduled.epochs[0].train_loss == constant.epochs[0].train_loss);
+  CHECK(scheduled.epochs[1].train_loss != constant.epochs[1].train_loss);
+  CHECK(annealed.weights_hash != plain.weights_hash);
+}
+
 TEST_CASE("nn: train_run: LeNet-5 (1998) learns on 28x28 images centred in its 32x32 input") {
   const Dataset data = make_dataset(1000, 200);
   RunConfig config = make_run(lenet5_1998(), "adam", 2e-3, 2);

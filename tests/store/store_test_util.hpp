@@ -13,7 +13,6 @@
 
 namespace lenetlab::test {
 
-
 /// A run configuration as sweep expansion would produce it (the architecture YAML is a stub).
 inline RunConfig make_config(const std::string& architecture = "lenet-relu",
                              const std::string& optimizer = "sgd", double learning_rate = 0.01,

@@ -18,10 +18,10 @@
 namespace lenetlab {
 namespace {
 
+using lenetlab::test::TempDir;
 using test::make_config;
 using test::make_epoch;
 using test::make_result;
-using lenetlab::test::TempDir;
 
 /// A second, independent connection: what `lenetlab query` or the sqlite3 shell would see.
 SQLite::Database reader(const std::filesystem::path& path) {
@@ -76,8 +76,9 @@ TEST_CASE("store: a version 1 database is upgraded in place and keeps its rows")
   {
     SQLite::Database v1(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     // The version 1 schema: today's minus the verifications table and the two runs columns.
-    v1.exec("CREATE TABLE sweeps (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, file TEXT NOT "
-            "NULL, yaml TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)");
+    v1.exec(
+        "CREATE TABLE sweeps (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, file TEXT NOT "
+        "NULL, yaml TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)");
     v1.exec("INSERT INTO sweeps VALUES (1, 'old', 'old.yaml', 'name: old', 'x', 'x')");
     v1.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, status TEXT)");
     v1.exec("PRAGMA user_version = 1");
@@ -86,8 +87,9 @@ TEST_CASE("store: a version 1 database is upgraded in place and keeps its rows")
   SQLite::Database db = reader(path);
   CHECK(count(db, "PRAGMA user_version") == 2);
   CHECK(count(db, "SELECT count(*) FROM sweeps WHERE name = 'old'") == 1);
-  CHECK(count(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name IN "
-                  "('owner', 'heartbeat_at')") == 2);
+  CHECK(count(db,
+              "SELECT count(*) FROM pragma_table_info('runs') WHERE name IN "
+              "('owner', 'heartbeat_at')") == 2);
   CHECK(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'verifications'") == 1);
 }
 
