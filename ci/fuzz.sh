@@ -6,6 +6,9 @@
 # TARGET FILE).
 #
 #   FUZZ_SECONDS  time per target (default 60)
+#   FUZZ_RUNS     instead of a time: this many inputs per target, from the fixed FUZZ_SEED (default
+#                 1), so that a run is the same on every machine however fast (what CI uses);
+#                 FUZZ_SECONDS then only caps the time (default 600)
 #   FUZZ_TARGETS  space-separated subset (default: all four)
 #
 # Needs the build dependencies that ci/setup.sh installs (CI runs ci/test.sh first); installs clang
@@ -16,7 +19,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-seconds=${FUZZ_SECONDS:-60}
+limit=()
+if [[ -n ${FUZZ_RUNS:-} ]]; then
+  seconds=${FUZZ_SECONDS:-600}
+  limit=(-runs="$FUZZ_RUNS" -seed="${FUZZ_SEED:-1}")
+else
+  seconds=${FUZZ_SECONDS:-60}
+fi
 read -r -a targets <<<"${FUZZ_TARGETS:-fuzz_sweep_yaml fuzz_arch_yaml fuzz_idx fuzz_csv}"
 
 packages=(clang libclang-rt-14-dev)
@@ -37,7 +46,11 @@ cmake --build --preset fuzz -j "$(nproc)" 2>&1 | grep -E "error:|warning:|Error 
 for t in "${targets[@]}"; do
   test -x "build/fuzz/tests/fuzz/$t" || { echo "fuzz: build failed ($t missing)"; cmake --build --preset fuzz -j 1; exit 1; }
 done
-echo "fuzz: built in $((SECONDS - start)) s; ${seconds} s per target"
+if ((${#limit[@]})); then
+  echo "fuzz: built in $((SECONDS - start)) s; ${FUZZ_RUNS} inputs per target (seed ${FUZZ_SEED:-1}, at most ${seconds} s)"
+else
+  echo "fuzz: built in $((SECONDS - start)) s; ${seconds} s per target"
+fi
 
 # UBSan: stop at the first report with a stack (the build has -fno-sanitize-recover=undefined).
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -58,7 +71,7 @@ for t in "${targets[@]}"; do
   # A scratch working directory: relative paths a sweep names resolve there, not in the tree.
   work=$(mktemp -d)
   rc=0
-  (cd "$work" && "$root/build/fuzz/tests/fuzz/$t" -max_total_time="$seconds" -timeout=10 \
+  (cd "$work" && "$root/build/fuzz/tests/fuzz/$t" "${limit[@]}" -max_total_time="$seconds" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$root/build/fuzz/artifacts/$t-" \
     "$root/$corpus" "${seeds[@]/#/$root/}") >"$log" 2>&1 || rc=$?
   rm -rf "$work"
