@@ -732,6 +732,15 @@ void check_shapes(const Reader& r, const ArchSpec& arch, const YAML::Node& input
           r.fail(node, fmt::format("kernel {} with padding {} does not fit the input {}", l.kernel,
                                    l.padding, shape()));
         }
+        for (std::size_t o = 0; o < l.connection_map.size(); ++o) {
+          for (const int channel : l.connection_map[o]) {
+            if (channel >= c) {
+              r.fail(node, fmt::format("connection_map[{}] names input channel {}, the input has {} "
+                                       "channels",
+                                       o, channel, c));
+            }
+          }
+        }
         parameters += Wide{l.filters} * (c * l.kernel * l.kernel + 1);
         c = l.filters, h = oh, w = ow;
         break;
