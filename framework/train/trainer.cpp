@@ -181,8 +181,8 @@ RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver&
       result.resumed_from_epoch = s->epoch;
       first_epoch = s->epoch + 1;
       observer.on_resumed(s->epoch, s->record);
-      // Killed after the last epoch's checkpoint (or after early stopping decided to stop), before
-      // the run ended: nothing left to train, go straight to the test evaluation.
+      // Killed after the checkpoint of the last epoch (the loop below then does not run) or of the
+      // epoch where early stopping decided to stop: nothing left to train, only the evaluation.
       if (s->epoch < config.epochs && stopper.should_stop()) {
         result.status = RunStatus::stopped_early;
         first_epoch = config.epochs + 1;
