@@ -8,12 +8,14 @@
 #include <cmath>
 #include <cstdint>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
 #include "nn/network.hpp"
 #include "nn_test_util.hpp"
+#include "temp_dir.hpp"
 #include "train/trainer.hpp"
 
 namespace lenetlab::test {
@@ -479,6 +481,66 @@ TEST_CASE("nn: train_run: a huge learning rate diverges") {
   CHECK(rec.epochs.size() == size_t(r.epochs_completed));
   CHECK_FALSE(r.test.has_value());
   CHECK_FALSE(r.error.empty());
+}
+
+/// Fails the run when epoch `fail_at` is delivered: its checkpoint is already written, its row is
+/// not (what a kill between the two leaves behind).
+struct FailingRecorder : Recorder {
+  int fail_at = 0;
+  std::vector<std::optional<EpochRecord>> resumed;
+  void on_epoch(const EpochRecord& e) override {
+    if (e.epoch == fail_at) throw RunError("stop here");
+    Recorder::on_epoch(e);
+  }
+  void on_resumed(int, const std::optional<EpochRecord>& record) override {
+    resumed.push_back(record);
+  }
+};
+
+TEST_CASE("nn: train_run: a run stopped between a checkpoint and its record resumes bit-identical") {
+  const Dataset data = make_dataset(300, 60);
+  TempDir dir;
+  struct Case {
+    const char* name;
+    int epochs, fail_at;
+    bool early_stopping;
+  };
+  // Mid-run; after the last epoch's checkpoint; after the checkpoint of the epoch where early
+  // stopping stops (patience 1, only epoch 1 improves: stops after epoch 2).
+  for (const Case c : {Case{"mid-run", 3, 2, false}, Case{"last epoch", 3, 3, false},
+                       Case{"early stop", 5, 2, true}}) {
+    CAPTURE(std::string(c.name));
+    RunConfig config = make_run(lenet5_relu(), "adam", 1e-3, c.epochs);
+    config.early_stopping.enabled = c.early_stopping;
+    config.early_stopping.monitor = "val_loss";
+    config.early_stopping.patience = 1;
+    config.early_stopping.min_delta = 1e9;
+    Recorder reference;
+    const RunResult expected = train_run(config, data, reference);
+
+    TrainOptions options;
+    options.checkpoint_dir = dir / c.name;
+    FailingRecorder first;
+    first.fail_at = c.fail_at;
+    CHECK_THROWS_AS(train_run(config, data, first, options), RunError);
+    FailingRecorder second;
+    const RunResult resumed = train_run(config, data, second, options);
+    // The record of the interrupted epoch comes back from the checkpoint, bit for bit.
+    REQUIRE(second.resumed.size() == 1);
+    REQUIRE(second.resumed[0].has_value());
+    const EpochRecord& back = *second.resumed[0];
+    const EpochRecord& want = reference.epochs.at(size_t(c.fail_at - 1));
+    CHECK(back.epoch == c.fail_at);
+    CHECK(back.train_loss == want.train_loss);
+    CHECK(back.val_loss == want.val_loss);
+    CHECK(resumed.resumed_from_epoch == c.fail_at);
+    CHECK(second.epochs.size() == reference.epochs.size() - size_t(c.fail_at));
+    CHECK(resumed.status == expected.status);
+    CHECK(resumed.epochs_completed == expected.epochs_completed);
+    CHECK(resumed.weights_hash == expected.weights_hash);
+    REQUIRE(resumed.test.has_value());
+    CHECK(resumed.test->loss == expected.test->loss);
+  }
 }
 
 TEST_CASE("nn: train_run: early stopping") {
