@@ -110,16 +110,19 @@ void run(const RunArgs& args, const GlobalOptions& global) {
              global.db.string(), sweep.name, sweep.name);
   if (s.not_finished() > 0) {
     // Point at the status that applies: the errors of failed/diverged runs, or how to continue.
-    const std::string status = s.failed > 0 ? "failed" : s.diverged > 0 ? "diverged" : "interrupted";
+    const std::string status = s.failed > 0     ? "failed"
+                               : s.diverged > 0 ? "diverged"
+                                                : "interrupted";
     const std::string next =
         s.failed + s.diverged > 0
-            ? fmt::format("see `lenetlab query runs --sweep {} --status {}` and the error column; "
-                          "`lenetlab run {} --retry-failed` reruns them",
-                          sweep.name, status, sweep.file)
+            ? fmt::format(
+                  "see `lenetlab query runs --sweep {} --status {}` and the error column; "
+                  "`lenetlab run {} --retry-failed` reruns them",
+                  sweep.name, status, sweep.file)
             : fmt::format("run `lenetlab run {}` again to resume them from their last epoch",
                           sweep.file);
-    throw ExitStatus(3, fmt::format("{} of {} runs did not finish ({})", s.not_finished(), s.total,
-                                    next));
+    throw ExitStatus(
+        3, fmt::format("{} of {} runs did not finish ({})", s.not_finished(), s.total, next));
   }
 }
 

@@ -38,8 +38,7 @@ nlohmann::json RunConfig::to_json() const {
   j["train_limit"] = train_limit;
   j["test_limit"] = test_limit;
   // Only when set, so that runs without a schedule keep the keys they had before it existed.
-  if (!learning_rate_schedule.empty())
-    j["learning_rate_schedule"] = learning_rate_schedule.steps;
+  if (!learning_rate_schedule.empty()) j["learning_rate_schedule"] = learning_rate_schedule.steps;
   return j;
 }
 

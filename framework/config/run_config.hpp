@@ -41,10 +41,10 @@ struct EarlyStoppingConfig {
 
 /// Piecewise-constant learning-rate schedule by epoch (the idea of Keras's PiecewiseConstantDecay
 /// and PyTorch's MultiStepLR, with epochs as the unit and factors of the run's learning rate):
-/// from epoch steps[i].first on (1-based), training uses learning_rate * steps[i].second; before the
-/// first step the factor is 1. LeCun et al. 1998 (sec. V-A: rates 0.0005, 0.0002, 0.0001, 0.00005,
-/// 0.00001 for passes 1-2, 3-5, 6-8, 9-12, 13+) anneal this way: {3: 0.4, 6: 0.2, 9: 0.1, 13: 0.02}.
-/// Empty = a constant learning rate.
+/// from epoch steps[i].first on (1-based), training uses learning_rate * steps[i].second; before
+/// the first step the factor is 1. LeCun et al. 1998 (sec. V-A: rates 0.0005, 0.0002, 0.0001,
+/// 0.00005, 0.00001 for passes 1-2, 3-5, 6-8, 9-12, 13+) anneal this way: {3: 0.4, 6: 0.2, 9: 0.1,
+/// 13: 0.02}. Empty = a constant learning rate.
 struct LearningRateSchedule {
   std::vector<std::pair<int, double>> steps;  ///< (first epoch, factor), epochs increasing
   bool empty() const { return steps.empty(); }

@@ -735,9 +735,10 @@ void check_shapes(const Reader& r, const ArchSpec& arch, const YAML::Node& input
         for (std::size_t o = 0; o < l.connection_map.size(); ++o) {
           for (const int channel : l.connection_map[o]) {
             if (channel >= c) {
-              r.fail(node, fmt::format("connection_map[{}] names input channel {}, the input has {} "
-                                       "channels",
-                                       o, channel, c));
+              r.fail(node,
+                     fmt::format("connection_map[{}] names input channel {}, the input has {} "
+                                 "channels",
+                                 o, channel, c));
             }
           }
         }
@@ -824,9 +825,12 @@ PublishedResult parse_reference(const Reader& r, const YAML::Node& node) {
     r.fail(node, "a reference needs 'test_accuracy', 'test_error' or 'required_test_accuracy'");
   return p;
 }
-const Names kSettingKeys = {"architecture",     "epochs",        "batch_size",     "seed",
-                            "validation_split", "shuffle",       "drop_last",      "normalize",
-                            "optimizer",        "learning_rate", "early_stopping", "train_limit",
+const Names kSettingKeys = {"architecture",     "epochs",
+                            "batch_size",       "seed",
+                            "validation_split", "shuffle",
+                            "drop_last",        "normalize",
+                            "optimizer",        "learning_rate",
+                            "early_stopping",   "train_limit",
                             "test_limit",       "learning_rate_schedule"};
 const Names kNormalizeKeys = {"mean", "std"};
 const Names kEarlyStoppingKeys = {"monitor", "patience", "min_delta", "mode",
@@ -1048,10 +1052,11 @@ class SweepBuilder {
         r_.fail(f.key, fmt::format("learning_rate_schedule epochs must increase: {} comes after {}",
                                    epoch, steps.back().first));
       }
-      steps.emplace_back(epoch, r_.number(f.value.node, "learning_rate_schedule factor",
-                                          Range::positive));
+      steps.emplace_back(epoch,
+                         r_.number(f.value.node, "learning_rate_schedule factor", Range::positive));
     }
-    if (steps.empty()) r_.fail(value.node, "learning_rate_schedule is empty; write {EPOCH: FACTOR}");
+    if (steps.empty())
+      r_.fail(value.node, "learning_rate_schedule is empty; write {EPOCH: FACTOR}");
   }
 
   void parse_early_stopping(const Value& value, EarlyStoppingConfig& es,

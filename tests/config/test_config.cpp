@@ -717,7 +717,8 @@ recipes:
   CHECK(back.key() == annealed.key());
 
   const std::string head =
-      "name: s\nbase: {architecture: lenet5-relu}\nrecipes:\n  - {seed: 1, learning_rate_schedule: ";
+      "name: s\nbase: {architecture: lenet5-relu}\nrecipes:\n  - {seed: 1, "
+      "learning_rate_schedule: ";
   const Caught decreasing = sweep_error(head + "{5: 0.5, 3: 0.1}}\n");
   CHECK(decreasing.line == 4);
   CHECK(decreasing.detail.find("epochs must increase: 3 comes after 5") != std::string::npos);

@@ -444,7 +444,8 @@ TEST_CASE("hostile: architectures whose shapes do not work are refused when load
       {"a connection map naming a channel the input does not have",
        arch_text("  - conv: {filters: 2, kernel: 5, connection_map: [[0], [3]]}\n  - flatten\n" +
                  kHead),
-       "hostile-arch.yaml:4:5: ", "connection_map[1] names input channel 3, the input has 1 channels"},
+       "hostile-arch.yaml:4:5: ",
+       "connection_map[1] names input channel 3, the input has 1 channels"},
       // Padding up to INT_MAX passes the value check; in.h + 2 * padding overflowed an int in the
       // engine (UBSan). Shapes are computed in 64 bits and the output is over the limit.
       {"a convolution padding near INT_MAX",

@@ -370,7 +370,8 @@ TEST_CASE("nn: train_run: lenet5-relu learns a separable synthetic task") {
   CHECK(r.best_val_accuracy.has_value());
 }
 
-TEST_CASE("nn: train_run: a learning-rate schedule sets each epoch's rate and changes the updates") {
+TEST_CASE(
+    "nn: train_run: a learning-rate schedule sets each epoch's rate and changes the updates") {
   const Dataset data = make_dataset(400, 100);
   RunConfig config = make_run(lenet5_relu(), "sgd", 0.05, 4);
   Recorder constant;
@@ -497,7 +498,8 @@ struct FailingRecorder : Recorder {
   }
 };
 
-TEST_CASE("nn: train_run: a run stopped between a checkpoint and its record resumes bit-identical") {
+TEST_CASE(
+    "nn: train_run: a run stopped between a checkpoint and its record resumes bit-identical") {
   const Dataset data = make_dataset(300, 60);
   TempDir dir;
   struct Case {
