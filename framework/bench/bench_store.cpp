@@ -19,18 +19,6 @@ namespace lenetlab {
 
 namespace {
 
-/// Current time as ISO-8601 UTC with milliseconds (as the runs tables).
-std::string utc_now() {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-}
-
 /// Runs body(db) in one IMMEDIATE transaction; SQLite errors become StoreError naming the
 /// operation.
 template <typename Body>

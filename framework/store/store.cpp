@@ -21,6 +21,17 @@
 
 namespace lenetlab {
 
+std::string utc_now(int ago_seconds) {
+  const auto now = std::chrono::system_clock::now() - std::chrono::seconds(ago_seconds);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+}
+
 namespace {
 /// Schema 1 -> 2 (what schema.sql added): the verifications table and two runs columns.
 constexpr const char* kMigrationV1ToV2 = R"sql(
@@ -42,19 +53,6 @@ CREATE TABLE IF NOT EXISTS published_results (
 namespace {
 
 constexpr int kBusyTimeoutMs = 10000;
-
-/// Current time (minus `ago_seconds`) as ISO-8601 UTC with milliseconds, e.g.
-/// "2026-11-21T15:30:00.123Z"; such strings order like the times they name.
-std::string utc_now(int ago_seconds = 0) {
-  const auto now = std::chrono::system_clock::now() - std::chrono::seconds(ago_seconds);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-}
 
 /// First line of a SQL statement, whitespace-collapsed and cut to a readable length.
 std::string abbreviate_sql(const std::string& sql) {

@@ -22,6 +22,11 @@ class Database;
 
 namespace lenetlab {
 
+/// Current time (minus `ago_seconds`) as ISO-8601 UTC with milliseconds, e.g.
+/// "2026-11-21T15:30:00.123Z", the format of every time column; such strings order like the
+/// times they name.
+std::string utc_now(int ago_seconds = 0);
+
 inline constexpr int kSchemaVersion = 2;
 
 /// Size figures of a built network, stored with the run.
