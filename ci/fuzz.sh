@@ -7,13 +7,16 @@
 #
 #   FUZZ_SECONDS  time per target (default 60)
 #   FUZZ_RUNS     instead of a time: this many inputs per target, from the fixed FUZZ_SEED (default
-#                 1), so that a run is the same on every machine however fast (what CI uses);
-#                 FUZZ_SECONDS then only caps the time (default 600)
+#                 1), starting from the seed files alone (an empty corpus, the seeds listed in name
+#                 order), so that the run is input for input the same on every machine however fast
+#                 and whatever order its file system lists directories in (what CI uses; it passes
+#                 on a clone exactly when it passes here). FUZZ_SECONDS then only caps the time
+#                 (default 600)
 #   FUZZ_TARGETS  space-separated subset (default: all four)
 #
 # Needs the build dependencies that ci/setup.sh installs (CI runs ci/test.sh first); installs clang
-# and the libFuzzer/sanitizer runtimes (libclang-rt-14-dev) itself when missing. The corpus each
-# target grows is kept in build/fuzz/corpus/TARGET and reused by the next run; the seeds are in
+# and the libFuzzer/sanitizer runtimes (libclang-rt-14-dev) itself when missing. In time mode the
+# corpus each target grows is kept in build/fuzz/corpus/TARGET and reused by the next run; the seeds are in
 # tests/fuzz/corpus/TARGET (plus sweeps/ and experiments/architectures/ for the YAML targets).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,8 +63,6 @@ export OMP_NUM_THREADS=1
 failed=()
 mkdir -p build/fuzz/artifacts build/fuzz/logs
 for t in "${targets[@]}"; do
-  corpus=build/fuzz/corpus/$t
-  mkdir -p "$corpus"
   seeds=("tests/fuzz/corpus/$t")
   case $t in
     fuzz_sweep_yaml) seeds+=(sweeps tests/fuzz/corpus/fuzz_arch_yaml) ;;
@@ -70,17 +71,30 @@ for t in "${targets[@]}"; do
   log=build/fuzz/logs/$t.log
   # A scratch working directory: relative paths a sweep names resolve there, not in the tree.
   work=$(mktemp -d)
+  if ((${#limit[@]})); then
+    # libFuzzer reads corpus directories in readdir order, which differs between file systems
+    # and clones; -seed_inputs keeps the order given (name order), so the run is reproducible.
+    corpus=$work/corpus
+    mkdir -p "$corpus"
+    find "${seeds[@]/#/$root/}" -type f | LC_ALL=C sort | paste -sd, >"$work/seeds.txt"
+    inputs=(-seed_inputs="@$work/seeds.txt" "$corpus")
+  else
+    corpus=build/fuzz/corpus/$t
+    mkdir -p "$corpus"
+    inputs=("$root/$corpus" "${seeds[@]/#/$root/}")
+  fi
   rc=0
   (cd "$work" && "$root/build/fuzz/tests/fuzz/$t" "${limit[@]}" -max_total_time="$seconds" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$root/build/fuzz/artifacts/$t-" \
-    "$root/$corpus" "${seeds[@]/#/$root/}") >"$log" 2>&1 || rc=$?
+    "${inputs[@]}") >"$log" 2>&1 || rc=$?
+  corpus_files=$(find "$corpus" -type f | wc -l)
   rm -rf "$work"
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
   speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
   cov=$(grep -oE '(DONE|#[0-9]+ +(NEW|REDUCE|pulse|INITED)) +cov: [0-9]+' "$log" | tail -1 | grep -o '[0-9]*$' || echo "?")
   if ((rc == 0)); then
     printf 'fuzz: %-16s ok      %9s executions (%s/s), coverage %s, corpus %s files\n' \
-      "$t" "$runs" "$speed" "$cov" "$(ls "$corpus" | wc -l)"
+      "$t" "$runs" "$speed" "$cov" "$corpus_files"
   else
     printf 'fuzz: %-16s FAILED  (exit %s) after %s executions; log %s\n' "$t" "$rc" "$runs" "$log"
     grep -E "ERROR:|SUMMARY:|runtime error|Test unit written|==[0-9]+== ?ERROR|deadly signal|timeout" "$log" | head -20 || true

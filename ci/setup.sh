@@ -12,7 +12,7 @@ packages=(
   build-essential cmake git pkg-config
   libdnnl-dev ocl-icd-opencl-dev libtbb-dev libyaml-cpp-dev libsqlitecpp-dev libsqlite3-dev
   doctest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libfmt-dev libxxhash-dev libssl-dev
-  libboost-math-dev zlib1g-dev sqlite3 nodejs npm
+  libboost-math-dev libutfcpp-dev zlib1g-dev sqlite3 nodejs npm
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 #include <yaml-cpp/eventhandler.h>
+#include <utf8.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -336,6 +337,7 @@ class Prescan : public YAML::EventHandler {
   }
   void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
                 const std::string& value) override {
+    check_utf8(mark, value);
     item(mark, &value);
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
@@ -361,6 +363,19 @@ class Prescan : public YAML::EventHandler {
     bool expect_key;
     std::unordered_map<std::string, int> key_lines;  // scalar key -> 1-based line of first use
   };
+
+  /// Every scalar (key or value) must be UTF-8 text: YAML streams are Unicode (YAML 1.2 sec. 5.2;
+  /// yaml-cpp decodes UTF-16/32 files to UTF-8 but passes other bytes through), and names and
+  /// values end up in JSON (the run config, its key), which holds only valid UTF-8 (RFC 8259
+  /// sec. 8.1).
+  void check_utf8(const YAML::Mark& mark, const std::string& value) const {
+    const auto bad = utf8::find_invalid(value.begin(), value.end());
+    if (bad == value.end()) return;
+    throw ConfigError(at(mark),
+                      fmt::format("not UTF-8 text: byte 0x{:02X} at offset {} of this value; save "
+                                  "the file as UTF-8",
+                                  static_cast<unsigned char>(*bad), bad - value.begin()));
+  }
 
   /// A node starts: inside a mapping it is alternately a key and a value.
   void item(const YAML::Mark& mark, const std::string* scalar) {

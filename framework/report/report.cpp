@@ -1088,7 +1088,9 @@ Rendered render(SQLite::Database& database, const fs::path& db, const ReportOpti
     page += "\n</script>\n";
   }
   append(page, "<script id=\"lenetlab-charts\" type=\"application/json\">{}</script>\n",
-         script_safe_json(charts.dump()));
+         // Names come from the database, which anyone can edit with sqlite3: bytes that are not
+         // UTF-8 are shown as U+FFFD rather than failing the report (json::dump would throw).
+         script_safe_json(charts.dump(-1, ' ', false, json::error_handler_t::replace)));
   append(page, "<script>{}</script>\n</body>\n</html>\n", kEmbedScript);
   return Rendered{std::move(page), static_cast<int64_t>(runs.size())};
 }

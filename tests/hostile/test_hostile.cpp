@@ -302,6 +302,35 @@ TEST_CASE("hostile: sweep YAML: duplicate keys anchors aliases and a YAML bomb")
   CHECK(Clock::now() - start < std::chrono::seconds(5));
 }
 
+TEST_CASE("hostile: YAML that is not UTF-8 text is refused at the scalar") {
+  // Found by fuzz_sweep_yaml: a 0xFF byte in a sweep reached nlohmann::json::dump (the run key),
+  // which throws type_error 316; every name and value is now checked when the file is read.
+  const std::vector<YamlCase> sweeps = {
+      {"0xFF in the description", "name: s\ndescription: caf\xFF\n", 2, 14,
+       "not UTF-8 text: byte 0xFF at offset 3 of this value"},
+      {"0xFF in a key", "name: s\nbase:\n  \xFF" "epochs: 1\n", 3, 3,
+       "not UTF-8 text: byte 0xFF at offset 0"},
+      {"truncated 2-byte sequence", kSweepHead + "  dataset: 'csv:a\xC3.csv,b.csv'\n", 4, 12,
+       "not UTF-8 text: byte 0xC3 at offset 5"},
+      {"overlong NUL", "name: s\ndescription: \"a\xC0\x80\"\n", 2, 14,
+       "not UTF-8 text: byte 0xC0 at offset 1"},
+      {"UTF-16 surrogate encoded as UTF-8", "name: s\ndescription: x\xED\xA0\x80\n", 2, 14,
+       "not UTF-8 text: byte 0xED at offset 1"},
+      {"Latin-1 in a grid value", kSweepHead + "grid:\n  optimizer: [sgd, 'adam\xE9']\n", 5, 20,
+       "not UTF-8 text: byte 0xE9 at offset 4"},
+  };
+  for (const YamlCase& c : sweeps) check_yaml_case(c, false);
+  check_yaml_case({"0xFE in an architecture's source", "name: a\nsource: \xFE\n", 2, 9,
+                   "not UTF-8 text: byte 0xFE at offset 0"},
+                  true);
+  // Valid UTF-8 beyond ASCII is text like any other.
+  const Sweep sweep = parse_sweep(
+      "name: s\ndescription: \"Schäfer — 学習率 \\u00e9\"\nbase:\n  architecture: lenet-relu\n",
+      "utf8.yaml");
+  REQUIRE(sweep.runs.size() == 1);
+  CHECK(sweep.runs.front().key().size() == 16);
+}
+
 TEST_CASE("hostile: sweep YAML: a grid of 10^9 runs is refused with the count at once") {
   std::string list = "[1";
   for (int i = 2; i <= 1000; ++i) list += ", " + std::to_string(i);
@@ -918,6 +947,42 @@ TEST_CASE("hostile: report: markup in names errors and YAML written through Stor
     ++scripts;
   }
   CHECK(scripts == 5);
+}
+
+TEST_CASE("hostile: report: names that are not UTF-8, edited into the database, are replaced") {
+  TempDir tmp;
+  const fs::path path = tmp / "results.db";
+  {
+    Store store(path);
+    const int64_t sweep = store.upsert_sweep("s", "s.yaml", "name: s\n");
+    const int64_t run = store.prepare_run(sweep, small_config("lenet-relu", 1));
+    store.start_run(run, Environment{}, ModelStats{}, "sha");
+    RunResult ok;
+    ok.epochs_completed = 1;
+    EvalMetrics test;
+    test.accuracy = 0.5;
+    test.images = 4;
+    test.num_classes = 10;
+    test.confusion.assign(100, 0);
+    test.confusion[0] = 4;
+    for (int c = 0; c < 10; ++c) test.per_class.push_back({c, 0, 0, 0, c == 0 ? 4 : 0});
+    ok.test = test;
+    store.finish_run(run, ok);
+  }
+  {
+    SQLite::Database db(path.string(), SQLite::OPEN_READWRITE);
+    db.exec("UPDATE runs SET name = 'run' || char(255) || x'ff', architecture = 'arch' || x'c3'");
+  }
+  const fs::path assets = tmp / "assets";
+  fs::create_directories(assets);
+  for (const auto& pin : kReportAssetPins) write_file(assets / pin.file, "var stand_in = 1;\n");
+  ReportOptions options;
+  options.output = tmp / "report.html";
+  options.assets_dir = assets;
+  options.verify_assets = false;
+  std::string html;
+  CHECK_NOTHROW(html = render_report(path, options));
+  CHECK(has(html, "arch\xEF\xBF\xBD"));  // U+FFFD in the chart data
 }
 
 }  // namespace
