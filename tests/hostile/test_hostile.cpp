@@ -892,6 +892,33 @@ TEST_CASE("hostile: query sql: VACUUM INTO creates no file") {
 
 // ===== report ====================================================================================
 
+/// Finishes a started run with one epoch and a 4-image test set, all of class 0, half right.
+void finish_with_test_metrics(Store& store, int64_t run) {
+  RunResult ok;
+  ok.epochs_completed = 1;
+  EvalMetrics test;
+  test.accuracy = 0.5;
+  test.images = 4;
+  test.num_classes = 10;
+  test.confusion.assign(100, 0);
+  test.confusion[0] = 4;
+  for (int c = 0; c < 10; ++c) test.per_class.push_back({c, 0, 0, 0, c == 0 ? 4 : 0});
+  ok.test = test;
+  store.finish_run(run, ok);
+}
+
+/// Report options writing tmp/report.html with stand-in chart libraries (not the pinned ones).
+ReportOptions stand_in_report_options(const TempDir& tmp) {
+  const fs::path assets = tmp / "assets";
+  fs::create_directories(assets);
+  for (const auto& pin : kReportAssetPins) write_file(assets / pin.file, "var stand_in = 1;\n");
+  ReportOptions options;
+  options.output = tmp / "report.html";
+  options.assets_dir = assets;
+  options.verify_assets = false;
+  return options;
+}
+
 TEST_CASE("hostile: report: markup in names errors and YAML written through Store is escaped") {
   TempDir tmp;
   const fs::path path = tmp / "results.db";
@@ -915,25 +942,9 @@ TEST_CASE("hostile: report: markup in names errors and YAML written through Stor
     env.host = "<script>alert('host')</script>";
     env.isa = "\"><script>alert('isa')</script>";
     store.start_run(finished, env, ModelStats{}, "sha");
-    RunResult ok;
-    ok.epochs_completed = 1;
-    EvalMetrics test;
-    test.accuracy = 0.5;
-    test.images = 4;
-    test.num_classes = 10;
-    test.confusion.assign(100, 0);
-    test.confusion[0] = 4;
-    for (int c = 0; c < 10; ++c) test.per_class.push_back({c, 0, 0, 0, c == 0 ? 4 : 0});
-    ok.test = test;
-    store.finish_run(finished, ok);
+    finish_with_test_metrics(store, finished);
   }
-  const fs::path assets = tmp / "assets";
-  fs::create_directories(assets);
-  for (const auto& pin : kReportAssetPins) write_file(assets / pin.file, "var stand_in = 1;\n");
-  ReportOptions options;
-  options.output = tmp / "report.html";
-  options.assets_dir = assets;
-  options.verify_assets = false;
+  const ReportOptions options = stand_in_report_options(tmp);
   const std::string html = render_report(path, options);
 
   CHECK(html.find("<script>alert") == std::string::npos);
@@ -957,29 +968,13 @@ TEST_CASE("hostile: report: names that are not UTF-8, edited into the database, 
     const int64_t sweep = store.upsert_sweep("s", "s.yaml", "name: s\n");
     const int64_t run = store.prepare_run(sweep, small_config("lenet-relu", 1));
     store.start_run(run, Environment{}, ModelStats{}, "sha");
-    RunResult ok;
-    ok.epochs_completed = 1;
-    EvalMetrics test;
-    test.accuracy = 0.5;
-    test.images = 4;
-    test.num_classes = 10;
-    test.confusion.assign(100, 0);
-    test.confusion[0] = 4;
-    for (int c = 0; c < 10; ++c) test.per_class.push_back({c, 0, 0, 0, c == 0 ? 4 : 0});
-    ok.test = test;
-    store.finish_run(run, ok);
+    finish_with_test_metrics(store, run);
   }
   {
     SQLite::Database db(path.string(), SQLite::OPEN_READWRITE);
     db.exec("UPDATE runs SET name = 'run' || char(255) || x'ff', architecture = 'arch' || x'c3'");
   }
-  const fs::path assets = tmp / "assets";
-  fs::create_directories(assets);
-  for (const auto& pin : kReportAssetPins) write_file(assets / pin.file, "var stand_in = 1;\n");
-  ReportOptions options;
-  options.output = tmp / "report.html";
-  options.assets_dir = assets;
-  options.verify_assets = false;
+  const ReportOptions options = stand_in_report_options(tmp);
   std::string html;
   CHECK_NOTHROW(html = render_report(path, options));
   CHECK(has(html, "arch\xEF\xBF\xBD"));  // U+FFFD in the chart data
