@@ -14,11 +14,29 @@ ActivationLayer::ActivationLayer(Context&, const LayerSpec& spec, std::string na
   out_ = in;
 }
 
+dnnl::post_ops ActivationLayer::post_ops() const {
+  dnnl::post_ops ops;
+  const auto& a = spec_.activation;
+  if (a == "scaled_tanh") {
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, kScaledTanhS, 0.0f);
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_tanh, 0.0f, 0.0f);
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, kScaledTanhA, 0.0f);
+  } else {
+    ops.append_eltwise(1.0f,
+                       a == "relu"   ? dnnl::algorithm::eltwise_relu
+                       : a == "tanh" ? dnnl::algorithm::eltwise_tanh
+                                     : dnnl::algorithm::eltwise_logistic,
+                       0.0f, 0.0f);
+  }
+  return ops;
+}
+
 std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const dnnl::memory& src,
                                                         const dnnl::memory& diff_src) {
   auto p = std::make_unique<Plan>();
   const auto md = src.get_desc();  // element-wise: keep the incoming layout
-  p->dst = make_memory(ctx, md);
+  // Fused: the previous layer's primitive wrote activation(x) into its dst, which is ours too.
+  p->dst = fused_ ? src : make_memory(ctx, md);
   p->diff_dst = make_memory(ctx, md);
   const auto attr = ctx.attr();
   const auto& a = spec_.activation;
@@ -26,25 +44,32 @@ std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const
                      const dnnl::memory& out) {
     dnnl::eltwise_forward::primitive_desc pd(
         {dnnl::prop_kind::forward_training, algo, md, alpha, 0.0f}, attr, ctx.engine);
-    p->train.push_back({dnnl::eltwise_forward(pd),
-                        {{DNNL_ARG_SRC, in}, {DNNL_ARG_DST, out}},
-                        pd.scratchpad_desc()});
+    if (!fused_) {
+      p->train.push_back({dnnl::eltwise_forward(pd),
+                          {{DNNL_ARG_SRC, in}, {DNNL_ARG_DST, out}},
+                          pd.scratchpad_desc()});
+    }
     return pd;
   };
   if (a == "scaled_tanh") {
     // dst = A * tanh(S * src), as three passes (backward is hand-written below).
-    eltwise(dnnl::algorithm::eltwise_linear, kScaledTanhS, src, p->dst);
-    eltwise(dnnl::algorithm::eltwise_tanh, 0.0f, p->dst, p->dst);
-    eltwise(dnnl::algorithm::eltwise_linear, kScaledTanhA, p->dst, p->dst);
+    if (!fused_) {
+      eltwise(dnnl::algorithm::eltwise_linear, kScaledTanhS, src, p->dst);
+      eltwise(dnnl::algorithm::eltwise_tanh, 0.0f, p->dst, p->dst);
+      eltwise(dnnl::algorithm::eltwise_linear, kScaledTanhA, p->dst, p->dst);
+    }
   } else {
-    const auto algo = a == "relu"   ? dnnl::algorithm::eltwise_relu
+    // relu's derivative from src unfused (src > 0); fused, src is gone and dst > 0 is the same
+    // mask. tanh and sigmoid always use dst.
+    const auto algo = a == "relu"   ? (fused_ ? dnnl::algorithm::eltwise_relu_use_dst_for_bwd
+                                              : dnnl::algorithm::eltwise_relu)
                       : a == "tanh" ? dnnl::algorithm::eltwise_tanh_use_dst_for_bwd
                                     : dnnl::algorithm::eltwise_logistic_use_dst_for_bwd;
     auto fwd_pd = eltwise(algo, 0.0f, src, p->dst);
     if (diff_src) {
       dnnl::eltwise_backward::primitive_desc bwd_pd({algo, md, md, 0.0f, 0.0f}, attr, ctx.engine,
                                                     fwd_pd);
-      const bool use_dst = a != "relu";
+      const bool use_dst = a != "relu" || fused_;
       std::vector<Step> after;
       const dnnl::memory dx = convert_back(ctx, diff_src, md, after);
       p->bwd.push_back({dnnl::eltwise_backward(bwd_pd),

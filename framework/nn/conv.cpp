@@ -85,7 +85,7 @@ std::unique_ptr<Layer::Plan> ConvLayer::make_plan(Context& ctx, int n, const dnn
 
   dnnl::convolution_forward::primitive_desc fwd_pd(
       {dnnl::prop_kind::forward_training, algo, src_any, w_any, b_md, dst_any, strides, pad, pad},
-      attr, ctx.engine);
+      forward_attr(ctx), ctx.engine);
   p->dst = make_memory(ctx, fwd_pd.dst_desc());
   p->diff_dst = make_memory(ctx, fwd_pd.dst_desc());
   const dnnl::memory x = convert(ctx, src, fwd_pd.src_desc(), p->train);

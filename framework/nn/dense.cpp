@@ -39,7 +39,8 @@ std::unique_ptr<Layer::Plan> DenseLayer::make_plan(Context& ctx, int n, const dn
       db(b_md, ctx.engine, params_[1].gradient());
   const auto attr = ctx.attr();
   dnnl::inner_product_forward::primitive_desc fwd_pd(
-      {dnnl::prop_kind::forward_training, src_md, w_md, b_md, dst_md}, attr, ctx.engine);
+      {dnnl::prop_kind::forward_training, src_md, w_md, b_md, dst_md}, forward_attr(ctx),
+      ctx.engine);
   p->train.push_back(
       {dnnl::inner_product_forward(fwd_pd),
        {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, p->dst}},

@@ -34,6 +34,12 @@ dnnl::primitive_attr Context::attr() const {
   return a;
 }
 
+dnnl::primitive_attr Layer::forward_attr(const Context& ctx) const {
+  dnnl::primitive_attr a = ctx.attr();
+  if (post_ops_.len() > 0) a.set_post_ops(post_ops_);
+  return a;
+}
+
 void Layer::prepare(Context& ctx, int n, const dnnl::memory& src, const dnnl::memory& diff_src) {
   if (plans_.count(n)) return;
   auto p = make_plan(ctx, n, src, diff_src);

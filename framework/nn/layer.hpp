@@ -104,6 +104,15 @@ class Layer {
   /// The layer's own random stream (dropout masks), or null; exposed for checkpoints.
   virtual Rng* rng() { return nullptr; }
 
+  /// Fuses the element-wise activation `post_ops` (see ActivationLayer::post_ops) into this layer's
+  /// forward primitive as oneDNN post-ops (dst = activation(layer(src)) in one pass, no extra read
+  /// and write of dst). Call before prepare(). Returns false when the layer cannot (the default);
+  /// convolution and dense layers can.
+  virtual bool fuse(const dnnl::post_ops& post_ops) {
+    (void)post_ops;
+    return false;
+  }
+
   /// Creates the primitives and buffers for batch size n. `src` is the previous layer's dst (or the
   /// network input); `diff_src` the previous layer's diff_dst, or an empty memory for the first
   /// layer (backward-data is then skipped: oneDNN notes, conv bwd-data for IC=1 costs 13x the
@@ -150,12 +159,15 @@ class Layer {
                                    const dnnl::memory::desc& desc, std::vector<Step>& after);
   /// Plain descriptor (NCHW or NC) of batch n.
   static dnnl::memory::desc plain_desc(int n, Shape shape);
+  /// ctx.attr() plus the fused post-ops, for the forward primitive of a layer that accepts fuse().
+  dnnl::primitive_attr forward_attr(const Context& ctx) const;
 
   LayerSpec spec_;
   std::string name_;
   Shape in_, out_;
   std::vector<Param> params_;
   std::map<int, std::unique_ptr<Plan>> plans_;
+  dnnl::post_ops post_ops_;  ///< fused activation (empty: none)
 };
 
 /// Builds the layer for `spec` on input shape `in` and initialises its parameters from `rng`.

@@ -9,9 +9,37 @@ namespace lenetlab {
 
 namespace {
 
+/// Where element (n, c, j) of a (N, C, H, W) tensor is, j = h * W + w, for the layouts oneDNN
+/// gives activations here: plain NCHW, NHWC and channel-blocked nChw8c / nChw16c (aBcd8b, aBcd16b:
+/// channels padded up to the block, the padding zero).
+struct ChannelPlanes {
+  int64_t n_stride = 0, block_stride = 0, j_stride = 0;
+  int block = 1;  ///< channels per block (1: not blocked; then block_stride is the channel stride)
+  int64_t offset(int64_t n, int c, int64_t j) const {
+    return n * n_stride + (c / block) * block_stride + c % block + j * j_stride;
+  }
+};
+
+ChannelPlanes channel_planes(const dnnl::memory::desc& md, const std::string& where) {
+  const dnnl_memory_desc_t& d = md.data;
+  const auto& b = d.format_desc.blocking;
+  const bool blocked_on_c = b.inner_nblks == 1 && b.inner_idxs[0] == 1 && b.inner_blks[0] > 1;
+  const bool supported = d.ndims == 4 && d.format_kind == dnnl_blocked &&
+                         (b.inner_nblks == 0 || blocked_on_c) &&
+                         b.strides[2] == d.dims[3] * b.strides[3];
+  if (!supported) throw RunError(where + "trainable pooling got an unsupported memory layout");
+  ChannelPlanes p;
+  p.n_stride = b.strides[0];
+  p.block_stride = b.strides[1];
+  p.j_stride = b.strides[3];
+  p.block = blocked_on_c ? static_cast<int>(b.inner_blks[0]) : 1;
+  return p;
+}
+
 struct PoolPlan : Layer::Plan {
   dnnl::memory pooled,
-      diff_pooled;  ///< avg_pool(x) and its gradient (trainable pooling only, NCHW).
+      diff_pooled;  ///< avg_pool(x) and its gradient (trainable pooling only), in dst's layout.
+  ChannelPlanes planes;  ///< layout of pooled / diff_pooled / dst / diff_dst (trainable only).
 };
 
 }  // namespace
@@ -46,14 +74,13 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
   const auto algo =
       spec_.pool_max ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding;
   const auto attr = ctx.attr();
-  // Plain pooling keeps the incoming layout (dst "any" follows src). Trainable pooling runs on
-  // plain NCHW because its coefficient/bias part is hand-written per channel.
-  std::vector<Step> pre;
-  const dnnl::memory x = trainable ? convert(ctx, src, plain_desc(n, in_), pre) : src;
-  const dnnl::memory::desc dst_md =
-      trainable ? plain_desc(n, out_)
-                : dnnl::memory::desc(out_.dims(n), dnnl::memory::data_type::f32,
-                                     dnnl::memory::format_tag::any);
+  // The pooling keeps the incoming layout (dst "any" follows src): no reorder in the step. The
+  // coefficient/bias part of trainable pooling is hand-written and reads that layout through
+  // ChannelPlanes, visiting (n, c, h, w) in NCHW order whatever the layout, so that its sums are
+  // the same bit for bit.
+  const dnnl::memory& x = src;
+  const dnnl::memory::desc dst_md(out_.dims(n), dnnl::memory::data_type::f32,
+                                  dnnl::memory::format_tag::any);
   dnnl::pooling_forward::primitive_desc train_pd(
       {dnnl::prop_kind::forward_training, algo, x.get_desc(), dst_md, strides, kernel, pad, pad},
       attr, ctx.engine);
@@ -65,9 +92,9 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
   if (trainable) {
     p->pooled = make_memory(ctx, train_pd.dst_desc());
     p->diff_pooled = make_memory(ctx, train_pd.dst_desc());
+    p->planes = channel_planes(train_pd.dst_desc(), spec_.mark.str() + ": " + name_ + ": ");
   }
   const dnnl::memory& pool_dst = trainable ? p->pooled : p->dst;
-  p->train = pre;
   p->train.push_back({dnnl::pooling_forward(train_pd),
                       {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, pool_dst}},
                       train_pd.scratchpad_desc()});
@@ -76,7 +103,6 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
     workspace = dnnl::memory(train_pd.workspace_desc(), ctx.engine);
     p->train.back().args[DNNL_ARG_WORKSPACE] = workspace;
   }
-  p->infer = pre;
   p->infer.push_back({dnnl::pooling_forward(infer_pd),
                       {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, pool_dst}},
                       infer_pd.scratchpad_desc()});
@@ -106,10 +132,11 @@ void PoolLayer::forward(Context& ctx, int n, bool training) {
   const float* a = params_[0].value();
   const float* b = params_[1].value();
   const int64_t hw = int64_t{out_.h} * out_.w;
+  const ChannelPlanes& at = p.planes;
   for (int64_t i = 0; i < n; ++i)
     for (int c = 0; c < out_.c; ++c) {
-      const int64_t off = (i * out_.c + c) * hw;
-      for (int64_t j = 0; j < hw; ++j) y[off + j] = a[c] * x[off + j] + b[c];
+      const int64_t off = at.offset(i, c, 0), step = at.j_stride;
+      for (int64_t j = 0; j < hw; ++j) y[off + j * step] = a[c] * x[off + j * step] + b[c];
     }
 }
 
@@ -124,14 +151,16 @@ void PoolLayer::backward(Context& ctx, int n) {
     float* db = params_[1].gradient();
     const int64_t hw = int64_t{out_.h} * out_.w;
     for (int c = 0; c < out_.c; ++c) da[c] = db[c] = 0.0f;
+    const ChannelPlanes& at = p.planes;
     for (int64_t i = 0; i < n; ++i)
       for (int c = 0; c < out_.c; ++c) {
-        const int64_t off = (i * out_.c + c) * hw;
+        const int64_t off = at.offset(i, c, 0), step = at.j_stride;
         float sa = 0.0f, sb = 0.0f;
         for (int64_t j = 0; j < hw; ++j) {
-          sa += dy[off + j] * x[off + j];
-          sb += dy[off + j];
-          dx[off + j] = a[c] * dy[off + j];
+          const int64_t o = off + j * step;
+          sa += dy[o] * x[o];
+          sb += dy[o];
+          dx[o] = a[c] * dy[o];
         }
         da[c] += sa;
         db[c] += sb;

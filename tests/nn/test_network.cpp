@@ -7,12 +7,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <numeric>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "nn/layers.hpp"
 #include "nn/network.hpp"
 #include "nn_test_util.hpp"
 #include "temp_dir.hpp"
@@ -328,6 +330,70 @@ TEST_CASE("nn: network: the fused softmax cross-entropy gradient matches central
           }) > 0);
   }
   CHECK(params == 10);  // conv, bn, pool, conv, dense: weights/gamma/coefficient + bias/beta
+}
+
+TEST_CASE("nn: network: a relu fused into the conv or dense before it gives the same bits") {
+  // Fused: conv -> relu and dense -> relu, the relu a post-op of the primitive before it. Unfused
+  // reference: the same network with an identity (dropout rate 0: y = x * 1, dx = dy * 1, exact)
+  // between them, so nothing fuses. Same seed, same weights: every output and gradient must be
+  // equal bit for bit, in training and inference, over two training steps.
+  const auto arch = [](bool separated) {
+    std::vector<LayerSpec> layers;
+    const auto add = [&](LayerSpec layer, bool then_relu) {
+      layers.push_back(std::move(layer));
+      if (!then_relu) return;
+      if (separated) layers.push_back(dropout_spec(0.0));
+      layers.push_back(activation_spec("relu"));
+    };
+    add(conv_spec(6, 5, 1, 2), true);
+    add(pool_spec(true, 2), false);
+    add(conv_spec(20, 5, 1, 2), true);
+    add(pool_spec(true, 2), false);
+    add(flatten_spec(), false);
+    add(dense_spec(30), true);
+    add(dense_spec(10), false);
+    add(softmax_spec(), false);
+    return make_arch("fuse", 16, InitKind::he_uniform, layers);
+  };
+  Network fused(arch(false), 4), reference(arch(true), 4);
+  int fused_count = 0;
+  for (const auto& layer : fused.layers())
+    if (const auto* a = dynamic_cast<const ActivationLayer*>(layer.get()); a && a->fused())
+      ++fused_count;
+  CHECK(fused_count == 3);
+  for (const auto& layer : reference.layers())
+    if (const auto* a = dynamic_cast<const ActivationLayer*>(layer.get())) CHECK(!a->fused());
+
+  const int n = 8;
+  fused.prepare(n);
+  reference.prepare(n);
+  Rng rng(9, RngStream::split);
+  fill_uniform(fused.input(n), int64_t{n} * 256, rng);
+  std::memcpy(reference.input(n), fused.input(n), sizeof(float) * n * 256);
+  const uint8_t labels[n] = {0, 1, 2, 3, 4, 5, 6, 7};
+  const auto bits_equal = [](const float* a, const float* b, int64_t count) {
+    return std::memcmp(a, b, sizeof(float) * static_cast<size_t>(count)) == 0;
+  };
+  for (int step = 0; step < 2; ++step) {
+    CAPTURE(step);
+    CHECK(bits_equal(fused.forward(n, false), reference.forward(n, false), n * 10));
+    CHECK(bits_equal(fused.forward(n, true), reference.forward(n, true), n * 10));
+    fused.loss(n, labels, true);
+    reference.loss(n, labels, true);
+    fused.backward(n);
+    reference.backward(n);
+    const auto a = fused.params(), b = reference.params();
+    REQUIRE(a.size() == b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      CAPTURE(a[i]->name);
+      CHECK(bits_equal(a[i]->gradient(), b[i]->gradient(), a[i]->size));
+      // One plain SGD step on both, so the second round runs on new weights.
+      for (Network* net : {&fused, &reference}) {
+        Param* p = net->params()[i];
+        for (int64_t j = 0; j < p->size; ++j) p->value()[j] -= 0.1f * p->gradient()[j];
+      }
+    }
+  }
 }
 
 // ===== the training loop =========================================================================
