@@ -1,34 +1,31 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of tests/fuzz (CMake preset `fuzz`: clang++ 14, ASan + UBSan, every
-# lenetlab library instrumented for coverage) and runs each for a bounded time. Fails (exit 1) when a
-# target crashes, hangs (> 10 s on one input), runs out of memory (> 2 GB) or reports a sanitizer
-# error; the input that did it is kept in build/fuzz/artifacts/ (reproduce: build/fuzz/tests/fuzz/
-# TARGET FILE).
+# lenetlab library instrumented for coverage) and runs them. Fails (exit 1) when a target crashes,
+# hangs (> 10 s on one input), runs out of memory (> 2 GB) or reports a sanitizer error; the input
+# that did it is kept in build/fuzz/artifacts/ (reproduce: build/fuzz/tests/fuzz/TARGET FILE).
 #
-#   FUZZ_SECONDS  time per target (default 60)
-#   FUZZ_RUNS     instead of a time: this many inputs per target, from the fixed FUZZ_SEED (default
-#                 1), starting from the seed files alone (an empty corpus, the seeds listed in name
-#                 order), so that the run is input for input the same on every machine however fast
-#                 and whatever order its file system lists directories in (what CI uses; it passes
-#                 on a clone exactly when it passes here). FUZZ_SECONDS then only caps the time
-#                 (default 600)
-#   FUZZ_TARGETS  space-separated subset (default: all four)
+# Two modes:
+#   fuzzing (default)  each target mutates inputs for FUZZ_SECONDS (default 60) and grows its corpus
+#                      in build/fuzz/corpus/TARGET, reused by the next run. Finds new bugs, but what
+#                      it tries depends on timing, address layout and paths, so it is not a CI gate.
+#   FUZZ_REPLAY=1      each target runs once on every committed input: the seeds and the corpus
+#                      that earlier fuzzing runs reached (tests/fuzz/corpus/TARGET), plus sweeps/ and
+#                      experiments/architectures/ for the YAML targets. The same inputs on every
+#                      machine: what CI runs.
+#   FUZZ_TARGETS       space-separated subset (default: all four)
+#
+# To keep what a fuzzing run reached (new inputs, regression inputs from fixed crashes), merge it
+# into the committed corpus, which keeps only inputs that add coverage:
+#   build/fuzz/tests/fuzz/TARGET -merge=1 tests/fuzz/corpus/TARGET build/fuzz/corpus/TARGET
 #
 # Needs the build dependencies that ci/setup.sh installs (CI runs ci/test.sh first); installs clang
-# and the libFuzzer/sanitizer runtimes (libclang-rt-14-dev) itself when missing. In time mode the
-# corpus each target grows is kept in build/fuzz/corpus/TARGET and reused by the next run; the seeds are in
-# tests/fuzz/corpus/TARGET (plus sweeps/ and experiments/architectures/ for the YAML targets).
+# and the libFuzzer/sanitizer runtimes (libclang-rt-14-dev) itself when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-limit=()
-if [[ -n ${FUZZ_RUNS:-} ]]; then
-  seconds=${FUZZ_SECONDS:-600}
-  limit=(-runs="$FUZZ_RUNS" -seed="${FUZZ_SEED:-1}")
-else
-  seconds=${FUZZ_SECONDS:-60}
-fi
+replay=${FUZZ_REPLAY:-0}
+seconds=${FUZZ_SECONDS:-60}
 read -r -a targets <<<"${FUZZ_TARGETS:-fuzz_sweep_yaml fuzz_arch_yaml fuzz_idx fuzz_csv}"
 
 packages=(clang libclang-rt-14-dev)
@@ -49,8 +46,8 @@ cmake --build --preset fuzz -j "$(nproc)" 2>&1 | grep -E "error:|warning:|Error 
 for t in "${targets[@]}"; do
   test -x "build/fuzz/tests/fuzz/$t" || { echo "fuzz: build failed ($t missing)"; cmake --build --preset fuzz -j 1; exit 1; }
 done
-if ((${#limit[@]})); then
-  echo "fuzz: built in $((SECONDS - start)) s; ${FUZZ_RUNS} inputs per target (seed ${FUZZ_SEED:-1}, at most ${seconds} s)"
+if ((replay)); then
+  echo "fuzz: built in $((SECONDS - start)) s; replaying the committed inputs"
 else
   echo "fuzz: built in $((SECONDS - start)) s; ${seconds} s per target"
 fi
@@ -71,20 +68,19 @@ for t in "${targets[@]}"; do
   log=build/fuzz/logs/$t.log
   # A scratch working directory: relative paths a sweep names resolve there, not in the tree.
   work=$(mktemp -d)
-  if ((${#limit[@]})); then
-    # libFuzzer reads corpus directories in readdir order, which differs between file systems
-    # and clones; -seed_inputs keeps the order given (name order), so the run is reproducible.
+  if ((replay)); then
+    # -runs=0: execute every input once, mutate nothing. The first directory is where libFuzzer
+    # writes inputs it finds interesting: a scratch one, so the tree is never written.
     corpus=$work/corpus
     mkdir -p "$corpus"
-    find "${seeds[@]/#/$root/}" -type f | LC_ALL=C sort | paste -sd, >"$work/seeds.txt"
-    inputs=(-seed_inputs="@$work/seeds.txt" "$corpus")
+    inputs=(-runs=0 "$corpus" "${seeds[@]/#/$root/}")
   else
     corpus=build/fuzz/corpus/$t
     mkdir -p "$corpus"
-    inputs=("$root/$corpus" "${seeds[@]/#/$root/}")
+    inputs=(-max_total_time="$seconds" "$root/$corpus" "${seeds[@]/#/$root/}")
   fi
   rc=0
-  (cd "$work" && "$root/build/fuzz/tests/fuzz/$t" "${limit[@]}" -max_total_time="$seconds" -timeout=10 \
+  (cd "$work" && "$root/build/fuzz/tests/fuzz/$t" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$root/build/fuzz/artifacts/$t-" \
     "${inputs[@]}") >"$log" 2>&1 || rc=$?
   corpus_files=$(find "$corpus" -type f | wc -l)
@@ -92,7 +88,9 @@ for t in "${targets[@]}"; do
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
   speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
   cov=$(grep -oE '(DONE|#[0-9]+ +(NEW|REDUCE|pulse|INITED)) +cov: [0-9]+' "$log" | tail -1 | grep -o '[0-9]*$' || echo "?")
-  if ((rc == 0)); then
+  if ((rc == 0 && replay)); then
+    printf 'fuzz: %-16s ok      %9s inputs replayed, coverage %s\n' "$t" "$runs" "$cov"
+  elif ((rc == 0)); then
     printf 'fuzz: %-16s ok      %9s executions (%s/s), coverage %s, corpus %s files\n' \
       "$t" "$runs" "$speed" "$cov" "$corpus_files"
   else
