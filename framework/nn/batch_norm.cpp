@@ -101,8 +101,14 @@ void BatchNormLayer::forward(Context& ctx, int n, bool training) {
   Layer::forward(ctx, n, training);
   if (!training) return;
   auto& p = plan<BatchNormPlan>(n);
-  // moving = momentum * moving + (1 - momentum) * batch   (Keras BatchNormalization; biased
-  // variance)
+  // moving = momentum * moving + (1 - momentum) * batch (Keras BatchNormalization, PyTorch
+  // BatchNorm2d with momentum 1 - m). The batch is normalised with its biased variance, but the
+  // population variance is estimated with the unbiased one, var * k / (k - 1) over the k values
+  // per channel (Ioffe & Szegedy 2015, Algorithm 2 step 10; PyTorch; TensorFlow's fused batch
+  // norm). For a dense layer at batch 64 the biased estimate is 1.6% low, which inference would
+  // carry as a 0.8% scale error after every such layer.
+  const int64_t k = int64_t{n} * in_.h * in_.w;
+  const float unbiased = k > 1 ? static_cast<float>(double(k) / double(k - 1)) : 1.0f;
   const float m = static_cast<float>(spec_.bn_momentum);
   const float* mean = static_cast<const float*>(p.mean.get_data_handle());
   const float* var = static_cast<const float*>(p.variance.get_data_handle());
@@ -110,7 +116,7 @@ void BatchNormLayer::forward(Context& ctx, int n, bool training) {
   float* moving_var = params_[kMovingVariance].value();
   for (int c = 0; c < in_.c; ++c) {
     moving_mean[c] = m * moving_mean[c] + (1.0f - m) * mean[c];
-    moving_var[c] = m * moving_var[c] + (1.0f - m) * var[c];
+    moving_var[c] = m * moving_var[c] + (1.0f - m) * (var[c] * unbiased);
   }
 }
 

@@ -81,7 +81,9 @@ class ActivationLayer : public Layer {
 /// as (N, K, 1, 1)). Params: gamma (C) init 1, beta (C) init 0, moving_mean (C) init 0 and
 /// moving_variance (C) init 1 (non-trainable). Training normalises with the batch mean and biased
 /// variance and updates moving = momentum * moving + (1 - momentum) * batch (Keras
-/// BatchNormalization); inference uses the moving statistics (use_global_stats).
+/// BatchNormalization), the batch variance made unbiased (k / (k - 1), k = N*H*W values per
+/// channel; Ioffe & Szegedy 2015 Algorithm 2, as PyTorch); inference uses the moving statistics
+/// (use_global_stats).
 class BatchNormLayer : public Layer {
  public:
   BatchNormLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in);

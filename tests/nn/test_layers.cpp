@@ -574,11 +574,14 @@ TEST_CASE("nn: batch norm: moving statistics after one training forward") {
       batch_norm_reference(h.src(), 4, in, h.param(0).value(), h.param(1).value(), 1e-3, nullptr,
                            nullptr, &batch_mean, &batch_var);
       h.forward(true);
+      // The moving variance takes the unbiased batch variance (Ioffe & Szegedy 2015, Alg. 2).
+      const double k = 4.0 * in.h * in.w;
       for (int c = 0; c < in.c; ++c) {
         CHECK(moving_mean[c] ==
               doctest::Approx(momentum * mean0[c] + (1 - momentum) * batch_mean[c]).epsilon(1e-5));
         CHECK(moving_var[c] ==
-              doctest::Approx(momentum * var0[c] + (1 - momentum) * batch_var[c]).epsilon(1e-5));
+              doctest::Approx(momentum * var0[c] + (1 - momentum) * batch_var[c] * k / (k - 1))
+                  .epsilon(1e-5));
       }
       // Inference does not touch them.
       const std::vector<float> mean1(moving_mean, moving_mean + in.c);
