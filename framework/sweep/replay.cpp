@@ -246,8 +246,13 @@ EvalMetrics evaluate_run(const Store& store, const StoredRun& run, const Dataset
   for (int64_t i = 0; i < n; ++i) idx[i] = i;
   const InputPipeline input(data.test, arch.input_channels, arch.input_height, arch.input_width,
                             run.config.normalize_mean, run.config.normalize_std);
+  // images/s times the inference itself: the primitives of the full and the tail batch are
+  // created (and JIT-compiled) first, as a training run creates them before its first step.
+  const int batch = run.config.batch_size;
+  if (n > 0) net.prepare(static_cast<int>(std::min<int64_t>(n, batch)));
+  if (n > batch && n % batch != 0) net.prepare(static_cast<int>(n % batch));
   const auto t0 = std::chrono::steady_clock::now();
-  const EvalMetrics m = evaluate(net, input, idx, run.config.batch_size);
+  const EvalMetrics m = evaluate(net, input, idx, batch);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   fmt::print(out, "run {} ({}), {} checkpoint (epoch {}, weights {}), {} thread(s)\n", run.id,
