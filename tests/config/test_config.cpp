@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -462,6 +463,23 @@ TEST_CASE("config: seed-recipes expands to 15 runs with each recipe's settings")
   CHECK(lenet5.optimizer.name == "sgd");
   CHECK(lenet5.optimizer.momentum == doctest::Approx(0.9));
   CHECK(lenet5.arch.init == InitKind::lecun_uniform_1998);
+  // One 10x step from epoch 11 (chosen on a validation split: sweeps/lenet5-validation.yaml).
+  REQUIRE(lenet5.learning_rate_schedule.steps.size() == 1);
+  CHECK(lenet5.learning_rate_schedule.factor(10) == 1.0);
+  CHECK(lenet5.learning_rate_schedule.factor(11) == doctest::Approx(0.1));
+  CHECK(lenet5.learning_rate_schedule.factor(20) == doctest::Approx(0.1));
+}
+
+TEST_CASE("config: lenet5-validation holds out 10,000 training images and tries 4 schedules") {
+  const Sweep sweep = load_sweep(kSweeps / "lenet5-validation.yaml");
+  REQUIRE(sweep.runs.size() == 4);
+  for (const RunConfig& run : sweep.runs) {
+    CHECK(run.architecture == "lenet5");
+    CHECK(std::llround(run.validation_split * 60000) == 10000);
+    CHECK(run.seed == 1);
+  }
+  CHECK(sweep.runs[0].learning_rate_schedule.empty());
+  CHECK(sweep.runs[2].learning_rate_schedule.factor(11) == doctest::Approx(0.1));
 }
 
 // -------------------------------------------------------------------------------------------------
