@@ -42,6 +42,7 @@ dnnl::primitive_attr Layer::forward_attr(const Context& ctx) const {
 
 void Layer::prepare(Context& ctx, int n, const dnnl::memory& src, const dnnl::memory& diff_src) {
   if (plans_.count(n)) return;
+  next_buffer_ = 0;
   auto p = make_plan(ctx, n, src, diff_src);
   p->src = src;
   p->diff_src = diff_src;
@@ -63,9 +64,39 @@ dnnl::memory::desc Layer::plain_desc(int n, Shape shape) {
   return dnnl::memory::desc(shape.dims(n), dt::f32, shape.tag());
 }
 
+namespace {
+
+/// Whether `a` and `b` lay out their elements the same way but for the outermost dimension (N),
+/// whose stride is then independent of N: a tensor of the smaller is a prefix of the larger.
+bool same_but_batch(const dnnl::memory::desc& a, const dnnl::memory::desc& b) {
+  dnnl_memory_desc_t x = a.data, y = b.data;
+  if (x.ndims != y.ndims || x.ndims == 0 || x.format_kind != dnnl_blocked ||
+      y.format_kind != dnnl_blocked || x.offset0 != 0 || y.offset0 != 0)
+    return false;
+  const auto outermost = [](const dnnl_memory_desc_t& d) {
+    for (int i = 1; i < d.ndims; ++i)
+      if (d.format_desc.blocking.strides[0] < d.format_desc.blocking.strides[i]) return false;
+    for (int i = 0; i < d.format_desc.blocking.inner_nblks; ++i)
+      if (d.format_desc.blocking.inner_idxs[i] == 0) return false;
+    return true;
+  };
+  if (!outermost(x) || !outermost(y)) return false;
+  x.dims[0] = x.padded_dims[0] = y.dims[0];
+  return dnnl::memory::desc(x) == b;
+}
+
+}  // namespace
+
 dnnl::memory Layer::make_memory(Context& ctx, const dnnl::memory::desc& desc) {
+  const size_t k = next_buffer_++;
+  if (k >= buffers_.size()) buffers_.resize(k + 1);
+  dnnl::memory& shared = buffers_[k];
+  if (shared && same_but_batch(shared.get_desc(), desc) &&
+      desc.get_size() <= shared.get_desc().get_size())
+    return dnnl::memory(desc, ctx.engine, shared.get_data_handle());
   dnnl::memory m(desc, ctx.engine);
   std::memset(m.get_data_handle(), 0, desc.get_size());
+  if (!shared || desc.get_size() > shared.get_desc().get_size()) shared = m;
   return m;
 }
 
@@ -96,7 +127,7 @@ dnnl::memory Layer::convert_back(Context& ctx, const dnnl::memory& to,
 }
 
 std::vector<float> Layer::to_plain(Context& ctx, const dnnl::memory& m, int n, Shape shape) {
-  dnnl::memory plain = make_memory(ctx, plain_desc(n, shape));
+  dnnl::memory plain(plain_desc(n, shape), ctx.engine);
   dnnl::memory from = m;
   dnnl::reorder(from, plain).execute(ctx.stream, from, plain);
   ctx.stream.wait();
@@ -106,7 +137,7 @@ std::vector<float> Layer::to_plain(Context& ctx, const dnnl::memory& m, int n, S
 
 void Layer::from_plain(Context& ctx, const std::vector<float>& values, const dnnl::memory& m, int n,
                        Shape shape) {
-  dnnl::memory plain = make_memory(ctx, plain_desc(n, shape));
+  dnnl::memory plain(plain_desc(n, shape), ctx.engine);
   std::copy(values.begin(), values.end(), static_cast<float*>(plain.get_data_handle()));
   dnnl::memory to = m;
   dnnl::reorder(plain, to).execute(ctx.stream, plain, to);

@@ -144,18 +144,24 @@ class Layer {
   }
   /// Adds a parameter of `size` floats (zero-filled) with a gradient when trainable.
   Param& add_param(Context& ctx, const std::string& suffix, int64_t size, bool trainable);
-  /// Plain memory for (n, shape) allocated by oneDNN, zero-filled.
-  static dnnl::memory make_memory(Context& ctx, int n, Shape shape);
-  /// Zero-filled memory of the given descriptor.
-  static dnnl::memory make_memory(Context& ctx, const dnnl::memory::desc& desc);
+  /// Plain memory for (n, shape), zero-filled (see the descriptor overload).
+  dnnl::memory make_memory(Context& ctx, int n, Shape shape);
+  /// Memory of the given descriptor for the plan being made, zero-filled when new. The k-th buffer
+  /// a plan asks for shares its bytes with the k-th buffer of the layer's other plans when the
+  /// layouts are the same but for the batch size N, the outermost dimension of every activation
+  /// layout here: the smaller tensor is then a prefix of the larger, its padding (of blocked
+  /// layouts) at the same places, still zero. Plans run one at a time and write every buffer
+  /// before reading it within a step, so a run keeps one set of activation buffers instead of one
+  /// per batch size (full batch, training tail, test tail).
+  dnnl::memory make_memory(Context& ctx, const dnnl::memory::desc& desc);
   /// `from` itself when it already has layout `desc`; otherwise a new memory of `desc` filled by a
   /// reorder appended to `steps` (to run before the primitive that reads it).
-  static dnnl::memory convert(Context& ctx, const dnnl::memory& from,
+  dnnl::memory convert(Context& ctx, const dnnl::memory& from,
                               const dnnl::memory::desc& desc, std::vector<Step>& steps);
   /// `to` itself when it already has layout `desc`; otherwise a new memory of `desc` for a
   /// primitive to write, and a reorder new -> `to` appended to `after` (to run after that
   /// primitive).
-  static dnnl::memory convert_back(Context& ctx, const dnnl::memory& to,
+  dnnl::memory convert_back(Context& ctx, const dnnl::memory& to,
                                    const dnnl::memory::desc& desc, std::vector<Step>& after);
   /// Plain descriptor (NCHW or NC) of batch n.
   static dnnl::memory::desc plain_desc(int n, Shape shape);
@@ -168,6 +174,10 @@ class Layer {
   std::vector<Param> params_;
   std::map<int, std::unique_ptr<Plan>> plans_;
   dnnl::post_ops post_ops_;  ///< fused activation (empty: none)
+
+ private:
+  std::vector<dnnl::memory> buffers_;  ///< k-th buffer of the largest plan so far, per k
+  size_t next_buffer_ = 0;             ///< k of the next make_memory() of the plan being made
 };
 
 /// Builds the layer for `spec` on input shape `in` and initialises its parameters from `rng`.

@@ -39,7 +39,9 @@ class Network {
   Shape input_shape() const { return input_shape_; }
   int num_classes() const { return num_classes_; }
 
-  /// Runs every layer forward. Returns the log-probabilities (n, classes), row-major.
+  /// Runs every layer forward. Returns the log-probabilities (n, classes), row-major, valid until
+  /// the next forward of any batch size: the plans of all batch sizes share their activation
+  /// buffers (Layer::make_memory), so forward(n), loss(n), backward(n) go together, in order.
   const float* forward(int n, bool training);
   /// Softmax cross-entropy of the last forward against labels (n values in [0, classes)). When
   /// `gradient`, writes d(mean loss)/d(logits) = (softmax - onehot) / n into the output layer.
