@@ -37,7 +37,10 @@ std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const
   const auto md = src.get_desc();  // element-wise: keep the incoming layout
   // Fused: the previous layer's primitive wrote activation(x) into its dst, which is ours too.
   p->dst = fused_ ? src : make_memory(ctx, md);
-  p->diff_dst = make_memory(ctx, md);
+  // Fused relu: the backward runs in place (oneDNN eltwise backward allows diff_dst == diff_src),
+  // so this layer's diff_dst is the previous layer's: one buffer less of the layer's size.
+  const bool in_place = fused_ && diff_src && diff_src.get_desc() == md;
+  p->diff_dst = in_place ? diff_src : make_memory(ctx, md);
   const auto attr = ctx.attr();
   const auto& a = spec_.activation;
   auto eltwise = [&](dnnl::algorithm algo, float alpha, const dnnl::memory& in,
