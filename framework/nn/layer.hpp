@@ -156,13 +156,13 @@ class Layer {
   dnnl::memory make_memory(Context& ctx, const dnnl::memory::desc& desc);
   /// `from` itself when it already has layout `desc`; otherwise a new memory of `desc` filled by a
   /// reorder appended to `steps` (to run before the primitive that reads it).
-  dnnl::memory convert(Context& ctx, const dnnl::memory& from,
-                              const dnnl::memory::desc& desc, std::vector<Step>& steps);
+  dnnl::memory convert(Context& ctx, const dnnl::memory& from, const dnnl::memory::desc& desc,
+                       std::vector<Step>& steps);
   /// `to` itself when it already has layout `desc`; otherwise a new memory of `desc` for a
   /// primitive to write, and a reorder new -> `to` appended to `after` (to run after that
   /// primitive).
-  dnnl::memory convert_back(Context& ctx, const dnnl::memory& to,
-                                   const dnnl::memory::desc& desc, std::vector<Step>& after);
+  dnnl::memory convert_back(Context& ctx, const dnnl::memory& to, const dnnl::memory::desc& desc,
+                            std::vector<Step>& after);
   /// Plain descriptor (NCHW or NC) of batch n.
   static dnnl::memory::desc plain_desc(int n, Shape shape);
   /// ctx.attr() plus the fused post-ops, for the forward primitive of a layer that accepts fuse().

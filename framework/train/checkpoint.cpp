@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "core/crash_point.hpp"
@@ -22,21 +23,23 @@ void append(std::string& out, const T* data, size_t count) {
   out.append(reinterpret_cast<const char*>(data), count * sizeof(T));
 }
 
+/// The arrays of a checkpoint: their description for the header and where their bytes are. The
+/// bytes are not copied: save_checkpoint streams them to the file from the caller's vectors.
 struct ArrayList {
   nlohmann::json meta = nlohmann::json::array();
-  std::string payload;
+  std::vector<std::pair<const void*, size_t>> spans;  ///< (data, bytes), in file order
+  template <typename T>
+  void add(const std::string& name, const char* type, const T* data, size_t count) {
+    meta.push_back({{"name", name}, {"type", type}, {"count", count}});
+    spans.emplace_back(data, count * sizeof(T));
+  }
   void f32(const std::string& name, const std::vector<float>& v) {
-    meta.push_back({{"name", name}, {"type", "f32"}, {"count", v.size()}});
-    append(payload, v.data(), v.size());
+    add(name, "f32", v.data(), v.size());
   }
   void i64(const std::string& name, const std::vector<int64_t>& v) {
-    meta.push_back({{"name", name}, {"type", "i64"}, {"count", v.size()}});
-    append(payload, v.data(), v.size());
+    add(name, "i64", v.data(), v.size());
   }
-  void u64(const std::string& name, const uint64_t* v, size_t n) {
-    meta.push_back({{"name", name}, {"type", "u64"}, {"count", n}});
-    append(payload, v, n);
-  }
+  void u64(const std::string& name, const uint64_t* v, size_t n) { add(name, "u64", v, n); }
 };
 
 std::string read_file(const std::filesystem::path& path) {
@@ -112,20 +115,30 @@ void save_checkpoint(const std::filesystem::path& path, const TrainState& s) {
   }
   header["arrays"] = arrays.meta;
   const std::string header_text = header.dump();
-  std::string bytes(kMagic, 8);
+  std::string head(kMagic, 8);
   const uint64_t header_size = header_text.size();
-  append(bytes, &header_size, 1);
-  bytes += header_text;
-  bytes += arrays.payload;
-  const uint64_t checksum = XXH3_64bits(bytes.data(), bytes.size());
-  append(bytes, &checksum, 1);
+  append(head, &header_size, 1);
+  head += header_text;
 
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
   const auto tmp = std::filesystem::path(path.string() + ".tmp");
   {
+    // Streamed: magic, header, arrays straight from the caller's vectors, then XXH3-64 of all
+    // that (the same bytes and checksum as assembling the file in memory, without a copy of
+    // every array the size of the model).
+    std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(),
+                                                                   &XXH3_freeState);
+    XXH3_64bits_reset(state.get());
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    const auto write = [&](const void* data, size_t size) {
+      XXH3_64bits_update(state.get(), data, size);
+      out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
+    };
+    write(head.data(), head.size());
+    for (const auto& [data, size] : arrays.spans) write(data, size);
+    const uint64_t checksum = XXH3_64bits_digest(state.get());
+    out.write(reinterpret_cast<const char*>(&checksum), sizeof checksum);
     out.flush();
     if (!out) throw Error("cannot write checkpoint " + tmp.string());
   }
