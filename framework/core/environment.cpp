@@ -1,5 +1,7 @@
 #include "core/environment.hpp"
 
+#include "git_commit.inc"  // LENETLAB_GIT_COMMIT, generated at build time
+
 #include <unistd.h>
 
 #include <dnnl.hpp>

@@ -58,7 +58,8 @@ struct Environment {
   std::string tbb_version;
   std::string compiler;    ///< e.g. "GCC 12.2.0".
   std::string build_type;  ///< CMAKE_BUILD_TYPE.
-  std::string git_commit;  ///< commit lenetlab was built from.
+  std::string git_commit;  ///< commit lenetlab was built from; "-dirty" appended when tracked
+                           ///< files differed from it at build time, "unknown" outside git.
   int threads = 1;         ///< OpenMP threads inside oneDNN for this run.
 };
 
