@@ -15,19 +15,8 @@ ActivationLayer::ActivationLayer(Context&, const LayerSpec& spec, std::string na
 }
 
 dnnl::post_ops ActivationLayer::post_ops() const {
-  dnnl::post_ops ops;
-  const auto& a = spec_.activation;
-  if (a == "scaled_tanh") {
-    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, kScaledTanhS, 0.0f);
-    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_tanh, 0.0f, 0.0f);
-    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, kScaledTanhA, 0.0f);
-  } else {
-    ops.append_eltwise(1.0f,
-                       a == "relu"   ? dnnl::algorithm::eltwise_relu
-                       : a == "tanh" ? dnnl::algorithm::eltwise_tanh
-                                     : dnnl::algorithm::eltwise_logistic,
-                       0.0f, 0.0f);
-  }
+  dnnl::post_ops ops;  // fusable(): relu only
+  ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
   return ops;
 }
 
@@ -56,14 +45,12 @@ std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const
   };
   if (a == "scaled_tanh") {
     // dst = A * tanh(S * src), as three passes (backward is hand-written below).
-    if (!fused_) {
-      eltwise(dnnl::algorithm::eltwise_linear, kScaledTanhS, src, p->dst);
-      eltwise(dnnl::algorithm::eltwise_tanh, 0.0f, p->dst, p->dst);
-      eltwise(dnnl::algorithm::eltwise_linear, kScaledTanhA, p->dst, p->dst);
-    }
+    eltwise(dnnl::algorithm::eltwise_linear, kScaledTanhS, src, p->dst);
+    eltwise(dnnl::algorithm::eltwise_tanh, 0.0f, p->dst, p->dst);
+    eltwise(dnnl::algorithm::eltwise_linear, kScaledTanhA, p->dst, p->dst);
   } else {
     // relu's derivative from src unfused (src > 0); fused, src is gone and dst > 0 is the same
-    // mask. tanh and sigmoid always use dst.
+    // mask. tanh and sigmoid always use dst. Fused, the forward descriptor only hints the backward.
     const auto algo = a == "relu"   ? (fused_ ? dnnl::algorithm::eltwise_relu_use_dst_for_bwd
                                               : dnnl::algorithm::eltwise_relu)
                       : a == "tanh" ? dnnl::algorithm::eltwise_tanh_use_dst_for_bwd

@@ -63,7 +63,7 @@ class ActivationLayer : public Layer {
   void backward(Context& ctx, int n) override;
   static constexpr float kScaledTanhA = 1.7159f;
   static constexpr float kScaledTanhS = 2.0f / 3.0f;
-  /// The activation as oneDNN eltwise post-ops (scaled_tanh: linear S, tanh, linear A).
+  /// The activation as a oneDNN eltwise post-op, for the previous layer (relu: see fusable()).
   dnnl::post_ops post_ops() const;
   /// Whether fusing keeps the values bit for bit (relu only, see above).
   bool fusable() const { return spec_.activation == "relu"; }
