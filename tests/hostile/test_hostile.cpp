@@ -308,7 +308,7 @@ TEST_CASE("hostile: YAML that is not UTF-8 text is refused at the scalar") {
   const std::vector<YamlCase> sweeps = {
       {"0xFF in the description", "name: s\ndescription: caf\xFF\n", 2, 14,
        "not UTF-8 text: byte 0xFF at offset 3 of this value"},
-      {"0xFF in a key", "name: s\nbase:\n  \xFF" "epochs: 1\n", 3, 3,
+      {"0xFF in a key", "name: s\nbase:\n  \377epochs: 1\n" /* \377 = 0xFF */, 3, 3,
        "not UTF-8 text: byte 0xFF at offset 0"},
       {"truncated 2-byte sequence", kSweepHead + "  dataset: 'csv:a\xC3.csv,b.csv'\n", 4, 12,
        "not UTF-8 text: byte 0xC3 at offset 5"},
