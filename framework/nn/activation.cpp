@@ -24,11 +24,18 @@ std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const
                                                         const dnnl::memory& diff_src) {
   auto p = std::make_unique<Plan>();
   const auto md = src.get_desc();  // element-wise: keep the incoming layout
+  const bool fused = fusion_ != Fusion::none;
   // Fused: the previous layer's primitive wrote activation(x) into its dst, which is ours too.
-  p->dst = fused_ ? src : make_memory(ctx, md);
+  p->dst = fused ? src : make_memory(ctx, md);
+  if (fusion_ == Fusion::forward_and_backward) {
+    // The previous layer's backward applies the derivative to its own diff_dst: ours is the same
+    // buffer, and this layer executes nothing.
+    p->diff_dst = diff_src;
+    return p;
+  }
   // Fused relu: the backward runs in place (oneDNN eltwise backward allows diff_dst == diff_src),
   // so this layer's diff_dst is the previous layer's: one buffer less of the layer's size.
-  const bool in_place = fused_ && diff_src && diff_src.get_desc() == md;
+  const bool in_place = fused && diff_src && diff_src.get_desc() == md;
   p->diff_dst = in_place ? diff_src : make_memory(ctx, md);
   const auto attr = ctx.attr();
   const auto& a = spec_.activation;
@@ -36,7 +43,7 @@ std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const
                      const dnnl::memory& out) {
     dnnl::eltwise_forward::primitive_desc pd(
         {dnnl::prop_kind::forward_training, algo, md, alpha, 0.0f}, attr, ctx.engine);
-    if (!fused_) {
+    if (!fused) {
       p->train.push_back({dnnl::eltwise_forward(pd),
                           {{DNNL_ARG_SRC, in}, {DNNL_ARG_DST, out}},
                           pd.scratchpad_desc()});
@@ -51,15 +58,15 @@ std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const
   } else {
     // relu's derivative from src unfused (src > 0); fused, src is gone and dst > 0 is the same
     // mask. tanh and sigmoid always use dst. Fused, the forward descriptor only hints the backward.
-    const auto algo = a == "relu"   ? (fused_ ? dnnl::algorithm::eltwise_relu_use_dst_for_bwd
-                                              : dnnl::algorithm::eltwise_relu)
+    const auto algo = a == "relu"   ? (fused ? dnnl::algorithm::eltwise_relu_use_dst_for_bwd
+                                             : dnnl::algorithm::eltwise_relu)
                       : a == "tanh" ? dnnl::algorithm::eltwise_tanh_use_dst_for_bwd
                                     : dnnl::algorithm::eltwise_logistic_use_dst_for_bwd;
     auto fwd_pd = eltwise(algo, 0.0f, src, p->dst);
     if (diff_src) {
       dnnl::eltwise_backward::primitive_desc bwd_pd({algo, md, md, 0.0f, 0.0f}, attr, ctx.engine,
                                                     fwd_pd);
-      const bool use_dst = a != "relu" || fused_;
+      const bool use_dst = a != "relu" || fused;
       std::vector<Step> after;
       const dnnl::memory dx = convert_back(ctx, diff_src, md, after);
       p->bwd.push_back({dnnl::eltwise_backward(bwd_pd),

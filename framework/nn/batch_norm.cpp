@@ -52,7 +52,7 @@ std::unique_ptr<Layer::Plan> BatchNormLayer::make_plan(Context& ctx, int n, cons
   const float eps = static_cast<float>(spec_.bn_epsilon);
   const auto attr = ctx.attr();
   using nf = dnnl::normalization_flags;
-  const auto flags = nf::use_scale | nf::use_shift;
+  const auto flags = nf::use_scale | nf::use_shift | (fused_relu_ ? nf::fuse_norm_relu : nf::none);
 
   dnnl::batch_normalization_forward::primitive_desc train_pd(
       {dnnl::prop_kind::forward_training, md, eps, flags}, attr, ctx.engine);
@@ -64,6 +64,12 @@ std::unique_ptr<Layer::Plan> BatchNormLayer::make_plan(Context& ctx, int n, cons
                        {DNNL_ARG_MEAN, p->mean},
                        {DNNL_ARG_VARIANCE, p->variance}},
                       train_pd.scratchpad_desc()});
+  // Fused relu: the forward keeps which outputs were positive, for the backward's mask.
+  dnnl::memory workspace;
+  if (fused_relu_) {
+    workspace = make_memory(ctx, train_pd.workspace_desc());
+    p->train.back().args[DNNL_ARG_WORKSPACE] = workspace;
+  }
   // Inference must pass use_global_stats, else oneDNN recomputes batch statistics (oneDNN notes).
   dnnl::batch_normalization_forward::primitive_desc infer_pd(
       {dnnl::prop_kind::forward_inference, md, eps, flags | nf::use_global_stats}, attr,
@@ -94,7 +100,22 @@ std::unique_ptr<Layer::Plan> BatchNormLayer::make_plan(Context& ctx, int n, cons
         {DNNL_ARG_DIFF_SCALE, grad(kGamma)},
         {DNNL_ARG_DIFF_SHIFT, grad(kBeta)}},
        bwd_pd.scratchpad_desc()});
+  if (fused_relu_) p->bwd.back().args[DNNL_ARG_WORKSPACE] = workspace;
   return p;
+}
+
+Layer::Fusion BatchNormLayer::fuse(const dnnl::post_ops& post_ops) {
+  // 4-D only: the 2-D (N, K, 1, 1) view is not where the shipped architectures put a relu, and
+  // its fused form is not checked bit for bit against the unfused one.
+  if (in_.flat || post_ops.len() != 1 || post_ops.kind(0) != dnnl::primitive::kind::eltwise)
+    return Fusion::none;
+  float scale = 0.0f, alpha = 0.0f, beta = 0.0f;
+  dnnl::algorithm algorithm;
+  post_ops.get_params_eltwise(0, scale, algorithm, alpha, beta);
+  if (algorithm != dnnl::algorithm::eltwise_relu || scale != 1.0f || alpha != 0.0f)
+    return Fusion::none;
+  fused_relu_ = true;
+  return Fusion::forward_and_backward;
 }
 
 void BatchNormLayer::forward(Context& ctx, int n, bool training) {

@@ -104,13 +104,19 @@ class Layer {
   /// The layer's own random stream (dropout masks), or null; exposed for checkpoints.
   virtual Rng* rng() { return nullptr; }
 
-  /// Fuses the element-wise activation `post_ops` (see ActivationLayer::post_ops) into this layer's
-  /// forward primitive as oneDNN post-ops (dst = activation(layer(src)) in one pass, no extra read
-  /// and write of dst). Call before prepare(). Returns false when the layer cannot (the default);
-  /// convolution and dense layers can.
-  virtual bool fuse(const dnnl::post_ops& post_ops) {
+  /// How much of a following element-wise activation a layer took over (fuse()).
+  enum class Fusion {
+    none,     ///< the activation runs its own forward and backward
+    forward,  ///< a post-op of this layer's forward; the activation's backward still runs
+    forward_and_backward,  ///< this layer's forward and backward primitives both apply it
+  };
+  /// Fuses the element-wise activation `post_ops` (see ActivationLayer::post_ops) into this layer:
+  /// dst = activation(layer(src)) in one pass, no extra read and write of dst. Call before
+  /// prepare(). The default takes nothing; convolution and dense layers take the forward (oneDNN
+  /// post-ops), batch norm a relu forward and backward (oneDNN fuse_norm_relu).
+  virtual Fusion fuse(const dnnl::post_ops& post_ops) {
     (void)post_ops;
-    return false;
+    return Fusion::none;
   }
 
   /// Creates the primitives and buffers for batch size n. `src` is the previous layer's dst (or the

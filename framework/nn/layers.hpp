@@ -20,9 +20,9 @@ class ConvLayer : public Layer {
             Rng& rng);
   int64_t macs() const override;
   void backward(Context& ctx, int n) override;
-  bool fuse(const dnnl::post_ops& post_ops) override {
+  Fusion fuse(const dnnl::post_ops& post_ops) override {
     post_ops_ = post_ops;
-    return true;
+    return Fusion::forward;
   }
 
  private:
@@ -50,13 +50,15 @@ class PoolLayer : public Layer {
 /// y = 1.7159 tanh(2a/3) (LeCun 1998, appendix A) as oneDNN eltwise linear/tanh/linear forward and
 /// a hand-written backward dy/da = (2/3)(1.7159 - y^2/1.7159).
 ///
-/// Fused (Network does it for a relu right after a convolution or dense layer): the forward is
-/// the previous layer's post-op (post_ops()), so this layer's dst is the previous layer's dst and
-/// its forward executes nothing; the backward takes the derivative from dst (dst > 0, the same
-/// mask as src > 0). Bit for bit the same values as unfused (checked on every shipped relu
-/// architecture, 1 and 2 threads). tanh, sigmoid and scaled_tanh are not fused: as post-ops,
-/// oneDNN 2.6 rounds the last bit of about a quarter of the values differently from its eltwise
-/// primitive, and fusing must not change results.
+/// Fused (Network does it for a relu right after a convolution, dense or batch-norm layer): the
+/// forward is the previous layer's (post_ops()), so this layer's dst is the previous layer's dst
+/// and its forward executes nothing. After a convolution or dense layer the backward runs in place
+/// and takes the derivative from dst (dst > 0, the same mask as src > 0); after batch norm the
+/// batch-norm backward applies it too (Fusion::forward_and_backward) and this layer executes
+/// nothing at all. Bit for bit the same values as unfused (max(x, 0) and its mask are exact;
+/// checked on every shipped relu architecture, 1 and 2 threads). tanh, sigmoid and scaled_tanh are
+/// not fused: as post-ops, oneDNN 2.6 rounds the last bit of about a quarter of the values
+/// differently from its eltwise primitive, and fusing must not change results.
 class ActivationLayer : public Layer {
  public:
   ActivationLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in);
@@ -67,14 +69,14 @@ class ActivationLayer : public Layer {
   dnnl::post_ops post_ops() const;
   /// Whether fusing keeps the values bit for bit (relu only, see above).
   bool fusable() const { return spec_.activation == "relu"; }
-  /// Marks the activation as fused into the previous layer (before prepare()).
-  void set_fused() { fused_ = true; }
-  bool fused() const { return fused_; }
+  /// Records what the previous layer took over (its fuse() result; before prepare()).
+  void set_fused(Fusion fusion) { fusion_ = fusion; }
+  bool fused() const { return fusion_ != Fusion::none; }
 
  private:
   std::unique_ptr<Plan> make_plan(Context& ctx, int n, const dnnl::memory& src,
                                   const dnnl::memory& diff_src) override;
-  bool fused_ = false;
+  Fusion fusion_ = Fusion::none;
 };
 
 /// Batch normalization (Ioffe & Szegedy 2015) on oneDNN, per channel (4-D) or per feature (2-D, run
@@ -83,15 +85,20 @@ class ActivationLayer : public Layer {
 /// variance and updates moving = momentum * moving + (1 - momentum) * batch (Keras
 /// BatchNormalization), the batch variance made unbiased (k / (k - 1), k = N*H*W values per
 /// channel; Ioffe & Szegedy 2015 Algorithm 2, as PyTorch); inference uses the moving statistics
-/// (use_global_stats).
+/// (use_global_stats). A relu right after a 4-D batch norm is fused into it (oneDNN
+/// fuse_norm_relu: the forward writes max(y, 0), the backward masks diff_dst with the forward's
+/// workspace bits), one pass over the tensor less each way.
 class BatchNormLayer : public Layer {
  public:
   BatchNormLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in);
   void forward(Context& ctx, int n, bool training) override;
+  /// Takes a relu (forward and backward) on (N, C, H, W) input; nothing else.
+  Fusion fuse(const dnnl::post_ops& post_ops) override;
 
  private:
   std::unique_ptr<Plan> make_plan(Context& ctx, int n, const dnnl::memory& src,
                                   const dnnl::memory& diff_src) override;
+  bool fused_relu_ = false;
 };
 
 /// Inverted dropout (Srivastava et al. 2014): training keeps each unit with probability 1 - rate
@@ -127,9 +134,9 @@ class DenseLayer : public Layer {
   DenseLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in, InitKind init,
              Rng& rng);
   int64_t macs() const override { return in_.size() * out_.c; }
-  bool fuse(const dnnl::post_ops& post_ops) override {
+  Fusion fuse(const dnnl::post_ops& post_ops) override {
     post_ops_ = post_ops;
-    return true;
+    return Fusion::forward;
   }
 
  private:

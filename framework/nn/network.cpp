@@ -53,13 +53,14 @@ Network::Network(const ArchSpec& arch, uint64_t seed) : ctx_(std::make_unique<Co
         make_layer(*ctx_, spec, name, static_cast<int>(i), shape, arch.init, init_rng, seed));
     shape = layers_.back()->out_shape();
   }
-  // A ReLU right after a convolution or dense layer becomes that layer's post-op: one pass over
-  // dst instead of two (a write, then a read and a write), the same values bit for bit.
+  // A ReLU right after a convolution, dense or batch-norm layer is applied by that layer's
+  // primitives: one pass over dst instead of two (a write, then a read and a write), the same
+  // values bit for bit.
   for (size_t i = 1; i < layers_.size(); ++i) {
     auto* activation = dynamic_cast<ActivationLayer*>(layers_[i].get());
-    if (activation != nullptr && activation->fusable() &&
-        layers_[i - 1]->fuse(activation->post_ops()))
-      activation->set_fused();
+    if (activation == nullptr || !activation->fusable()) continue;
+    const Layer::Fusion fusion = layers_[i - 1]->fuse(activation->post_ops());
+    if (fusion != Layer::Fusion::none) activation->set_fused(fusion);
   }
   if (layers_.empty() || layers_.back()->spec().kind != LayerKind::softmax)
     throw RunError(arch.file + ": architecture '" + arch.name + "' must end with a softmax layer");
