@@ -95,6 +95,8 @@ void ActivationLayer::backward(Context& ctx, int n) {
   float* dx = static_cast<float*>(p.diff_src.get_data_handle());
   const int64_t count = static_cast<int64_t>(p.dst.get_desc().get_size() / sizeof(float));
   constexpr float inv_a = 1.0f / kScaledTanhA;
+  // Across the run's OpenMP threads (element-wise: the same bits for any thread count).
+#pragma omp parallel for schedule(static) if (count >= kParallelElements)
   for (int64_t i = 0; i < count; ++i)
     dx[i] = dy[i] * kScaledTanhS * (kScaledTanhA - y[i] * y[i] * inv_a);
 }

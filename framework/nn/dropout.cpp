@@ -54,7 +54,9 @@ void DropoutLayer::backward(Context&, int n) {
   const int64_t count = static_cast<int64_t>(p.mask.size());
   const float* dy = static_cast<const float*>(p.diff_dst.get_data_handle());
   float* dx = static_cast<float*>(p.diff_src.get_data_handle());
-  for (int64_t i = 0; i < count; ++i) dx[i] = dy[i] * p.mask[i];
+  const float* mask = p.mask.data();
+#pragma omp parallel for schedule(static) if (count >= kParallelElements)
+  for (int64_t i = 0; i < count; ++i) dx[i] = dy[i] * mask[i];
 }
 
 }  // namespace lenetlab

@@ -76,6 +76,10 @@ struct Context {
   }
 };
 
+/// Element count from which the engine's own element-wise loops run across the run's OpenMP threads
+/// (below it, starting the threads costs more than the loop; about 10 us on 2 cores).
+constexpr int64_t kParallelElements = int64_t{1} << 14;
+
 class Layer {
  public:
   /// Primitives and buffers of one batch size; layers derive their own plan type from it.

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -39,7 +41,8 @@ ChannelPlanes channel_planes(const dnnl::memory::desc& md, const std::string& wh
 struct PoolPlan : Layer::Plan {
   dnnl::memory pooled,
       diff_pooled;  ///< avg_pool(x) and its gradient (trainable pooling only), in dst's layout.
-  ChannelPlanes planes;  ///< layout of pooled / diff_pooled / dst / diff_dst (trainable only).
+  ChannelPlanes planes;     ///< layout of pooled / diff_pooled / dst / diff_dst (trainable only).
+  std::vector<float> sums;  ///< per image and channel: sum of dy * pooled, then sum of dy (N, 2, C)
 };
 
 }  // namespace
@@ -133,11 +136,14 @@ void PoolLayer::forward(Context& ctx, int n, bool training) {
   const float* b = params_[1].value();
   const int64_t hw = int64_t{out_.h} * out_.w;
   const ChannelPlanes& at = p.planes;
+  const int channels = out_.c;
+#pragma omp parallel for schedule(static) if (int64_t{n} * channels * hw >= kParallelElements)
   for (int64_t i = 0; i < n; ++i)
-    for (int c = 0; c < out_.c; ++c) {
-      const int64_t off = at.offset(i, c, 0), step = at.j_stride;
-      for (int64_t j = 0; j < hw; ++j) y[off + j * step] = a[c] * x[off + j * step] + b[c];
-    }
+    for (int64_t j = 0; j < hw; ++j)
+      for (int c = 0; c < channels; ++c) {
+        const int64_t o = at.offset(i, c, j);
+        y[o] = a[c] * x[o] + b[c];
+      }
 }
 
 void PoolLayer::backward(Context& ctx, int n) {
@@ -150,21 +156,33 @@ void PoolLayer::backward(Context& ctx, int n) {
     float* da = params_[0].gradient();
     float* db = params_[1].gradient();
     const int64_t hw = int64_t{out_.h} * out_.w;
-    for (int c = 0; c < out_.c; ++c) da[c] = db[c] = 0.0f;
     const ChannelPlanes& at = p.planes;
-    for (int64_t i = 0; i < n; ++i)
-      for (int c = 0; c < out_.c; ++c) {
-        const int64_t off = at.offset(i, c, 0), step = at.j_stride;
-        float sa = 0.0f, sb = 0.0f;
-        for (int64_t j = 0; j < hw; ++j) {
-          const int64_t o = off + j * step;
-          sa += dy[o] * x[o];
-          sb += dy[o];
+    const int channels = out_.c;
+    p.sums.resize(size_t(2) * n * channels);
+    // Images across the run's OpenMP threads, each one's sums over its pixels in order j = 0..HW-1
+    // (pixel outer, channel inner: one visit of each cache line of a channel-blocked layout);
+    // then, per channel, the images' sums added in order 0..N-1. The same operations in the same
+    // order for any thread count and layout, so the same bits.
+#pragma omp parallel for schedule(static) if (int64_t{n} * channels * hw >= kParallelElements)
+    for (int64_t i = 0; i < n; ++i) {
+      float* sa = p.sums.data() + 2 * i * channels;
+      float* sb = sa + channels;
+      std::fill_n(sa, 2 * channels, 0.0f);
+      for (int64_t j = 0; j < hw; ++j)
+        for (int c = 0; c < channels; ++c) {
+          const int64_t o = at.offset(i, c, j);
+          sa[c] += dy[o] * x[o];
+          sb[c] += dy[o];
           dx[o] = a[c] * dy[o];
         }
-        da[c] += sa;
-        db[c] += sb;
+    }
+    for (int c = 0; c < channels; ++c) {
+      da[c] = db[c] = 0.0f;
+      for (int64_t i = 0; i < n; ++i) {
+        da[c] += p.sums[size_t(2 * i * channels + c)];
+        db[c] += p.sums[size_t((2 * i + 1) * channels + c)];
       }
+    }
   }
   Layer::backward(ctx, n);
 }
