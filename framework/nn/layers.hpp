@@ -31,7 +31,9 @@ class ConvLayer : public Layer {
   int pad_ = 0;
 };
 
-/// Max or average pooling (oneDNN pooling_forward/backward; max keeps the forward workspace).
+/// Max or average pooling (oneDNN pooling_forward/backward). Max pooling with non-overlapping
+/// windows on a channel-blocked layout trains with a hand-written forward and backward (one pass
+/// each, no zero-fill; the same bits as oneDNN's, unit-tested), and infers with oneDNN's.
 /// Average pooling excludes padding. With spec.pool_trainable (LeNet-5 S2/S4, LeCun 1998 sec.
 /// II.B): y[n,c] = coefficient[c] * avg_pool(x)[n,c] + bias[c]; params coefficient (C) init 1, bias
 /// (C) init 0.

@@ -1,5 +1,8 @@
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -22,14 +25,21 @@ struct ChannelPlanes {
   }
 };
 
-ChannelPlanes channel_planes(const dnnl::memory::desc& md, const std::string& where) {
+/// Whether channel_planes() can describe `md`.
+bool has_channel_planes(const dnnl::memory::desc& md) {
   const dnnl_memory_desc_t& d = md.data;
   const auto& b = d.format_desc.blocking;
   const bool blocked_on_c = b.inner_nblks == 1 && b.inner_idxs[0] == 1 && b.inner_blks[0] > 1;
-  const bool supported = d.ndims == 4 && d.format_kind == dnnl_blocked &&
-                         (b.inner_nblks == 0 || blocked_on_c) &&
-                         b.strides[2] == d.dims[3] * b.strides[3];
-  if (!supported) throw RunError(where + "trainable pooling got an unsupported memory layout");
+  return d.ndims == 4 && d.format_kind == dnnl_blocked && d.offset0 == 0 &&
+         (b.inner_nblks == 0 || blocked_on_c) && b.strides[2] == d.dims[3] * b.strides[3];
+}
+
+ChannelPlanes channel_planes(const dnnl::memory::desc& md, const std::string& where) {
+  if (!has_channel_planes(md))
+    throw RunError(where + "trainable pooling got an unsupported memory layout");
+  const dnnl_memory_desc_t& d = md.data;
+  const auto& b = d.format_desc.blocking;
+  const bool blocked_on_c = b.inner_nblks == 1 && b.inner_idxs[0] == 1 && b.inner_blks[0] > 1;
   ChannelPlanes p;
   p.n_stride = b.strides[0];
   p.block_stride = b.strides[1];
@@ -38,11 +48,112 @@ ChannelPlanes channel_planes(const dnnl::memory::desc& md, const std::string& wh
   return p;
 }
 
+/// Max pooling with non-overlapping windows (stride = kernel, no padding), hand-written: oneDNN
+/// 2.6's max pooling spends 3x its inference time writing its workspace in training, and its
+/// backward zero-fills diff_src before scattering into it. Here the forward keeps one byte per
+/// output (the window position of the maximum) and the backward writes every diff_src element
+/// once. The maximum of a window is its first greatest value in (kh, kw) order, the same element
+/// oneDNN's max pooling picks, so values and gradients are the same bits (unit test against
+/// oneDNN, ties included). Rows and columns beyond the last whole window get a zero gradient.
+struct MaxPool {
+  int k = 2, channels = 0, block = 1;
+  int64_t in_h = 0, in_w = 0, out_h = 0, out_w = 0;
+  ChannelPlanes src_planes, dst_planes, diff_src_planes;  ///< diff_dst: dst's, diff_src: its own
+
+  int blocks() const { return (channels + block - 1) / block; }
+  /// Window positions, one per output element of a block (padding channels included).
+  size_t argmax_size(int n) const { return size_t(n) * blocks() * out_h * out_w * block; }
+  int64_t work(int n) const { return int64_t{n} * channels * in_h * in_w; }
+
+  /// y = max over each window of x; argmax gets the window position of the maximum as a float
+  /// (exact), so that both passes are plain SIMD selects.
+  void forward(int n, const float* x, float* y, float* argmax) const {
+    if (block == 16) return forward_lanes<16>(n, x, y, argmax);
+    forward_lanes<8>(n, x, y, argmax);
+  }
+  /// dx = dy at each window's argmax, 0 elsewhere (every element of dx written once).
+  void backward(int n, const float* argmax, const float* dy, float* dx) const {
+    if (block == 16) return backward_lanes<16>(n, argmax, dy, dx);
+    backward_lanes<8>(n, argmax, dy, dx);
+  }
+
+ private:
+  /// f(i, cb) for every image i and channel block cb, images across the run's OpenMP threads.
+  template <typename F>
+  void for_each_block(int n, F f) const {
+    const int nb = blocks();
+#pragma omp parallel for schedule(static) if (work(n) >= kParallelElements)
+    for (int64_t i = 0; i < n; ++i)
+      for (int cb = 0; cb < nb; ++cb) f(i, cb);
+  }
+  int64_t argmax_offset(int64_t i, int cb) const {
+    return (i * blocks() + cb) * out_h * out_w * block;
+  }
+
+  // L = channels per block (8 or 16), a compile-time count: a whole block at a time, four channels
+  // per SSE2 instruction (the x86-64 baseline); the padding channels are zero in and out.
+  template <int L>
+  void forward_lanes(int n, const float* x, float* y, float* argmax) const {
+    const ChannelPlanes &xs = src_planes, &ys = dst_planes;
+    for_each_block(n, [&](int64_t i, int cb) {
+      const float* xb = x + i * xs.n_stride + cb * xs.block_stride;
+      float* yb = y + i * ys.n_stride + cb * ys.block_stride;
+      float* ab = argmax + argmax_offset(i, cb);
+      for (int64_t oh = 0; oh < out_h; ++oh)
+        for (int64_t ow = 0; ow < out_w; ++ow) {
+          const int64_t j0 = oh * k * in_w + ow * k, j = oh * out_w + ow;
+          for (int c4 = 0; c4 < L; c4 += 4) {
+            __m128 best = _mm_loadu_ps(xb + j0 * xs.j_stride + c4), at = _mm_setzero_ps();
+            for (int kh = 0; kh < k; ++kh)
+              for (int kw = 0; kw < k; ++kw) {
+                const __m128 v = _mm_loadu_ps(xb + (j0 + kh * in_w + kw) * xs.j_stride + c4);
+                const __m128 greater = _mm_cmpgt_ps(v, best);  // the first maximum stays
+                best = _mm_or_ps(_mm_and_ps(greater, v), _mm_andnot_ps(greater, best));
+                at = _mm_or_ps(_mm_and_ps(greater, _mm_set1_ps(float(kh * k + kw))),
+                               _mm_andnot_ps(greater, at));
+              }
+            _mm_storeu_ps(yb + j * ys.j_stride + c4, best);
+            _mm_storeu_ps(ab + j * L + c4, at);
+          }
+        }
+    });
+  }
+
+  template <int L>
+  void backward_lanes(int n, const float* argmax, const float* dy, float* dx) const {
+    const ChannelPlanes &ys = dst_planes, &xs = diff_src_planes;
+    for_each_block(n, [&](int64_t i, int cb) {
+      const float* dyb = dy + i * ys.n_stride + cb * ys.block_stride;
+      float* dxb = dx + i * xs.n_stride + cb * xs.block_stride;
+      const float* ab = argmax + argmax_offset(i, cb);
+      for (int64_t h = 0; h < in_h; ++h)
+        for (int64_t w = 0; w < in_w; ++w) {
+          float* d = dxb + (h * in_w + w) * xs.j_stride;
+          const int64_t oh = h / k, ow = w / k;
+          if (oh >= out_h || ow >= out_w) {  // beyond the last whole window
+            std::fill_n(d, L, 0.0f);
+            continue;
+          }
+          const __m128 here = _mm_set1_ps(float((h % k) * k + w % k));
+          const float* at = ab + (oh * out_w + ow) * L;
+          const float* g = dyb + (oh * out_w + ow) * ys.j_stride;
+          for (int c4 = 0; c4 < L; c4 += 4)
+            _mm_storeu_ps(d + c4, _mm_and_ps(_mm_cmpeq_ps(_mm_loadu_ps(at + c4), here),
+                                             _mm_loadu_ps(g + c4)));
+        }
+    });
+  }
+};
+
 struct PoolPlan : Layer::Plan {
   dnnl::memory pooled,
       diff_pooled;  ///< avg_pool(x) and its gradient (trainable pooling only), in dst's layout.
   ChannelPlanes planes;     ///< layout of pooled / diff_pooled / dst / diff_dst (trainable only).
   std::vector<float> sums;  ///< per image and channel: sum of dy * pooled, then sum of dy (N, 2, C)
+  /// Hand-written max pooling (see MaxPool) instead of oneDNN's, and its window positions of the
+  /// maxima of the last training forward, (N, C/block, OH, OW, block).
+  std::optional<MaxPool> max_pool;
+  std::vector<float> argmax;
 };
 
 }  // namespace
@@ -98,6 +209,32 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
     p->planes = channel_planes(train_pd.dst_desc(), spec_.mark.str() + ": " + name_ + ": ");
   }
   const dnnl::memory& pool_dst = trainable ? p->pooled : p->dst;
+  if (spec_.pool_max && s == k && k * k <= 256 && has_channel_planes(x.get_desc()) &&
+      has_channel_planes(train_pd.dst_desc()) &&
+      (!diff_src || has_channel_planes(diff_src.get_desc()))) {
+    MaxPool m;
+    m.k = k;
+    m.channels = in_.c;
+    m.in_h = in_.h;
+    m.in_w = in_.w;
+    m.out_h = out_.h;
+    m.out_w = out_.w;
+    const std::string where = spec_.mark.str() + ": " + name_ + ": ";
+    m.src_planes = channel_planes(x.get_desc(), where);
+    m.dst_planes = channel_planes(train_pd.dst_desc(), where);
+    m.diff_src_planes = diff_src ? channel_planes(diff_src.get_desc(), where) : m.src_planes;
+    m.block = m.src_planes.block;
+    if ((m.block == 8 || m.block == 16) && m.dst_planes.block == m.block &&
+        m.diff_src_planes.block == m.block) {
+      p->argmax.assign(m.argmax_size(n), 0.0f);
+      p->max_pool = m;
+      // Inference keeps oneDNN's max pooling (no workspace there; the same values).
+      p->infer.push_back({dnnl::pooling_forward(infer_pd),
+                          {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, p->dst}},
+                          infer_pd.scratchpad_desc()});
+      return p;
+    }
+  }
   p->train.push_back({dnnl::pooling_forward(train_pd),
                       {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, pool_dst}},
                       train_pd.scratchpad_desc()});
@@ -126,6 +263,11 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
 }
 
 void PoolLayer::forward(Context& ctx, int n, bool training) {
+  if (auto& p = plan<PoolPlan>(n); p.max_pool && training) {
+    p.max_pool->forward(n, static_cast<const float*>(p.src.get_data_handle()),
+                        static_cast<float*>(p.dst.get_data_handle()), p.argmax.data());
+    return;
+  }
   Layer::forward(ctx, n, training);
   if (!spec_.pool_trainable) return;
   auto& p = plan<PoolPlan>(n);
@@ -148,6 +290,13 @@ void PoolLayer::forward(Context& ctx, int n, bool training) {
 
 void PoolLayer::backward(Context& ctx, int n) {
   auto& p = plan<PoolPlan>(n);
+  if (p.max_pool) {
+    if (p.diff_src)
+      p.max_pool->backward(n, p.argmax.data(),
+                           static_cast<const float*>(p.diff_dst.get_data_handle()),
+                           static_cast<float*>(p.diff_src.get_data_handle()));
+    return;
+  }
   if (spec_.pool_trainable) {
     const float* x = static_cast<const float*>(p.pooled.get_data_handle());
     const float* dy = static_cast<const float*>(p.diff_dst.get_data_handle());

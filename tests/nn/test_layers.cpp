@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <iterator>
 #include <limits>
@@ -392,6 +393,51 @@ TEST_CASE("nn: pool: max pooling sends a tied window's gradient to exactly one p
           CHECK(sum == doctest::Approx(dy).epsilon(1e-6));
         }
   }
+}
+
+TEST_CASE("nn: pool: max pooling gives oneDNN's values and gradients bit for bit, ties included") {
+  // On blocked layouts the layer's training max pooling is hand-written (PoolLayer, MaxPool); the
+  // reference is oneDNN 2.6's own max pooling (forward training with its workspace, backward) on
+  // the same values in plain NCHW. Inputs from {-0, +0, 0.5, 1, 2}, the values a relu hands on,
+  // so most windows hold ties (and zeros of both signs); odd sizes leave a row and a column
+  // outside every window.
+  Context ctx;
+  const int n = 4;
+  for (const Shape in : {Shape{20, 12, 12}, Shape{6, 9, 7}})
+    for (const Tag layout : {Tag::nChw16c, Tag::nChw8c}) {
+      CAPTURE(in.str());
+      CAPTURE(layout_name(layout));
+      LayerHarness h(pool_spec(true, 2), in, n, true, 1, InitKind::glorot_uniform, layout);
+      const float values[] = {-0.0f, 0.0f, 0.5f, 1.0f, 2.0f};
+      Rng rng(11, RngStream::shuffle);
+      for (int64_t i = 0; i < h.src_size(); ++i)
+        h.src()[i] = values[static_cast<int>(rng.uniform_float() * 5.0f) % 5];
+      const std::vector<float> r = uniform_vector(h.dst_size(), rng, -1.0f, 1.0f);
+      h.forward_backward(r, true);
+      const Shape out = h.out();
+
+      using namespace dnnl;
+      const memory::desc src_md(in.dims(n), memory::data_type::f32, memory::format_tag::nchw);
+      const memory::desc dst_md(out.dims(n), memory::data_type::f32, memory::format_tag::nchw);
+      const memory::dims two{2, 2}, zero{0, 0};
+      pooling_forward::primitive_desc fwd({prop_kind::forward_training, algorithm::pooling_max,
+                                           src_md, dst_md, two, two, zero, zero},
+                                          ctx.engine);
+      pooling_backward::primitive_desc bwd(
+          {algorithm::pooling_max, src_md, dst_md, two, two, zero, zero}, ctx.engine, fwd);
+      memory x(src_md, ctx.engine, h.src()), y(dst_md, ctx.engine), dy(dst_md, ctx.engine),
+          dx(src_md, ctx.engine), ws(fwd.workspace_desc(), ctx.engine);
+      std::copy(r.begin(), r.end(), static_cast<float*>(dy.get_data_handle()));
+      pooling_forward(fwd).execute(
+          ctx.stream, {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, y}, {DNNL_ARG_WORKSPACE, ws}});
+      pooling_backward(bwd).execute(
+          ctx.stream, {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_SRC, dx}, {DNNL_ARG_WORKSPACE, ws}});
+      ctx.stream.wait();
+      const std::vector<float> got = h.dst();
+      CHECK(std::memcmp(got.data(), y.get_data_handle(), sizeof(float) * got.size()) == 0);
+      CHECK(std::memcmp(h.diff_src(), dx.get_data_handle(),
+                        sizeof(float) * static_cast<size_t>(h.src_size())) == 0);
+    }
 }
 
 TEST_CASE("nn: pool: average pooling forward and gradients") {
