@@ -81,9 +81,15 @@ std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const
   return p;
 }
 
+bool ActivationLayer::can_drop_backward(int n) const {
+  const Plan& p = *plans_.at(n);
+  return spec_.activation == "relu" && fusion_ == Fusion::forward && p.diff_src &&
+         p.diff_dst.get_data_handle() == p.diff_src.get_data_handle();
+}
+
 void ActivationLayer::backward(Context& ctx, int n) {
   Plan& p = *plans_.at(n);
-  if (!p.diff_src) return;
+  if (!p.diff_src || dropped_backward_.count(n) != 0) return;
   if (spec_.activation != "scaled_tanh") {
     Layer::backward(ctx, n);
     return;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 
 #include "nn/layer.hpp"
 #include "nn/rng.hpp"
@@ -42,6 +43,11 @@ class PoolLayer : public Layer {
   PoolLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in);
   void forward(Context& ctx, int n, bool training) override;
   void backward(Context& ctx, int n) override;
+  /// For batch size n, makes the backward also apply the derivative of a relu whose dst is this
+  /// layer's src (diff_src = 0 where the window's maximum is not > 0), so that the relu need not
+  /// run its own pass (ActivationLayer::drop_backward). Only the hand-written max pooling can;
+  /// returns whether it did. Call after prepare(n).
+  bool absorb_relu_backward(int n);
 
  private:
   std::unique_ptr<Plan> make_plan(Context& ctx, int n, const dnnl::memory& src,
@@ -73,12 +79,18 @@ class ActivationLayer : public Layer {
   bool fusable() const { return spec_.activation == "relu"; }
   /// Records what the previous layer took over (its fuse() result; before prepare()).
   void set_fused(Fusion fusion) { fusion_ = fusion; }
+  /// Whether batch size n's backward could be left to the next layer: a relu fused forward into
+  /// the layer before, its backward in place (diff_dst is diff_src).
+  bool can_drop_backward(int n) const;
+  /// Executes nothing in batch size n's backward (the next layer applies the derivative).
+  void drop_backward(int n) { dropped_backward_.insert(n); }
   bool fused() const { return fusion_ != Fusion::none; }
 
  private:
   std::unique_ptr<Plan> make_plan(Context& ctx, int n, const dnnl::memory& src,
                                   const dnnl::memory& diff_src) override;
   Fusion fusion_ = Fusion::none;
+  std::set<int> dropped_backward_;  ///< batch sizes whose backward the next layer does
 };
 
 /// Batch normalization (Ioffe & Szegedy 2015) on oneDNN, per channel (4-D) or per feature (2-D, run

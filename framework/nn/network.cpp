@@ -83,6 +83,16 @@ void Network::prepare(int n) {
     src = layer->dst(n);
     diff_src = layer->diff_dst(n);
   }
+  // A fused relu right before a max pooling: the pooling's backward applies the relu's derivative
+  // too (only the window maxima get a gradient, so one test per output instead of a pass over the
+  // relu's whole tensor).
+  for (size_t i = 1; i < layers_.size(); ++i) {
+    auto* relu = dynamic_cast<ActivationLayer*>(layers_[i - 1].get());
+    auto* pool = dynamic_cast<PoolLayer*>(layers_[i].get());
+    if (relu != nullptr && pool != nullptr && relu->can_drop_backward(n) &&
+        pool->absorb_relu_backward(n))
+      relu->drop_backward(n);
+  }
   bind_scratchpad();
 }
 

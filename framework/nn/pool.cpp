@@ -71,10 +71,13 @@ struct MaxPool {
     if (block == 16) return forward_lanes<16>(n, x, y, argmax);
     forward_lanes<8>(n, x, y, argmax);
   }
-  /// dx = dy at each window's argmax, 0 elsewhere (every element of dx written once).
-  void backward(int n, const float* argmax, const float* dy, float* dx) const {
-    if (block == 16) return backward_lanes<16>(n, argmax, dy, dx);
-    backward_lanes<8>(n, argmax, dy, dx);
+  /// dx = dy at each window's argmax, 0 elsewhere (every element of dx written once). With
+  /// `relu_dst` (this pooling's dst, the maxima of a relu's dst), also the relu's derivative as
+  /// oneDNN's relu backward computes it from dst: dy where the maximum is > 0, else dy * 0.
+  void backward(int n, const float* argmax, const float* dy, float* dx,
+                const float* relu_dst) const {
+    if (block == 16) return backward_lanes<16>(n, argmax, dy, dx, relu_dst);
+    backward_lanes<8>(n, argmax, dy, dx, relu_dst);
   }
 
  private:
@@ -120,7 +123,8 @@ struct MaxPool {
   }
 
   template <int L>
-  void backward_lanes(int n, const float* argmax, const float* dy, float* dx) const {
+  void backward_lanes(int n, const float* argmax, const float* dy, float* dx,
+                      const float* relu_dst) const {
     const ChannelPlanes &ys = dst_planes, &xs = diff_src_planes;
     for_each_block(n, [&](int64_t i, int cb) {
       const float* dyb = dy + i * ys.n_stride + cb * ys.block_stride;
@@ -137,9 +141,17 @@ struct MaxPool {
           const __m128 here = _mm_set1_ps(float((h % k) * k + w % k));
           const float* at = ab + (oh * out_w + ow) * L;
           const float* g = dyb + (oh * out_w + ow) * ys.j_stride;
-          for (int c4 = 0; c4 < L; c4 += 4)
-            _mm_storeu_ps(d + c4, _mm_and_ps(_mm_cmpeq_ps(_mm_loadu_ps(at + c4), here),
-                                             _mm_loadu_ps(g + c4)));
+          for (int c4 = 0; c4 < L; c4 += 4) {
+            __m128 gradient = _mm_loadu_ps(g + c4);
+            if (relu_dst != nullptr) {
+              const float* y = relu_dst + i * ys.n_stride + cb * ys.block_stride +
+                               (oh * out_w + ow) * ys.j_stride + c4;
+              const __m128 positive = _mm_cmpgt_ps(_mm_loadu_ps(y), _mm_setzero_ps());
+              gradient = _mm_or_ps(_mm_and_ps(positive, gradient),
+                                   _mm_andnot_ps(positive, _mm_mul_ps(gradient, _mm_setzero_ps())));
+            }
+            _mm_storeu_ps(d + c4, _mm_and_ps(_mm_cmpeq_ps(_mm_loadu_ps(at + c4), here), gradient));
+          }
         }
     });
   }
@@ -154,6 +166,7 @@ struct PoolPlan : Layer::Plan {
   /// maxima of the last training forward, (N, C/block, OH, OW, block).
   std::optional<MaxPool> max_pool;
   std::vector<float> argmax;
+  bool relu_backward = false;  ///< the backward applies the derivative of the relu before it
 };
 
 }  // namespace
@@ -292,9 +305,10 @@ void PoolLayer::backward(Context& ctx, int n) {
   auto& p = plan<PoolPlan>(n);
   if (p.max_pool) {
     if (p.diff_src)
-      p.max_pool->backward(n, p.argmax.data(),
-                           static_cast<const float*>(p.diff_dst.get_data_handle()),
-                           static_cast<float*>(p.diff_src.get_data_handle()));
+      p.max_pool->backward(
+          n, p.argmax.data(), static_cast<const float*>(p.diff_dst.get_data_handle()),
+          static_cast<float*>(p.diff_src.get_data_handle()),
+          p.relu_backward ? static_cast<const float*>(p.dst.get_data_handle()) : nullptr);
     return;
   }
   if (spec_.pool_trainable) {
@@ -334,6 +348,13 @@ void PoolLayer::backward(Context& ctx, int n) {
     }
   }
   Layer::backward(ctx, n);
+}
+
+bool PoolLayer::absorb_relu_backward(int n) {
+  auto& p = plan<PoolPlan>(n);
+  if (!p.max_pool || !p.diff_src) return false;
+  p.relu_backward = true;
+  return true;
 }
 
 }  // namespace lenetlab

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "nn/layer.hpp"  // kParallelElements
 
 namespace lenetlab {
 
@@ -22,15 +23,19 @@ class Sgd final : public Optimizer {
       const float* grad = params_[k].gradient;
       float* v = buffer(0, k);
       const int64_t n = params_[k].size;
+      // Element-wise, across the run's OpenMP threads: the same bits for any thread count.
       if (mu == 0.0f) {
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
         for (int64_t i = 0; i < n; ++i) w[i] -= lr * (grad[i] + wd * w[i]);
       } else if (config_.nesterov) {
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
         for (int64_t i = 0; i < n; ++i) {
           const float g = grad[i] + wd * w[i];
           v[i] = mu * v[i] + g;
           w[i] -= lr * (g + mu * v[i]);
         }
       } else {
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
         for (int64_t i = 0; i < n; ++i) {
           v[i] = mu * v[i] + grad[i] + wd * w[i];
           w[i] -= lr * v[i];
@@ -60,7 +65,9 @@ class Adam final : public Optimizer {
       const float* grad = params_[k].gradient;
       float* m = buffer(0, k);
       float* v = buffer(1, k);
-      for (int64_t i = 0; i < params_[k].size; ++i) {
+      const int64_t n = params_[k].size;
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
+      for (int64_t i = 0; i < n; ++i) {
         const float g = grad[i] + wd * w[i];
         m[i] = b1 * m[i] + one_minus_b1 * g;
         v[i] = b2 * v[i] + one_minus_b2 * g * g;
@@ -85,7 +92,9 @@ class RmsProp final : public Optimizer {
       const float* grad = params_[k].gradient;
       float* s = buffer(0, k);
       float* b = buffer(1, k);
-      for (int64_t i = 0; i < params_[k].size; ++i) {
+      const int64_t n = params_[k].size;
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
+      for (int64_t i = 0; i < n; ++i) {
         const float g = grad[i] + wd * w[i];
         s[i] = rho * s[i] + one_minus_rho * g * g;
         const float u = g / (std::sqrt(s[i]) + eps);

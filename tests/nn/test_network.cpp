@@ -338,7 +338,8 @@ TEST_CASE("nn: network: the fused softmax cross-entropy gradient matches central
 
 TEST_CASE("nn: network: a relu fused into the conv, dense or batch norm before it: same bits") {
   // Fused: conv -> relu and dense -> relu, the relu a post-op of the primitive before it, and
-  // batch norm -> relu, the relu inside batch norm's forward and backward (fuse_norm_relu). Unfused
+  // batch norm -> relu, the relu inside batch norm's forward and backward (fuse_norm_relu); the
+  // max pooling after a fused relu applies the relu's derivative in its own backward. Unfused
   // reference: the same network with an identity (dropout rate 0: y = x * 1, dx = dy * 1, exact)
   // between them, so nothing fuses. Same seed, same weights: every output and gradient must be
   // equal bit for bit, in training and inference, over two training steps.
@@ -388,6 +389,20 @@ TEST_CASE("nn: network: a relu fused into the conv, dense or batch norm before i
     reference.loss(n, labels, true);
     fused.backward(n);
     reference.backward(n);
+    // The gradient each convolution and dense layer receives (the relu's derivative applied by
+    // the relu, by batch norm, or by the max pooling after it), compared byte for byte: the same
+    // layouts in both networks, and the sign of zeros counts.
+    for (const auto& layer : fused.layers()) {
+      if (layer->spec().kind != LayerKind::conv && layer->spec().kind != LayerKind::dense) continue;
+      CAPTURE(layer->name());
+      const Layer* twin = nullptr;
+      for (const auto& other : reference.layers())
+        if (other->name() == layer->name()) twin = other.get();
+      REQUIRE(twin != nullptr);
+      const dnnl::memory &x = layer->diff_dst(n), &y = twin->diff_dst(n);
+      REQUIRE(x.get_desc() == y.get_desc());
+      CHECK(std::memcmp(x.get_data_handle(), y.get_data_handle(), x.get_desc().get_size()) == 0);
+    }
     const auto a = fused.params(), b = reference.params();
     REQUIRE(a.size() == b.size());
     for (size_t i = 0; i < a.size(); ++i) {
