@@ -32,9 +32,11 @@ class ConvLayer : public Layer {
   int pad_ = 0;
 };
 
-/// Max or average pooling (oneDNN pooling_forward/backward). Max pooling with non-overlapping
-/// windows on a channel-blocked layout trains with a hand-written forward and backward (one pass
-/// each, no zero-fill; the same bits as oneDNN's, unit-tested), and infers with oneDNN's.
+/// Max or average pooling (oneDNN pooling_forward/backward). With non-overlapping windows on a
+/// channel-blocked layout (every pooling of the shipped architectures) they are hand-written
+/// instead, one pass each way, the same bits as oneDNN's (unit tests against it): max pooling in
+/// training (no workspace fill, no zero-fill; inference stays oneDNN's), and 2x2 average pooling,
+/// with the trainable coefficient and bias in the same pass.
 /// Average pooling excludes padding. With spec.pool_trainable (LeNet-5 S2/S4, LeCun 1998 sec.
 /// II.B): y[n,c] = coefficient[c] * avg_pool(x)[n,c] + bias[c]; params coefficient (C) init 1, bias
 /// (C) init 0.

@@ -48,14 +48,16 @@ ChannelPlanes channel_planes(const dnnl::memory::desc& md, const std::string& wh
   return p;
 }
 
-/// Max pooling with non-overlapping windows (stride = kernel, no padding), hand-written: oneDNN
-/// 2.6's max pooling spends 3x its inference time writing its workspace in training, and its
-/// backward zero-fills diff_src before scattering into it. Here the forward keeps one byte per
-/// output (the window position of the maximum) and the backward writes every diff_src element
-/// once. The maximum of a window is its first greatest value in (kh, kw) order, the same element
-/// oneDNN's max pooling picks, so values and gradients are the same bits (unit test against
-/// oneDNN, ties included). Rows and columns beyond the last whole window get a zero gradient.
-struct MaxPool {
+/// Max and average pooling with non-overlapping windows (stride = kernel, no padding) on
+/// channel-blocked layouts, hand-written, one pass each way. oneDNN 2.6's max pooling spends 3x its
+/// inference time writing its workspace in training, and its backward passes zero-fill diff_src
+/// before accumulating into it; a trainable (LeNet-5) average pooling needed two more passes for
+/// its coefficient and bias. Max: the forward keeps the window position of each maximum (as a
+/// float), the first greatest value in (kh, kw) order, the element oneDNN picks. Average: oneDNN's
+/// operations in its order. Values and gradients are the same bits as oneDNN's (unit tests against
+/// it, ties and zeros of both signs included). Rows and columns beyond the last whole window get a
+/// zero gradient.
+struct WindowPool {
   int k = 2, channels = 0, block = 1;
   int64_t in_h = 0, in_w = 0, out_h = 0, out_w = 0;
   ChannelPlanes src_planes, dst_planes, diff_src_planes;  ///< diff_dst: dst's, diff_src: its own
@@ -71,6 +73,25 @@ struct MaxPool {
     if (block == 16) return forward_lanes<16>(n, x, y, argmax);
     forward_lanes<8>(n, x, y, argmax);
   }
+  /// Average pooling, for k * k a power of two: pooled = (((0 + x_00) + x_01) + ...) * (1 / k^2),
+  /// oneDNN 2.6's operations in its order (unit test against it). Trainable (a, b: per channel,
+  /// padded with zeros to whole blocks), also y = a * pooled + b (LeCun 1998 sec. II.B).
+  void avg_forward(int n, const float* x, float* pooled, float* y, const float* a,
+                   const float* b) const {
+    if (block == 16) return avg_forward_lanes<16>(n, x, pooled, y, a, b);
+    avg_forward_lanes<8>(n, x, pooled, y, a, b);
+  }
+  /// Its backward: every element of a window gets 0 + g * (1 / k^2) (oneDNN accumulates into a
+  /// zeroed diff_src: -0 becomes +0), g = dy, or trainable g = a * dy; then also, per image,
+  /// sums[(i, 0, c)] = sum over pixels of dy * pooled and sums[(i, 1, c)] = sum of dy, in pixel
+  /// order, for the gradients of a and b (sums: N x 2 x padded channels).
+  void avg_backward(int n, const float* dy, const float* pooled, const float* a, float* dx,
+                    float* sums) const {
+    if (block == 16) return avg_backward_lanes<16>(n, dy, pooled, a, dx, sums);
+    avg_backward_lanes<8>(n, dy, pooled, a, dx, sums);
+  }
+  int padded_channels() const { return blocks() * block; }
+
   /// dx = dy at each window's argmax, 0 elsewhere (every element of dx written once). With
   /// `relu_dst` (this pooling's dst, the maxima of a relu's dst), also the relu's derivative as
   /// oneDNN's relu backward computes it from dst: dy where the maximum is > 0, else dy * 0.
@@ -155,6 +176,80 @@ struct MaxPool {
         }
     });
   }
+
+  /// Sets the elements of a block's diff_src outside every window (rows and columns beyond the
+  /// last whole window) to zero.
+  template <int L>
+  void zero_outside_windows(float* dxb) const {
+    const ChannelPlanes& xs = diff_src_planes;
+    for (int64_t h = 0; h < in_h; ++h)
+      for (int64_t w = (h < out_h * k ? out_w * k : 0); w < in_w; ++w)
+        std::fill_n(dxb + (h * in_w + w) * xs.j_stride, L, 0.0f);
+  }
+
+  template <int L>
+  void avg_forward_lanes(int n, const float* x, float* pooled, float* y, const float* a,
+                         const float* b) const {
+    const ChannelPlanes &xs = src_planes, &ys = dst_planes;
+    const __m128 scale = _mm_set1_ps(1.0f / float(k * k));
+    for_each_block(n, [&](int64_t i, int cb) {
+      const float* xb = x + i * xs.n_stride + cb * xs.block_stride;
+      const int64_t yo = i * ys.n_stride + cb * ys.block_stride;
+      for (int64_t oh = 0; oh < out_h; ++oh)
+        for (int64_t ow = 0; ow < out_w; ++ow) {
+          const int64_t j0 = oh * k * in_w + ow * k, at = yo + (oh * out_w + ow) * ys.j_stride;
+          for (int c4 = 0; c4 < L; c4 += 4) {
+            __m128 sum = _mm_setzero_ps();
+            for (int kh = 0; kh < k; ++kh)
+              for (int kw = 0; kw < k; ++kw)
+                sum = _mm_add_ps(sum, _mm_loadu_ps(xb + (j0 + kh * in_w + kw) * xs.j_stride + c4));
+            const __m128 average = _mm_mul_ps(sum, scale);
+            _mm_storeu_ps(pooled + at + c4, average);
+            if (y != nullptr) {
+              const int c = cb * L + c4;
+              _mm_storeu_ps(y + at + c4, _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(a + c), average),
+                                                    _mm_loadu_ps(b + c)));
+            }
+          }
+        }
+    });
+  }
+
+  template <int L>
+  void avg_backward_lanes(int n, const float* dy, const float* pooled, const float* a, float* dx,
+                          float* sums) const {
+    const ChannelPlanes &ys = dst_planes, &xs = diff_src_planes;
+    const __m128 scale = _mm_set1_ps(1.0f / float(k * k));
+    const int64_t cp = padded_channels();
+    for_each_block(n, [&](int64_t i, int cb) {
+      float* dxb = dx + i * xs.n_stride + cb * xs.block_stride;
+      const int64_t yo = i * ys.n_stride + cb * ys.block_stride;
+      float* sa = a != nullptr ? sums + 2 * i * cp + cb * L : nullptr;
+      float* sb = a != nullptr ? sa + cp : nullptr;
+      if (a != nullptr) {
+        std::fill_n(sa, L, 0.0f);
+        std::fill_n(sb, L, 0.0f);
+      }
+      for (int64_t oh = 0; oh < out_h; ++oh)
+        for (int64_t ow = 0; ow < out_w; ++ow) {
+          const int64_t j0 = oh * k * in_w + ow * k, at = yo + (oh * out_w + ow) * ys.j_stride;
+          for (int c4 = 0; c4 < L; c4 += 4) {
+            __m128 g = _mm_loadu_ps(dy + at + c4);
+            if (a != nullptr) {
+              _mm_storeu_ps(sa + c4, _mm_add_ps(_mm_loadu_ps(sa + c4),
+                                                _mm_mul_ps(g, _mm_loadu_ps(pooled + at + c4))));
+              _mm_storeu_ps(sb + c4, _mm_add_ps(_mm_loadu_ps(sb + c4), g));
+              g = _mm_mul_ps(_mm_loadu_ps(a + cb * L + c4), g);
+            }
+            const __m128 d = _mm_add_ps(_mm_setzero_ps(), _mm_mul_ps(g, scale));
+            for (int kh = 0; kh < k; ++kh)
+              for (int kw = 0; kw < k; ++kw)
+                _mm_storeu_ps(dxb + (j0 + kh * in_w + kw) * xs.j_stride + c4, d);
+          }
+        }
+      zero_outside_windows<L>(dxb);
+    });
+  }
 };
 
 struct PoolPlan : Layer::Plan {
@@ -164,9 +259,12 @@ struct PoolPlan : Layer::Plan {
   std::vector<float> sums;  ///< per image and channel: sum of dy * pooled, then sum of dy (N, 2, C)
   /// Hand-written max pooling (see MaxPool) instead of oneDNN's, and its window positions of the
   /// maxima of the last training forward, (N, C/block, OH, OW, block).
-  std::optional<MaxPool> max_pool;
+  std::optional<WindowPool> window;
   std::vector<float> argmax;
   bool relu_backward = false;  ///< the backward applies the derivative of the relu before it
+  /// Trainable average pooling on the hand-written path: coefficient and bias padded with zeros
+  /// to whole channel blocks (refreshed every forward).
+  std::vector<float> coefficient, bias;
 };
 
 }  // namespace
@@ -222,10 +320,13 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
     p->planes = channel_planes(train_pd.dst_desc(), spec_.mark.str() + ": " + name_ + ": ");
   }
   const dnnl::memory& pool_dst = trainable ? p->pooled : p->dst;
-  if (spec_.pool_max && s == k && k * k <= 256 && has_channel_planes(x.get_desc()) &&
+  // Non-overlapping windows on channel-blocked layouts: hand-written (WindowPool). Average
+  // pooling only where 1 / k^2 is exact (k a power of two) and there is a diff_src to write.
+  const bool window_kind = spec_.pool_max ? k * k <= 256 : (k & (k - 1)) == 0 && bool(diff_src);
+  if (window_kind && s == k && has_channel_planes(x.get_desc()) &&
       has_channel_planes(train_pd.dst_desc()) &&
       (!diff_src || has_channel_planes(diff_src.get_desc()))) {
-    MaxPool m;
+    WindowPool m;
     m.k = k;
     m.channels = in_.c;
     m.in_h = in_.h;
@@ -239,12 +340,18 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
     m.block = m.src_planes.block;
     if ((m.block == 8 || m.block == 16) && m.dst_planes.block == m.block &&
         m.diff_src_planes.block == m.block) {
-      p->argmax.assign(m.argmax_size(n), 0.0f);
-      p->max_pool = m;
-      // Inference keeps oneDNN's max pooling (no workspace there; the same values).
-      p->infer.push_back({dnnl::pooling_forward(infer_pd),
-                          {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, p->dst}},
-                          infer_pd.scratchpad_desc()});
+      p->window = m;
+      if (spec_.pool_max) {
+        p->argmax.assign(m.argmax_size(n), 0.0f);
+        // Inference keeps oneDNN's max pooling (no workspace there; the same values).
+        p->infer.push_back({dnnl::pooling_forward(infer_pd),
+                            {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, p->dst}},
+                            infer_pd.scratchpad_desc()});
+      } else if (trainable) {
+        p->coefficient.assign(size_t(m.padded_channels()), 0.0f);
+        p->bias.assign(size_t(m.padded_channels()), 0.0f);
+        p->sums.assign(size_t(2) * n * m.padded_channels(), 0.0f);
+      }
       return p;
     }
   }
@@ -276,9 +383,19 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
 }
 
 void PoolLayer::forward(Context& ctx, int n, bool training) {
-  if (auto& p = plan<PoolPlan>(n); p.max_pool && training) {
-    p.max_pool->forward(n, static_cast<const float*>(p.src.get_data_handle()),
-                        static_cast<float*>(p.dst.get_data_handle()), p.argmax.data());
+  if (auto& p = plan<PoolPlan>(n); p.window && (training || !spec_.pool_max)) {
+    const auto* x = static_cast<const float*>(p.src.get_data_handle());
+    auto* y = static_cast<float*>(p.dst.get_data_handle());
+    if (spec_.pool_max) {
+      p.window->forward(n, x, y, p.argmax.data());
+    } else if (spec_.pool_trainable) {
+      std::copy_n(params_[0].value(), in_.c, p.coefficient.begin());
+      std::copy_n(params_[1].value(), in_.c, p.bias.begin());
+      p.window->avg_forward(n, x, static_cast<float*>(p.pooled.get_data_handle()), y,
+                            p.coefficient.data(), p.bias.data());
+    } else {
+      p.window->avg_forward(n, x, y, nullptr, nullptr, nullptr);
+    }
     return;
   }
   Layer::forward(ctx, n, training);
@@ -303,9 +420,30 @@ void PoolLayer::forward(Context& ctx, int n, bool training) {
 
 void PoolLayer::backward(Context& ctx, int n) {
   auto& p = plan<PoolPlan>(n);
-  if (p.max_pool) {
+  if (p.window && !spec_.pool_max) {
+    const bool trainable = spec_.pool_trainable;
+    p.window->avg_backward(
+        n, static_cast<const float*>(p.diff_dst.get_data_handle()),
+        static_cast<const float*>((trainable ? p.pooled : p.dst).get_data_handle()),
+        trainable ? p.coefficient.data() : nullptr,
+        static_cast<float*>(p.diff_src.get_data_handle()), p.sums.data());
+    if (trainable) {  // per channel, the images' sums in order 0..N-1
+      const int64_t cp = p.window->padded_channels();
+      float* da = params_[0].gradient();
+      float* db = params_[1].gradient();
+      for (int c = 0; c < in_.c; ++c) {
+        da[c] = db[c] = 0.0f;
+        for (int64_t i = 0; i < n; ++i) {
+          da[c] += p.sums[size_t(2 * i * cp + c)];
+          db[c] += p.sums[size_t((2 * i + 1) * cp + c)];
+        }
+      }
+    }
+    return;
+  }
+  if (p.window) {
     if (p.diff_src)
-      p.max_pool->backward(
+      p.window->backward(
           n, p.argmax.data(), static_cast<const float*>(p.diff_dst.get_data_handle()),
           static_cast<float*>(p.diff_src.get_data_handle()),
           p.relu_backward ? static_cast<const float*>(p.dst.get_data_handle()) : nullptr);
@@ -352,7 +490,7 @@ void PoolLayer::backward(Context& ctx, int n) {
 
 bool PoolLayer::absorb_relu_backward(int n) {
   auto& p = plan<PoolPlan>(n);
-  if (!p.max_pool || !p.diff_src) return false;
+  if (!p.window || !spec_.pool_max || !p.diff_src) return false;
   p.relu_backward = true;
   return true;
 }

@@ -12,6 +12,8 @@
 #include <iterator>
 #include <limits>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -395,13 +397,52 @@ TEST_CASE("nn: pool: max pooling sends a tied window's gradient to exactly one p
   }
 }
 
+namespace {
+
+/// oneDNN 2.6's own 2x2 pooling (stride 2, forward training and backward) on plain NCHW values:
+/// the reference of the hand-written poolings. Returns {dst, diff_src}.
+std::pair<std::vector<float>, std::vector<float>> onednn_pool_2x2(bool max, int n, Shape in,
+                                                                  const float* src,
+                                                                  const std::vector<float>& dy) {
+  using namespace dnnl;
+  Context ctx;
+  const Shape out{in.c, in.h / 2, in.w / 2, false};
+  const memory::desc src_md(in.dims(n), memory::data_type::f32, memory::format_tag::nchw);
+  const memory::desc dst_md(out.dims(n), memory::data_type::f32, memory::format_tag::nchw);
+  const memory::dims two{2, 2}, zero{0, 0};
+  const auto algo = max ? algorithm::pooling_max : algorithm::pooling_avg_exclude_padding;
+  pooling_forward::primitive_desc fwd(
+      {prop_kind::forward_training, algo, src_md, dst_md, two, two, zero, zero}, ctx.engine);
+  pooling_backward::primitive_desc bwd({algo, src_md, dst_md, two, two, zero, zero}, ctx.engine,
+                                       fwd);
+  std::vector<float> x(src, src + n * in.size()), y(size_t(n * out.size())), dx(x.size());
+  std::vector<float> g = dy;
+  memory xm(src_md, ctx.engine, x.data()), ym(dst_md, ctx.engine, y.data()),
+      dym(dst_md, ctx.engine, g.data()), dxm(src_md, ctx.engine, dx.data());
+  std::unordered_map<int, memory> fwd_args{{DNNL_ARG_SRC, xm}, {DNNL_ARG_DST, ym}},
+      bwd_args{{DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_DIFF_SRC, dxm}};
+  if (max) {
+    memory ws(fwd.workspace_desc(), ctx.engine);
+    fwd_args[DNNL_ARG_WORKSPACE] = bwd_args[DNNL_ARG_WORKSPACE] = ws;
+  }
+  pooling_forward(fwd).execute(ctx.stream, fwd_args);
+  pooling_backward(bwd).execute(ctx.stream, bwd_args);
+  ctx.stream.wait();
+  return {y, dx};
+}
+
+bool same_bits(const float* a, const float* b, size_t count) {
+  return std::memcmp(a, b, sizeof(float) * count) == 0;
+}
+
+}  // namespace
+
 TEST_CASE("nn: pool: max pooling gives oneDNN's values and gradients bit for bit, ties included") {
-  // On blocked layouts the layer's training max pooling is hand-written (PoolLayer, MaxPool); the
-  // reference is oneDNN 2.6's own max pooling (forward training with its workspace, backward) on
-  // the same values in plain NCHW. Inputs from {-0, +0, 0.5, 1, 2}, the values a relu hands on,
+  // On blocked layouts the layer's training max pooling is hand-written (PoolLayer, WindowPool);
+  // the reference is oneDNN 2.6's own max pooling (forward training with its workspace, backward)
+  // on the same values in plain NCHW. Inputs from {-0, +0, 0.5, 1, 2}, the values a relu hands on,
   // so most windows hold ties (and zeros of both signs); odd sizes leave a row and a column
   // outside every window.
-  Context ctx;
   const int n = 4;
   for (const Shape in : {Shape{20, 12, 12}, Shape{6, 9, 7}})
     for (const Tag layout : {Tag::nChw16c, Tag::nChw8c}) {
@@ -414,30 +455,52 @@ TEST_CASE("nn: pool: max pooling gives oneDNN's values and gradients bit for bit
         h.src()[i] = values[static_cast<int>(rng.uniform_float() * 5.0f) % 5];
       const std::vector<float> r = uniform_vector(h.dst_size(), rng, -1.0f, 1.0f);
       h.forward_backward(r, true);
-      const Shape out = h.out();
-
-      using namespace dnnl;
-      const memory::desc src_md(in.dims(n), memory::data_type::f32, memory::format_tag::nchw);
-      const memory::desc dst_md(out.dims(n), memory::data_type::f32, memory::format_tag::nchw);
-      const memory::dims two{2, 2}, zero{0, 0};
-      pooling_forward::primitive_desc fwd({prop_kind::forward_training, algorithm::pooling_max,
-                                           src_md, dst_md, two, two, zero, zero},
-                                          ctx.engine);
-      pooling_backward::primitive_desc bwd(
-          {algorithm::pooling_max, src_md, dst_md, two, two, zero, zero}, ctx.engine, fwd);
-      memory x(src_md, ctx.engine, h.src()), y(dst_md, ctx.engine), dy(dst_md, ctx.engine),
-          dx(src_md, ctx.engine), ws(fwd.workspace_desc(), ctx.engine);
-      std::copy(r.begin(), r.end(), static_cast<float*>(dy.get_data_handle()));
-      pooling_forward(fwd).execute(
-          ctx.stream, {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, y}, {DNNL_ARG_WORKSPACE, ws}});
-      pooling_backward(bwd).execute(
-          ctx.stream, {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_SRC, dx}, {DNNL_ARG_WORKSPACE, ws}});
-      ctx.stream.wait();
-      const std::vector<float> got = h.dst();
-      CHECK(std::memcmp(got.data(), y.get_data_handle(), sizeof(float) * got.size()) == 0);
-      CHECK(std::memcmp(h.diff_src(), dx.get_data_handle(),
-                        sizeof(float) * static_cast<size_t>(h.src_size())) == 0);
+      const auto [y, dx] = onednn_pool_2x2(true, n, in, h.src(), r);
+      CHECK(same_bits(h.dst().data(), y.data(), y.size()));
+      CHECK(same_bits(h.diff_src(), dx.data(), dx.size()));
     }
+}
+
+TEST_CASE("nn: pool: average pooling gives oneDNN's values and gradients bit for bit") {
+  // On blocked layouts the layer's 2x2 average pooling is hand-written (PoolLayer, WindowPool);
+  // the reference is oneDNN 2.6's average pooling on the same values in plain NCHW, and for the
+  // trainable form (LeNet-5 S2/S4) y = a * pooled + b and oneDNN's backward of a * dy, computed
+  // here in float. Values of very different sizes (the sum's order shows) and zeros of both signs.
+  const int n = 4;
+  for (const bool trainable : {false, true})
+    for (const Shape in : {Shape{6, 12, 12}, Shape{20, 9, 7}})
+      for (const Tag layout : {Tag::nChw16c, Tag::nChw8c}) {
+        CAPTURE(trainable);
+        CAPTURE(in.str());
+        CAPTURE(layout_name(layout));
+        LayerHarness h(pool_spec(false, 2, 0, trainable), in, n, true, 1, InitKind::glorot_uniform,
+                       layout);
+        Rng rng(12, RngStream::shuffle);
+        for (int64_t i = 0; i < h.src_size(); ++i) {
+          const float u = rng.uniform_float();
+          h.src()[i] = u < 0.1f ? -0.0f : (u - 0.5f) * (i % 3 == 0 ? 1e4f : 1.0f);
+        }
+        std::vector<float> r = uniform_vector(h.dst_size(), rng, -1.0f, 1.0f);
+        for (size_t i = 0; i < r.size(); i += 7) r[i] = -0.0f;
+        const float* a = trainable ? h.param(0).value() : nullptr;  // coefficient
+        if (trainable)
+          for (int c = 0; c < in.c; ++c) {
+            h.param(0).value()[c] = 0.5f + 0.1f * float(c);
+            h.param(1).value()[c] = -0.25f * float(c);
+          }
+        h.forward_backward(r, true);
+        const int64_t plane = int64_t{h.out().h} * h.out().w;
+        const auto channel = [&](size_t i) { return (int64_t(i) / plane) % in.c; };
+        std::vector<float> dy = r;  // trainable: the pooling's own gradient is a * dy
+        if (trainable)
+          for (size_t i = 0; i < dy.size(); ++i) dy[i] = a[channel(i)] * r[i];
+        auto [y, dx] = onednn_pool_2x2(false, n, in, h.src(), dy);
+        if (trainable)
+          for (size_t i = 0; i < y.size(); ++i)
+            y[i] = a[channel(i)] * y[i] + h.param(1).value()[channel(i)];
+        CHECK(same_bits(h.dst().data(), y.data(), y.size()));
+        CHECK(same_bits(h.diff_src(), dx.data(), dx.size()));
+      }
 }
 
 TEST_CASE("nn: pool: average pooling forward and gradients") {
