@@ -35,8 +35,8 @@ class ConvLayer : public Layer {
 /// Max or average pooling (oneDNN pooling_forward/backward). With non-overlapping windows on a
 /// channel-blocked layout (every pooling of the shipped architectures) they are hand-written
 /// instead, one pass each way, the same bits as oneDNN's (unit tests against it): max pooling in
-/// training (no workspace fill, no zero-fill; inference stays oneDNN's), and 2x2 average pooling,
-/// with the trainable coefficient and bias in the same pass.
+/// training (no workspace fill, no zero-fill; inference stays oneDNN's), the backward of 2x2
+/// average pooling, and the forward of a trainable one (its coefficient and bias in the same pass).
 /// Average pooling excludes padding. With spec.pool_trainable (LeNet-5 S2/S4, LeCun 1998 sec.
 /// II.B): y[n,c] = coefficient[c] * avg_pool(x)[n,c] + bias[c]; params coefficient (C) init 1, bias
 /// (C) init 0.

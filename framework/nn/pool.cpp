@@ -73,9 +73,9 @@ struct WindowPool {
     if (block == 16) return forward_lanes<16>(n, x, y, argmax);
     forward_lanes<8>(n, x, y, argmax);
   }
-  /// Average pooling, for k * k a power of two: pooled = (((0 + x_00) + x_01) + ...) * (1 / k^2),
-  /// oneDNN 2.6's operations in its order (unit test against it). Trainable (a, b: per channel,
-  /// padded with zeros to whole blocks), also y = a * pooled + b (LeCun 1998 sec. II.B).
+  /// Trainable average pooling (LeCun 1998 sec. II.B), for k * k a power of two: pooled =
+  /// (((0 + x_00) + x_01) + ...) * (1 / k^2), oneDNN 2.6's operations in its order (unit test
+  /// against it), and y = a * pooled + b (a, b per channel, padded with zeros to whole blocks).
   void avg_forward(int n, const float* x, float* pooled, float* y, const float* a,
                    const float* b) const {
     if (block == 16) return avg_forward_lanes<16>(n, x, pooled, y, a, b);
@@ -205,11 +205,9 @@ struct WindowPool {
                 sum = _mm_add_ps(sum, _mm_loadu_ps(xb + (j0 + kh * in_w + kw) * xs.j_stride + c4));
             const __m128 average = _mm_mul_ps(sum, scale);
             _mm_storeu_ps(pooled + at + c4, average);
-            if (y != nullptr) {
-              const int c = cb * L + c4;
-              _mm_storeu_ps(y + at + c4, _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(a + c), average),
-                                                    _mm_loadu_ps(b + c)));
-            }
+            const int c = cb * L + c4;
+            _mm_storeu_ps(y + at + c4, _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(a + c), average),
+                                                  _mm_loadu_ps(b + c)));
           }
         }
     });
@@ -351,6 +349,15 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
         p->coefficient.assign(size_t(m.padded_channels()), 0.0f);
         p->bias.assign(size_t(m.padded_channels()), 0.0f);
         p->sums.assign(size_t(2) * n * m.padded_channels(), 0.0f);
+      } else {
+        // A plain average pooling keeps oneDNN's forward (faster than the loop here; the same
+        // values) and takes only the backward.
+        p->train.push_back({dnnl::pooling_forward(train_pd),
+                            {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, p->dst}},
+                            train_pd.scratchpad_desc()});
+        p->infer.push_back({dnnl::pooling_forward(infer_pd),
+                            {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, p->dst}},
+                            infer_pd.scratchpad_desc()});
       }
       return p;
     }
@@ -383,18 +390,17 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
 }
 
 void PoolLayer::forward(Context& ctx, int n, bool training) {
-  if (auto& p = plan<PoolPlan>(n); p.window && (training || !spec_.pool_max)) {
+  // Hand-written forward: max pooling in training, trainable average pooling always.
+  if (auto& p = plan<PoolPlan>(n); p.window && (spec_.pool_max ? training : spec_.pool_trainable)) {
     const auto* x = static_cast<const float*>(p.src.get_data_handle());
     auto* y = static_cast<float*>(p.dst.get_data_handle());
     if (spec_.pool_max) {
       p.window->forward(n, x, y, p.argmax.data());
-    } else if (spec_.pool_trainable) {
+    } else {
       std::copy_n(params_[0].value(), in_.c, p.coefficient.begin());
       std::copy_n(params_[1].value(), in_.c, p.bias.begin());
       p.window->avg_forward(n, x, static_cast<float*>(p.pooled.get_data_handle()), y,
                             p.coefficient.data(), p.bias.data());
-    } else {
-      p.window->avg_forward(n, x, y, nullptr, nullptr, nullptr);
     }
     return;
   }
