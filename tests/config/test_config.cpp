@@ -482,6 +482,24 @@ TEST_CASE("config: lenet5-validation holds out 10,000 training images and tries 
   CHECK(sweep.runs[2].learning_rate_schedule.factor(11) == doctest::Approx(0.1));
 }
 
+TEST_CASE("config: lenet5-bn-seeds is the lenet5-bn seed recipe with seeds 4 to 10") {
+  const Sweep recipes = load_sweep(kSweeps / "seed-recipes.yaml");
+  const Sweep more = load_sweep(kSweeps / "lenet5-bn-seeds.yaml");
+  const RunConfig* recipe = nullptr;
+  for (const RunConfig& run : recipes.runs)
+    if (run.architecture == "lenet5-bn" && run.seed == 1) recipe = &run;
+  REQUIRE(recipe != nullptr);
+  REQUIRE(more.runs.size() == 7);
+  for (size_t i = 0; i < more.runs.size(); ++i) {
+    CAPTURE(i);
+    CHECK(more.runs[i].seed == 4 + i);
+    nlohmann::json a = more.runs[i].to_json(), b = recipe->to_json();
+    a.erase("seed");
+    b.erase("seed");
+    CHECK(a == b);  // every other setting, the architecture's text included
+  }
+}
+
 // -------------------------------------------------------------------------------------------------
 // Expansion semantics
 
