@@ -253,10 +253,12 @@ struct WindowPool {
 struct PoolPlan : Layer::Plan {
   dnnl::memory pooled,
       diff_pooled;  ///< avg_pool(x) and its gradient (trainable pooling only), in dst's layout.
-  ChannelPlanes planes;     ///< layout of pooled / diff_pooled / dst / diff_dst (trainable only).
-  std::vector<float> sums;  ///< per image and channel: sum of dy * pooled, then sum of dy (N, 2, C)
-  /// Hand-written max pooling (see MaxPool) instead of oneDNN's, and its window positions of the
-  /// maxima of the last training forward, (N, C/block, OH, OW, block).
+  ChannelPlanes planes;  ///< layout of pooled / diff_pooled / dst / diff_dst (trainable only).
+  /// Trainable pooling's backward, per image and channel: sum of dy * pooled, then sum of dy;
+  /// (N, 2, C) on oneDNN's path, (N, 2, channels padded to whole blocks) on the hand-written one.
+  std::vector<float> sums;
+  /// The hand-written pooling (see WindowPool), when it replaces oneDNN's, and for max pooling the
+  /// window positions of the maxima of the last training forward, (N, C/block, OH, OW, block).
   std::optional<WindowPool> window;
   std::vector<float> argmax;
   bool relu_backward = false;  ///< the backward applies the derivative of the relu before it
