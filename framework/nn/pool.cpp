@@ -151,6 +151,8 @@ struct WindowPool {
       const float* dyb = dy + i * ys.n_stride + cb * ys.block_stride;
       float* dxb = dx + i * xs.n_stride + cb * xs.block_stride;
       const float* ab = argmax + argmax_offset(i, cb);
+      const float* yb =
+          relu_dst != nullptr ? relu_dst + i * ys.n_stride + cb * ys.block_stride : nullptr;
       for (int64_t h = 0; h < in_h; ++h)
         for (int64_t w = 0; w < in_w; ++w) {
           float* d = dxb + (h * in_w + w) * xs.j_stride;
@@ -164,9 +166,8 @@ struct WindowPool {
           const float* g = dyb + (oh * out_w + ow) * ys.j_stride;
           for (int c4 = 0; c4 < L; c4 += 4) {
             __m128 gradient = _mm_loadu_ps(g + c4);
-            if (relu_dst != nullptr) {
-              const float* y = relu_dst + i * ys.n_stride + cb * ys.block_stride +
-                               (oh * out_w + ow) * ys.j_stride + c4;
+            if (yb != nullptr) {
+              const float* y = yb + (oh * out_w + ow) * ys.j_stride + c4;
               const __m128 positive = _mm_cmpgt_ps(_mm_loadu_ps(y), _mm_setzero_ps());
               gradient = _mm_or_ps(_mm_and_ps(positive, gradient),
                                    _mm_andnot_ps(positive, _mm_mul_ps(gradient, _mm_setzero_ps())));
@@ -250,6 +251,20 @@ struct WindowPool {
   }
 };
 
+/// Trainable pooling's parameter gradients from the per-image sums (N, 2, stride): for each
+/// channel, da[c] and db[c] are the images' sums added in order 0..N-1 (the same order for any
+/// thread count).
+void add_image_sums(const std::vector<float>& sums, int n, int64_t stride, int channels, float* da,
+                    float* db) {
+  for (int c = 0; c < channels; ++c) {
+    da[c] = db[c] = 0.0f;
+    for (int64_t i = 0; i < n; ++i) {
+      da[c] += sums[size_t(2 * i * stride + c)];
+      db[c] += sums[size_t((2 * i + 1) * stride + c)];
+    }
+  }
+}
+
 struct PoolPlan : Layer::Plan {
   dnnl::memory pooled,
       diff_pooled;  ///< avg_pool(x) and its gradient (trainable pooling only), in dst's layout.
@@ -260,7 +275,7 @@ struct PoolPlan : Layer::Plan {
   /// The hand-written pooling (see WindowPool), when it replaces oneDNN's, and for max pooling the
   /// window positions of the maxima of the last training forward, (N, C/block, OH, OW, block).
   std::optional<WindowPool> window;
-  std::vector<float> argmax;
+  dnnl::memory argmax;         ///< shared with the layer's other plans (Layer::make_memory)
   bool relu_backward = false;  ///< the backward applies the derivative of the relu before it
   /// Trainable average pooling on the hand-written path: coefficient and bias padded with zeros
   /// to whole channel blocks (refreshed every forward).
@@ -342,7 +357,11 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
         m.diff_src_planes.block == m.block) {
       p->window = m;
       if (spec_.pool_max) {
-        p->argmax.assign(m.argmax_size(n), 0.0f);
+        // Plain (N, positions per image): a layout that differs only in N, so the layer's plans
+        // of every batch size share one buffer.
+        p->argmax = make_memory(
+            ctx, dnnl::memory::desc({n, int64_t(m.argmax_size(1))}, dnnl::memory::data_type::f32,
+                                    dnnl::memory::format_tag::nc));
         // Inference keeps oneDNN's max pooling (no workspace there; the same values).
         p->infer.push_back({dnnl::pooling_forward(infer_pd),
                             {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, p->dst}},
@@ -397,7 +416,7 @@ void PoolLayer::forward(Context& ctx, int n, bool training) {
     const auto* x = static_cast<const float*>(p.src.get_data_handle());
     auto* y = static_cast<float*>(p.dst.get_data_handle());
     if (spec_.pool_max) {
-      p.window->forward(n, x, y, p.argmax.data());
+      p.window->forward(n, x, y, static_cast<float*>(p.argmax.get_data_handle()));
     } else {
       std::copy_n(params_[0].value(), in_.c, p.coefficient.begin());
       std::copy_n(params_[1].value(), in_.c, p.bias.begin());
@@ -435,24 +454,16 @@ void PoolLayer::backward(Context& ctx, int n) {
         static_cast<const float*>((trainable ? p.pooled : p.dst).get_data_handle()),
         trainable ? p.coefficient.data() : nullptr,
         static_cast<float*>(p.diff_src.get_data_handle()), p.sums.data());
-    if (trainable) {  // per channel, the images' sums in order 0..N-1
-      const int64_t cp = p.window->padded_channels();
-      float* da = params_[0].gradient();
-      float* db = params_[1].gradient();
-      for (int c = 0; c < in_.c; ++c) {
-        da[c] = db[c] = 0.0f;
-        for (int64_t i = 0; i < n; ++i) {
-          da[c] += p.sums[size_t(2 * i * cp + c)];
-          db[c] += p.sums[size_t((2 * i + 1) * cp + c)];
-        }
-      }
-    }
+    if (trainable)
+      add_image_sums(p.sums, n, p.window->padded_channels(), in_.c, params_[0].gradient(),
+                     params_[1].gradient());
     return;
   }
   if (p.window) {
     if (p.diff_src)
       p.window->backward(
-          n, p.argmax.data(), static_cast<const float*>(p.diff_dst.get_data_handle()),
+          n, static_cast<const float*>(p.argmax.get_data_handle()),
+          static_cast<const float*>(p.diff_dst.get_data_handle()),
           static_cast<float*>(p.diff_src.get_data_handle()),
           p.relu_backward ? static_cast<const float*>(p.dst.get_data_handle()) : nullptr);
     return;
@@ -485,13 +496,7 @@ void PoolLayer::backward(Context& ctx, int n) {
           dx[o] = a[c] * dy[o];
         }
     }
-    for (int c = 0; c < channels; ++c) {
-      da[c] = db[c] = 0.0f;
-      for (int64_t i = 0; i < n; ++i) {
-        da[c] += p.sums[size_t(2 * i * channels + c)];
-        db[c] += p.sums[size_t((2 * i + 1) * channels + c)];
-      }
-    }
+    add_image_sums(p.sums, n, channels, channels, da, db);
   }
   Layer::backward(ctx, n);
 }
