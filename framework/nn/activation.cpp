@@ -83,28 +83,28 @@ std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const
 
 bool ActivationLayer::can_drop_backward(int n) const {
   const Plan& p = *plans_.at(n);
-  return spec_.activation == "relu" && fusion_ == Fusion::forward && p.diff_src &&
+  if (!p.diff_src || backward_dropped(n)) return false;
+  if (spec_.activation == "scaled_tanh") return fusion_ == Fusion::none;
+  return spec_.activation == "relu" && fusion_ == Fusion::forward &&
          p.diff_dst.get_data_handle() == p.diff_src.get_data_handle();
 }
 
 void ActivationLayer::backward(Context& ctx, int n) {
   Plan& p = *plans_.at(n);
-  if (!p.diff_src || dropped_backward_.count(n) != 0) return;
+  if (!p.diff_src || backward_dropped(n)) return;
   if (spec_.activation != "scaled_tanh") {
     Layer::backward(ctx, n);
     return;
   }
-  // scaled_tanh: dy/da = A * S * (1 - tanh^2) = S * (A - y^2 / A), element-wise in the shared
-  // layout (padding of blocked layouts is zero in dy, so it stays zero in dx).
+  // scaled_tanh, element-wise in the shared layout (padding of blocked layouts is zero in dy, so
+  // it stays zero in dx).
   const float* y = static_cast<const float*>(p.dst.get_data_handle());
   const float* dy = static_cast<const float*>(p.diff_dst.get_data_handle());
   float* dx = static_cast<float*>(p.diff_src.get_data_handle());
   const int64_t count = static_cast<int64_t>(p.dst.get_desc().get_size() / sizeof(float));
-  constexpr float inv_a = 1.0f / kScaledTanhA;
   // Across the run's OpenMP threads (element-wise: the same bits for any thread count).
 #pragma omp parallel for schedule(static) if (count >= kParallelElements)
-  for (int64_t i = 0; i < count; ++i)
-    dx[i] = dy[i] * kScaledTanhS * (kScaledTanhA - y[i] * y[i] * inv_a);
+  for (int64_t i = 0; i < count; ++i) dx[i] = scaled_tanh_backward(dy[i], y[i]);
 }
 
 }  // namespace lenetlab

@@ -132,6 +132,8 @@ class Layer {
   /// dst / diff_dst of batch size n (after prepare).
   const dnnl::memory& dst(int n) const { return plans_.at(n)->dst; }
   const dnnl::memory& diff_dst(int n) const { return plans_.at(n)->diff_dst; }
+  /// diff_src of batch size n: the previous layer's diff_dst, empty for the first layer.
+  const dnnl::memory& diff_src(int n) const { return plans_.at(n)->diff_src; }
 
   /// Forward pass; training selects batch statistics (BN) and dropout masks.
   virtual void forward(Context& ctx, int n, bool training);

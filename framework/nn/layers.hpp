@@ -2,6 +2,8 @@
 // for the meaning of each spec field. All tensors are plain f32, NCHW / NC.
 #pragma once
 
+#include <immintrin.h>
+
 #include <memory>
 #include <set>
 
@@ -9,6 +11,8 @@
 #include "nn/rng.hpp"
 
 namespace lenetlab {
+
+class ActivationLayer;
 
 /// 2-D convolution with bias (oneDNN convolution_forward / _backward_data / _backward_weights).
 /// Params: weights (O, I, K, K) OIHW, bias (O). With a connection map, weights are multiplied by a
@@ -45,11 +49,20 @@ class PoolLayer : public Layer {
   PoolLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in);
   void forward(Context& ctx, int n, bool training) override;
   void backward(Context& ctx, int n) override;
-  /// For batch size n, makes the backward also apply the derivative of a relu whose dst is this
-  /// layer's src (diff_src = 0 where the window's maximum is not > 0), so that the relu need not
-  /// run its own pass (ActivationLayer::drop_backward). Only the hand-written max pooling can;
-  /// returns whether it did. Call after prepare(n).
-  bool absorb_relu_backward(int n);
+  /// Which neighbouring activations' backward a pooling took over (absorb_activation_backward).
+  struct Absorbed {
+    bool before = false, after = false;
+  };
+  /// For batch size n, makes the backward also apply the derivative of the activation right
+  /// before this layer (its dst is this layer's src) and/or right after it (its diff_src would be
+  /// this layer's diff_dst), so that they need not run their own pass over the tensor
+  /// (ActivationLayer::drop_backward). Only the hand-written poolings can: max pooling a relu
+  /// fused before it (diff_src = dy * 0 where the window's maximum is not > 0), average pooling
+  /// LeNet's scaled tanh on either side (ActivationLayer::scaled_tanh_backward on each element,
+  /// the activation's own operations). Pass only activations whose can_drop_backward(n) holds
+  /// (null: none); call after prepare(n). Returns which it took.
+  Absorbed absorb_activation_backward(int n, const ActivationLayer* before,
+                                      const ActivationLayer* after);
 
  private:
   std::unique_ptr<Plan> make_plan(Context& ctx, int n, const dnnl::memory& src,
@@ -81,11 +94,25 @@ class ActivationLayer : public Layer {
   bool fusable() const { return spec_.activation == "relu"; }
   /// Records what the previous layer took over (its fuse() result; before prepare()).
   void set_fused(Fusion fusion) { fusion_ = fusion; }
-  /// Whether batch size n's backward could be left to the next layer: a relu fused forward into
-  /// the layer before, its backward in place (diff_dst is diff_src).
+  /// Whether batch size n's backward could be left to a neighbouring pooling
+  /// (PoolLayer::absorb_activation_backward): a relu fused forward into the layer before, its
+  /// backward in place (diff_dst is diff_src), or a scaled tanh with a diff_src to write; and not
+  /// already left to another layer.
   bool can_drop_backward(int n) const;
-  /// Executes nothing in batch size n's backward (the next layer applies the derivative).
+  /// Executes nothing in batch size n's backward (a neighbouring layer applies the derivative).
   void drop_backward(int n) { dropped_backward_.insert(n); }
+  bool backward_dropped(int n) const { return dropped_backward_.count(n) != 0; }
+  /// The scaled tanh's derivative as its backward applies it: dx = dy * S * (A - y * y * (1 / A))
+  /// for y = A tanh(S x) (dy/dx = A S (1 - tanh^2)), in this order of float operations; the
+  /// SIMD form does the same four lanes at a time, so both give the same bits.
+  static float scaled_tanh_backward(float dy, float y) {
+    return dy * kScaledTanhS * (kScaledTanhA - y * y * (1.0f / kScaledTanhA));
+  }
+  static __m128 scaled_tanh_backward(__m128 dy, __m128 y) {
+    return _mm_mul_ps(_mm_mul_ps(dy, _mm_set1_ps(kScaledTanhS)),
+                      _mm_sub_ps(_mm_set1_ps(kScaledTanhA),
+                                 _mm_mul_ps(_mm_mul_ps(y, y), _mm_set1_ps(1.0f / kScaledTanhA))));
+  }
   bool fused() const { return fusion_ != Fusion::none; }
 
  private:

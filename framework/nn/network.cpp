@@ -83,15 +83,22 @@ void Network::prepare(int n) {
     src = layer->dst(n);
     diff_src = layer->diff_dst(n);
   }
-  // A fused relu right before a max pooling: the pooling's backward applies the relu's derivative
-  // too (only the window maxima get a gradient, so one test per output instead of a pass over the
-  // relu's whole tensor).
+  // The hand-written poolings apply the derivative of the activation next to them in their own
+  // backward, one pass over the activation's tensor less: a fused relu before a max pooling (only
+  // the window maxima get a gradient, so one test per output), LeNet's scaled tanh on either side
+  // of an average pooling (no separate read and write of the gradient between them).
+  const auto droppable = [n](Layer* layer) -> ActivationLayer* {
+    auto* a = dynamic_cast<ActivationLayer*>(layer);
+    return a != nullptr && a->can_drop_backward(n) ? a : nullptr;
+  };
   for (size_t i = 1; i < layers_.size(); ++i) {
-    auto* relu = dynamic_cast<ActivationLayer*>(layers_[i - 1].get());
     auto* pool = dynamic_cast<PoolLayer*>(layers_[i].get());
-    if (relu != nullptr && pool != nullptr && relu->can_drop_backward(n) &&
-        pool->absorb_relu_backward(n))
-      relu->drop_backward(n);
+    if (pool == nullptr) continue;
+    ActivationLayer* before = droppable(layers_[i - 1].get());
+    ActivationLayer* after = i + 1 < layers_.size() ? droppable(layers_[i + 1].get()) : nullptr;
+    const PoolLayer::Absorbed taken = pool->absorb_activation_backward(n, before, after);
+    if (taken.before) before->drop_backward(n);
+    if (taken.after) after->drop_backward(n);
   }
   bind_scratchpad();
 }

@@ -84,11 +84,16 @@ struct WindowPool {
   /// Its backward: every element of a window gets 0 + g * (1 / k^2) (oneDNN accumulates into a
   /// zeroed diff_src: -0 becomes +0), g = dy, or trainable g = a * dy; then also, per image,
   /// sums[(i, 0, c)] = sum over pixels of dy * pooled and sums[(i, 1, c)] = sum of dy, in pixel
-  /// order, for the gradients of a and b (sums: N x 2 x padded channels).
+  /// order, for the gradients of a and b (sums: N x 2 x padded channels). Absorbed scaled tanh
+  /// (ActivationLayer::scaled_tanh_backward): with `tanh_after` (the dst of the one after, in dst's
+  /// layout; dy is then its diff_dst) dy is first replaced by that derivative; with `tanh_before`
+  /// (the dst of the one before, i.e. this pooling's src, in src's layout; dx is then that
+  /// activation's diff_src) every element written to dx, zeros outside windows included, is.
   void avg_backward(int n, const float* dy, const float* pooled, const float* a, float* dx,
-                    float* sums) const {
-    if (block == 16) return avg_backward_lanes<16>(n, dy, pooled, a, dx, sums);
-    avg_backward_lanes<8>(n, dy, pooled, a, dx, sums);
+                    float* sums, const float* tanh_before, const float* tanh_after) const {
+    if (block == 16)
+      return avg_backward_lanes<16>(n, dy, pooled, a, dx, sums, tanh_before, tanh_after);
+    avg_backward_lanes<8>(n, dy, pooled, a, dx, sums, tanh_before, tanh_after);
   }
   int padded_channels() const { return blocks() * block; }
 
@@ -179,13 +184,21 @@ struct WindowPool {
   }
 
   /// Sets the elements of a block's diff_src outside every window (rows and columns beyond the
-  /// last whole window) to zero.
+  /// last whole window) to zero, or with `tanh_before` (that block of the scaled tanh's dst) to
+  /// the tanh's derivative applied to a zero gradient.
   template <int L>
-  void zero_outside_windows(float* dxb) const {
-    const ChannelPlanes& xs = diff_src_planes;
+  void zero_outside_windows(float* dxb, const float* tanh_before) const {
+    const ChannelPlanes &xs = diff_src_planes, &ys = src_planes;
     for (int64_t h = 0; h < in_h; ++h)
-      for (int64_t w = (h < out_h * k ? out_w * k : 0); w < in_w; ++w)
-        std::fill_n(dxb + (h * in_w + w) * xs.j_stride, L, 0.0f);
+      for (int64_t w = (h < out_h * k ? out_w * k : 0); w < in_w; ++w) {
+        float* d = dxb + (h * in_w + w) * xs.j_stride;
+        if (tanh_before == nullptr) {
+          std::fill_n(d, L, 0.0f);
+          continue;
+        }
+        const float* y = tanh_before + (h * in_w + w) * ys.j_stride;
+        for (int c = 0; c < L; ++c) d[c] = ActivationLayer::scaled_tanh_backward(0.0f, y[c]);
+      }
   }
 
   template <int L>
@@ -216,12 +229,14 @@ struct WindowPool {
 
   template <int L>
   void avg_backward_lanes(int n, const float* dy, const float* pooled, const float* a, float* dx,
-                          float* sums) const {
-    const ChannelPlanes &ys = dst_planes, &xs = diff_src_planes;
+                          float* sums, const float* tanh_before, const float* tanh_after) const {
+    const ChannelPlanes &ys = dst_planes, &xs = diff_src_planes, &ts = src_planes;
     const __m128 scale = _mm_set1_ps(1.0f / float(k * k));
     const int64_t cp = padded_channels();
     for_each_block(n, [&](int64_t i, int cb) {
       float* dxb = dx + i * xs.n_stride + cb * xs.block_stride;
+      const float* tb =
+          tanh_before != nullptr ? tanh_before + i * ts.n_stride + cb * ts.block_stride : nullptr;
       const int64_t yo = i * ys.n_stride + cb * ys.block_stride;
       float* sa = a != nullptr ? sums + 2 * i * cp + cb * L : nullptr;
       float* sb = a != nullptr ? sa + cp : nullptr;
@@ -234,6 +249,8 @@ struct WindowPool {
           const int64_t j0 = oh * k * in_w + ow * k, at = yo + (oh * out_w + ow) * ys.j_stride;
           for (int c4 = 0; c4 < L; c4 += 4) {
             __m128 g = _mm_loadu_ps(dy + at + c4);
+            if (tanh_after != nullptr)
+              g = ActivationLayer::scaled_tanh_backward(g, _mm_loadu_ps(tanh_after + at + c4));
             if (a != nullptr) {
               _mm_storeu_ps(sa + c4, _mm_add_ps(_mm_loadu_ps(sa + c4),
                                                 _mm_mul_ps(g, _mm_loadu_ps(pooled + at + c4))));
@@ -242,11 +259,17 @@ struct WindowPool {
             }
             const __m128 d = _mm_add_ps(_mm_setzero_ps(), _mm_mul_ps(g, scale));
             for (int kh = 0; kh < k; ++kh)
-              for (int kw = 0; kw < k; ++kw)
-                _mm_storeu_ps(dxb + (j0 + kh * in_w + kw) * xs.j_stride + c4, d);
+              for (int kw = 0; kw < k; ++kw) {
+                const int64_t j = j0 + kh * in_w + kw;
+                __m128 v = d;
+                if (tb != nullptr)
+                  v = ActivationLayer::scaled_tanh_backward(
+                      d, _mm_loadu_ps(tb + j * ts.j_stride + c4));
+                _mm_storeu_ps(dxb + j * xs.j_stride + c4, v);
+              }
           }
         }
-      zero_outside_windows<L>(dxb);
+      zero_outside_windows<L>(dxb, tb);
     });
   }
 };
@@ -277,6 +300,10 @@ struct PoolPlan : Layer::Plan {
   std::optional<WindowPool> window;
   dnnl::memory argmax;         ///< shared with the layer's other plans (Layer::make_memory)
   bool relu_backward = false;  ///< the backward applies the derivative of the relu before it
+  /// Absorbed scaled tanh (average pooling): the diff_src of the one before, which the backward
+  /// writes instead of its own diff_src; the dst and diff_dst of the one after, which it reads
+  /// instead of its own diff_dst. Empty: none.
+  dnnl::memory tanh_before_diff_src, tanh_after_dst, tanh_after_diff_dst;
   /// Trainable average pooling on the hand-written path: coefficient and bias padded with zeros
   /// to whole channel blocks (refreshed every forward).
   std::vector<float> coefficient, bias;
@@ -449,11 +476,12 @@ void PoolLayer::backward(Context& ctx, int n) {
   auto& p = plan<PoolPlan>(n);
   if (p.window && !spec_.pool_max) {
     const bool trainable = spec_.pool_trainable;
+    const bool before = bool(p.tanh_before_diff_src), after = bool(p.tanh_after_dst);
+    const auto f = [](const dnnl::memory& m) { return static_cast<float*>(m.get_data_handle()); };
     p.window->avg_backward(
-        n, static_cast<const float*>(p.diff_dst.get_data_handle()),
-        static_cast<const float*>((trainable ? p.pooled : p.dst).get_data_handle()),
-        trainable ? p.coefficient.data() : nullptr,
-        static_cast<float*>(p.diff_src.get_data_handle()), p.sums.data());
+        n, f(after ? p.tanh_after_diff_dst : p.diff_dst), f(trainable ? p.pooled : p.dst),
+        trainable ? p.coefficient.data() : nullptr, f(before ? p.tanh_before_diff_src : p.diff_src),
+        p.sums.data(), before ? f(p.src) : nullptr, after ? f(p.tanh_after_dst) : nullptr);
     if (trainable)
       add_image_sums(p.sums, n, p.window->padded_channels(), in_.c, params_[0].gradient(),
                      params_[1].gradient());
@@ -501,11 +529,30 @@ void PoolLayer::backward(Context& ctx, int n) {
   Layer::backward(ctx, n);
 }
 
-bool PoolLayer::absorb_relu_backward(int n) {
+PoolLayer::Absorbed PoolLayer::absorb_activation_backward(int n, const ActivationLayer* before,
+                                                          const ActivationLayer* after) {
   auto& p = plan<PoolPlan>(n);
-  if (!p.window || !spec_.pool_max || !p.diff_src) return false;
-  p.relu_backward = true;
-  return true;
+  Absorbed taken;
+  if (!p.window || !p.diff_src) return taken;
+  const auto is = [](const ActivationLayer* a, const char* kind) {
+    return a != nullptr && a->spec().activation == kind;
+  };
+  if (spec_.pool_max) {
+    // A fused relu runs its backward in place: this layer's diff_src is the relu's.
+    taken.before = p.relu_backward = is(before, "relu") && before->fused();
+    return taken;
+  }
+  if (is(before, "scaled_tanh") && before->diff_src(n).get_desc() == p.diff_src.get_desc()) {
+    p.tanh_before_diff_src = before->diff_src(n);
+    taken.before = true;
+  }
+  if (is(after, "scaled_tanh") && after->dst(n).get_desc() == p.dst.get_desc() &&
+      after->diff_dst(n).get_desc() == p.dst.get_desc()) {
+    p.tanh_after_dst = after->dst(n);
+    p.tanh_after_diff_dst = after->diff_dst(n);
+    taken.after = true;
+  }
+  return taken;
 }
 
 }  // namespace lenetlab

@@ -336,13 +336,76 @@ TEST_CASE("nn: network: the fused softmax cross-entropy gradient matches central
   CHECK(params == 10);  // conv, bn, pool, conv, dense: weights/gamma/coefficient + bias/beta
 }
 
+/// Trains `fused` and `reference` (the same architecture but for identities that keep layers apart,
+/// same seed) side by side for two plain SGD steps on batch size n with `pixels` inputs per image,
+/// uniform in [-input_scale, input_scale):
+/// outputs in training and inference, the gradient each convolution and dense layer receives (byte
+/// for byte: the same layouts in both networks, and the sign of zeros counts), every parameter
+/// and gradient must be equal bit for bit.
+void check_same_bits(Network& fused, Network& reference, int n, int64_t pixels,
+                     float input_scale = 1.0f) {
+  fused.prepare(n);
+  reference.prepare(n);
+  Rng rng(9, RngStream::split);
+  fill_uniform(fused.input(n), n * pixels, rng);
+  for (int64_t i = 0; i < n * pixels; ++i) fused.input(n)[i] *= input_scale;
+  std::memcpy(reference.input(n), fused.input(n), sizeof(float) * size_t(n * pixels));
+  std::vector<uint8_t> labels(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) labels[size_t(i)] = uint8_t(i % 10);
+  const auto bits_equal = [](const float* a, const float* b, int64_t count) {
+    return std::memcmp(a, b, sizeof(float) * static_cast<size_t>(count)) == 0;
+  };
+  for (int step = 0; step < 2; ++step) {
+    CAPTURE(step);
+    CHECK(bits_equal(fused.forward(n, false), reference.forward(n, false), n * 10));
+    CHECK(bits_equal(fused.forward(n, true), reference.forward(n, true), n * 10));
+    fused.loss(n, labels.data(), true);
+    reference.loss(n, labels.data(), true);
+    fused.backward(n);
+    reference.backward(n);
+    for (const auto& layer : fused.layers()) {
+      if (layer->spec().kind != LayerKind::conv && layer->spec().kind != LayerKind::dense) continue;
+      CAPTURE(layer->name());
+      const Layer* twin = nullptr;
+      for (const auto& other : reference.layers())
+        if (other->name() == layer->name()) twin = other.get();
+      REQUIRE(twin != nullptr);
+      const dnnl::memory &x = layer->diff_dst(n), &y = twin->diff_dst(n);
+      REQUIRE(x.get_desc() == y.get_desc());
+      CHECK(std::memcmp(x.get_data_handle(), y.get_data_handle(), x.get_desc().get_size()) == 0);
+    }
+    const auto a = fused.params(), b = reference.params();
+    REQUIRE(a.size() == b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      CAPTURE(a[i]->name);
+      // Batch norm's moving statistics: no gradient, their values are what training changes.
+      CHECK(bits_equal(a[i]->value(), b[i]->value(), a[i]->size));
+      if (!a[i]->trainable) continue;
+      CHECK(bits_equal(a[i]->gradient(), b[i]->gradient(), a[i]->size));
+      // One plain SGD step on both, so the second round runs on new weights.
+      for (Network* net : {&fused, &reference}) {
+        Param* p = net->params()[i];
+        for (int64_t j = 0; j < p->size; ++j) p->value()[j] -= 0.1f * p->gradient()[j];
+      }
+    }
+  }
+}
+
+/// Activations of `net` whose backward batch size n left to a neighbouring layer.
+int dropped_backwards(const Network& net, int n) {
+  int count = 0;
+  for (const auto& layer : net.layers())
+    if (const auto* a = dynamic_cast<const ActivationLayer*>(layer.get()))
+      count += a->backward_dropped(n);
+  return count;
+}
+
 TEST_CASE("nn: network: a relu fused into the conv, dense or batch norm before it: same bits") {
   // Fused: conv -> relu and dense -> relu, the relu a post-op of the primitive before it, and
   // batch norm -> relu, the relu inside batch norm's forward and backward (fuse_norm_relu); the
   // max pooling after a fused relu applies the relu's derivative in its own backward. Unfused
   // reference: the same network with an identity (dropout rate 0: y = x * 1, dx = dy * 1, exact)
-  // between them, so nothing fuses. Same seed, same weights: every output and gradient must be
-  // equal bit for bit, in training and inference, over two training steps.
+  // between them, so nothing fuses.
   const auto arch = [](bool separated) {
     std::vector<LayerSpec> layers;
     const auto add = [&](LayerSpec layer, bool then_relu) {
@@ -370,54 +433,39 @@ TEST_CASE("nn: network: a relu fused into the conv, dense or batch norm before i
   CHECK(fused_count == 3);
   for (const auto& layer : reference.layers())
     if (const auto* a = dynamic_cast<const ActivationLayer*>(layer.get())) CHECK(!a->fused());
+  check_same_bits(fused, reference, 8, 256);
+  CHECK(dropped_backwards(fused, 8) == 1);  // the conv relu before the first max pooling
+  CHECK(dropped_backwards(reference, 8) == 0);
+}
 
-  const int n = 8;
-  fused.prepare(n);
-  reference.prepare(n);
-  Rng rng(9, RngStream::split);
-  fill_uniform(fused.input(n), int64_t{n} * 256, rng);
-  std::memcpy(reference.input(n), fused.input(n), sizeof(float) * n * 256);
-  const uint8_t labels[n] = {0, 1, 2, 3, 4, 5, 6, 7};
-  const auto bits_equal = [](const float* a, const float* b, int64_t count) {
-    return std::memcmp(a, b, sizeof(float) * static_cast<size_t>(count)) == 0;
+TEST_CASE("nn: network: an average pooling applies the scaled tanh on either side: same bits") {
+  // LeNet-5's S2/S4: scaled tanh -> trainable 2x2 average pooling -> scaled tanh. The pooling's
+  // backward applies both activations' derivatives; the reference keeps them apart with an
+  // identity (dropout rate 0). A 13x13 map leaves a row and a column outside the windows (their
+  // gradient is the tanh's derivative of zero: -0 where the tanh saturates, y = +-A exactly, as
+  // inputs up to 50 make it); a plain average pooling is covered too.
+  const auto arch = [](bool separated) {
+    std::vector<LayerSpec> layers;
+    const auto pooled = [&](LayerSpec pool) {
+      layers.push_back(activation_spec("scaled_tanh"));
+      if (separated) layers.push_back(dropout_spec(0.0));
+      layers.push_back(std::move(pool));
+      if (separated) layers.push_back(dropout_spec(0.0));
+      layers.push_back(activation_spec("scaled_tanh"));
+    };
+    layers.push_back(conv_spec(6, 4, 1, 0));  // 16x16 -> 13x13
+    pooled(pool_spec(false, 2, 0, true));
+    layers.push_back(conv_spec(20, 3, 1, 1));
+    pooled(pool_spec(false, 2));
+    layers.push_back(flatten_spec());
+    layers.push_back(dense_spec(10));
+    layers.push_back(softmax_spec());
+    return make_arch("tanh-pool", 16, InitKind::lecun_uniform_1998, layers);
   };
-  for (int step = 0; step < 2; ++step) {
-    CAPTURE(step);
-    CHECK(bits_equal(fused.forward(n, false), reference.forward(n, false), n * 10));
-    CHECK(bits_equal(fused.forward(n, true), reference.forward(n, true), n * 10));
-    fused.loss(n, labels, true);
-    reference.loss(n, labels, true);
-    fused.backward(n);
-    reference.backward(n);
-    // The gradient each convolution and dense layer receives (the relu's derivative applied by
-    // the relu, by batch norm, or by the max pooling after it), compared byte for byte: the same
-    // layouts in both networks, and the sign of zeros counts.
-    for (const auto& layer : fused.layers()) {
-      if (layer->spec().kind != LayerKind::conv && layer->spec().kind != LayerKind::dense) continue;
-      CAPTURE(layer->name());
-      const Layer* twin = nullptr;
-      for (const auto& other : reference.layers())
-        if (other->name() == layer->name()) twin = other.get();
-      REQUIRE(twin != nullptr);
-      const dnnl::memory &x = layer->diff_dst(n), &y = twin->diff_dst(n);
-      REQUIRE(x.get_desc() == y.get_desc());
-      CHECK(std::memcmp(x.get_data_handle(), y.get_data_handle(), x.get_desc().get_size()) == 0);
-    }
-    const auto a = fused.params(), b = reference.params();
-    REQUIRE(a.size() == b.size());
-    for (size_t i = 0; i < a.size(); ++i) {
-      CAPTURE(a[i]->name);
-      // Batch norm's moving statistics: no gradient, their values are what training changes.
-      CHECK(bits_equal(a[i]->value(), b[i]->value(), a[i]->size));
-      if (!a[i]->trainable) continue;
-      CHECK(bits_equal(a[i]->gradient(), b[i]->gradient(), a[i]->size));
-      // One plain SGD step on both, so the second round runs on new weights.
-      for (Network* net : {&fused, &reference}) {
-        Param* p = net->params()[i];
-        for (int64_t j = 0; j < p->size; ++j) p->value()[j] -= 0.1f * p->gradient()[j];
-      }
-    }
-  }
+  Network fused(arch(false), 5), reference(arch(true), 5);
+  check_same_bits(fused, reference, 8, 256, 50.0f);
+  CHECK(dropped_backwards(fused, 8) == 4);
+  CHECK(dropped_backwards(reference, 8) == 0);
 }
 
 // ===== the training loop =========================================================================
