@@ -2,13 +2,12 @@
 // for the meaning of each spec field. All tensors are plain f32, NCHW / NC.
 #pragma once
 
-#include <immintrin.h>
-
 #include <memory>
 #include <set>
 
 #include "nn/layer.hpp"
 #include "nn/rng.hpp"
+#include "nn/window_pool.hpp"
 
 namespace lenetlab {
 
@@ -38,10 +37,10 @@ class ConvLayer : public Layer {
 
 /// Max or average pooling (oneDNN pooling_forward/backward). With non-overlapping windows on a
 /// channel-blocked layout (every pooling of the shipped architectures) they are hand-written
-/// instead, one pass each way, the same bits as oneDNN's (unit tests against it): max pooling in
-/// training (no workspace fill, no zero-fill; inference stays oneDNN's), the backward of 2x2
-/// average pooling, and the forward of a trainable one (its coefficient and bias in the same pass).
-/// Average pooling excludes padding. With spec.pool_trainable (LeNet-5 S2/S4, LeCun 1998 sec.
+/// instead (WindowPool, AVX-512 or SSE2), one pass each way in training and inference, the same
+/// bits as oneDNN's (unit tests against it): max pooling (no workspace, no zero-fill) and 2x2
+/// average pooling (a trainable one's coefficient and bias in the same pass). Average pooling
+/// excludes padding. With spec.pool_trainable (LeNet-5 S2/S4, LeCun 1998 sec.
 /// II.B): y[n,c] = coefficient[c] * avg_pool(x)[n,c] + bias[c]; params coefficient (C) init 1, bias
 /// (C) init 0.
 class PoolLayer : public Layer {
@@ -58,7 +57,7 @@ class PoolLayer : public Layer {
   /// this layer's diff_dst), so that they need not run their own pass over the tensor
   /// (ActivationLayer::drop_backward). Only the hand-written poolings can: max pooling a relu
   /// fused before it (diff_src = dy * 0 where the window's maximum is not > 0), average pooling
-  /// LeNet's scaled tanh on either side (ActivationLayer::scaled_tanh_backward on each element,
+  /// LeNet's scaled tanh on either side (scaled_tanh_backward on each element,
   /// the activation's own operations). Pass only activations whose can_drop_backward(n) holds
   /// (null: none); call after prepare(n). Returns which it took.
   Absorbed absorb_activation_backward(int n, const ActivationLayer* before,
@@ -86,8 +85,6 @@ class ActivationLayer : public Layer {
  public:
   ActivationLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in);
   void backward(Context& ctx, int n) override;
-  static constexpr float kScaledTanhA = 1.7159f;
-  static constexpr float kScaledTanhS = 2.0f / 3.0f;
   /// The activation as a oneDNN eltwise post-op, for the previous layer (relu: see fusable()).
   dnnl::post_ops post_ops() const;
   /// Whether fusing keeps the values bit for bit (relu only, see above).
@@ -102,17 +99,6 @@ class ActivationLayer : public Layer {
   /// Executes nothing in batch size n's backward (a neighbouring layer applies the derivative).
   void drop_backward(int n) { dropped_backward_.insert(n); }
   bool backward_dropped(int n) const { return dropped_backward_.count(n) != 0; }
-  /// The scaled tanh's derivative as its backward applies it: dx = dy * S * (A - y * y * (1 / A))
-  /// for y = A tanh(S x) (dy/dx = A S (1 - tanh^2)), in this order of float operations; the
-  /// SIMD form does the same four lanes at a time, so both give the same bits.
-  static float scaled_tanh_backward(float dy, float y) {
-    return dy * kScaledTanhS * (kScaledTanhA - y * y * (1.0f / kScaledTanhA));
-  }
-  static __m128 scaled_tanh_backward(__m128 dy, __m128 y) {
-    return _mm_mul_ps(_mm_mul_ps(dy, _mm_set1_ps(kScaledTanhS)),
-                      _mm_sub_ps(_mm_set1_ps(kScaledTanhA),
-                                 _mm_mul_ps(_mm_mul_ps(y, y), _mm_set1_ps(1.0f / kScaledTanhA))));
-  }
   bool fused() const { return fusion_ != Fusion::none; }
 
  private:

@@ -1,5 +1,3 @@
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -13,17 +11,6 @@
 namespace lenetlab {
 
 namespace {
-
-/// Where element (n, c, j) of a (N, C, H, W) tensor is, j = h * W + w, for the layouts oneDNN
-/// gives activations here: plain NCHW, NHWC and channel-blocked nChw8c / nChw16c (aBcd8b, aBcd16b:
-/// channels padded up to the block, the padding zero).
-struct ChannelPlanes {
-  int64_t n_stride = 0, block_stride = 0, j_stride = 0;
-  int block = 1;  ///< channels per block (1: not blocked; then block_stride is the channel stride)
-  int64_t offset(int64_t n, int c, int64_t j) const {
-    return n * n_stride + (c / block) * block_stride + c % block + j * j_stride;
-  }
-};
 
 /// Whether channel_planes() can describe `md`.
 bool has_channel_planes(const dnnl::memory::desc& md) {
@@ -47,232 +34,6 @@ ChannelPlanes channel_planes(const dnnl::memory::desc& md, const std::string& wh
   p.block = blocked_on_c ? static_cast<int>(b.inner_blks[0]) : 1;
   return p;
 }
-
-/// Max and average pooling with non-overlapping windows (stride = kernel, no padding) on
-/// channel-blocked layouts, hand-written, one pass each way. oneDNN 2.6's max pooling spends 3x its
-/// inference time writing its workspace in training, and its backward passes zero-fill diff_src
-/// before accumulating into it; a trainable (LeNet-5) average pooling needed two more passes for
-/// its coefficient and bias. Max: the forward keeps the window position of each maximum (as a
-/// float), the first greatest value in (kh, kw) order, the element oneDNN picks. Average: oneDNN's
-/// operations in its order. Values and gradients are the same bits as oneDNN's (unit tests against
-/// it, ties and zeros of both signs included). Rows and columns beyond the last whole window get a
-/// zero gradient.
-struct WindowPool {
-  int k = 2, channels = 0, block = 1;
-  int64_t in_h = 0, in_w = 0, out_h = 0, out_w = 0;
-  ChannelPlanes src_planes, dst_planes, diff_src_planes;  ///< diff_dst: dst's, diff_src: its own
-
-  int blocks() const { return (channels + block - 1) / block; }
-  /// Window positions, one per output element of a block (padding channels included).
-  size_t argmax_size(int n) const { return size_t(n) * blocks() * out_h * out_w * block; }
-  int64_t work(int n) const { return int64_t{n} * channels * in_h * in_w; }
-
-  /// y = max over each window of x; argmax gets the window position of the maximum as a float
-  /// (exact), so that both passes are plain SIMD selects.
-  void forward(int n, const float* x, float* y, float* argmax) const {
-    if (block == 16) return forward_lanes<16>(n, x, y, argmax);
-    forward_lanes<8>(n, x, y, argmax);
-  }
-  /// Trainable average pooling (LeCun 1998 sec. II.B), for k * k a power of two: pooled =
-  /// (((0 + x_00) + x_01) + ...) * (1 / k^2), oneDNN 2.6's operations in its order (unit test
-  /// against it), and y = a * pooled + b (a, b per channel, padded with zeros to whole blocks).
-  void avg_forward(int n, const float* x, float* pooled, float* y, const float* a,
-                   const float* b) const {
-    if (block == 16) return avg_forward_lanes<16>(n, x, pooled, y, a, b);
-    avg_forward_lanes<8>(n, x, pooled, y, a, b);
-  }
-  /// Its backward: every element of a window gets 0 + g * (1 / k^2) (oneDNN accumulates into a
-  /// zeroed diff_src: -0 becomes +0), g = dy, or trainable g = a * dy; then also, per image,
-  /// sums[(i, 0, c)] = sum over pixels of dy * pooled and sums[(i, 1, c)] = sum of dy, in pixel
-  /// order, for the gradients of a and b (sums: N x 2 x padded channels). Absorbed scaled tanh
-  /// (ActivationLayer::scaled_tanh_backward): with `tanh_after` (the dst of the one after, in dst's
-  /// layout; dy is then its diff_dst) dy is first replaced by that derivative; with `tanh_before`
-  /// (the dst of the one before, i.e. this pooling's src, in src's layout; dx is then that
-  /// activation's diff_src) every element written to dx, zeros outside windows included, is.
-  void avg_backward(int n, const float* dy, const float* pooled, const float* a, float* dx,
-                    float* sums, const float* tanh_before, const float* tanh_after) const {
-    if (block == 16)
-      return avg_backward_lanes<16>(n, dy, pooled, a, dx, sums, tanh_before, tanh_after);
-    avg_backward_lanes<8>(n, dy, pooled, a, dx, sums, tanh_before, tanh_after);
-  }
-  int padded_channels() const { return blocks() * block; }
-
-  /// dx = dy at each window's argmax, 0 elsewhere (every element of dx written once). With
-  /// `relu_dst` (this pooling's dst, the maxima of a relu's dst), also the relu's derivative as
-  /// oneDNN's relu backward computes it from dst: dy where the maximum is > 0, else dy * 0.
-  void backward(int n, const float* argmax, const float* dy, float* dx,
-                const float* relu_dst) const {
-    if (block == 16) return backward_lanes<16>(n, argmax, dy, dx, relu_dst);
-    backward_lanes<8>(n, argmax, dy, dx, relu_dst);
-  }
-
- private:
-  /// f(i, cb) for every image i and channel block cb, images across the run's OpenMP threads.
-  template <typename F>
-  void for_each_block(int n, F f) const {
-    const int nb = blocks();
-#pragma omp parallel for schedule(static) if (work(n) >= kParallelElements)
-    for (int64_t i = 0; i < n; ++i)
-      for (int cb = 0; cb < nb; ++cb) f(i, cb);
-  }
-  int64_t argmax_offset(int64_t i, int cb) const {
-    return (i * blocks() + cb) * out_h * out_w * block;
-  }
-
-  // L = channels per block (8 or 16), a compile-time count: a whole block at a time, four channels
-  // per SSE2 instruction (the x86-64 baseline); the padding channels are zero in and out.
-  template <int L>
-  void forward_lanes(int n, const float* x, float* y, float* argmax) const {
-    const ChannelPlanes &xs = src_planes, &ys = dst_planes;
-    for_each_block(n, [&](int64_t i, int cb) {
-      const float* xb = x + i * xs.n_stride + cb * xs.block_stride;
-      float* yb = y + i * ys.n_stride + cb * ys.block_stride;
-      float* ab = argmax + argmax_offset(i, cb);
-      for (int64_t oh = 0; oh < out_h; ++oh)
-        for (int64_t ow = 0; ow < out_w; ++ow) {
-          const int64_t j0 = oh * k * in_w + ow * k, j = oh * out_w + ow;
-          for (int c4 = 0; c4 < L; c4 += 4) {
-            __m128 best = _mm_loadu_ps(xb + j0 * xs.j_stride + c4), at = _mm_setzero_ps();
-            for (int kh = 0; kh < k; ++kh)
-              for (int kw = 0; kw < k; ++kw) {
-                const __m128 v = _mm_loadu_ps(xb + (j0 + kh * in_w + kw) * xs.j_stride + c4);
-                const __m128 greater = _mm_cmpgt_ps(v, best);  // the first maximum stays
-                best = _mm_or_ps(_mm_and_ps(greater, v), _mm_andnot_ps(greater, best));
-                at = _mm_or_ps(_mm_and_ps(greater, _mm_set1_ps(float(kh * k + kw))),
-                               _mm_andnot_ps(greater, at));
-              }
-            _mm_storeu_ps(yb + j * ys.j_stride + c4, best);
-            _mm_storeu_ps(ab + j * L + c4, at);
-          }
-        }
-    });
-  }
-
-  template <int L>
-  void backward_lanes(int n, const float* argmax, const float* dy, float* dx,
-                      const float* relu_dst) const {
-    const ChannelPlanes &ys = dst_planes, &xs = diff_src_planes;
-    for_each_block(n, [&](int64_t i, int cb) {
-      const float* dyb = dy + i * ys.n_stride + cb * ys.block_stride;
-      float* dxb = dx + i * xs.n_stride + cb * xs.block_stride;
-      const float* ab = argmax + argmax_offset(i, cb);
-      const float* yb =
-          relu_dst != nullptr ? relu_dst + i * ys.n_stride + cb * ys.block_stride : nullptr;
-      for (int64_t h = 0; h < in_h; ++h)
-        for (int64_t w = 0; w < in_w; ++w) {
-          float* d = dxb + (h * in_w + w) * xs.j_stride;
-          const int64_t oh = h / k, ow = w / k;
-          if (oh >= out_h || ow >= out_w) {  // beyond the last whole window
-            std::fill_n(d, L, 0.0f);
-            continue;
-          }
-          const __m128 here = _mm_set1_ps(float((h % k) * k + w % k));
-          const float* at = ab + (oh * out_w + ow) * L;
-          const float* g = dyb + (oh * out_w + ow) * ys.j_stride;
-          for (int c4 = 0; c4 < L; c4 += 4) {
-            __m128 gradient = _mm_loadu_ps(g + c4);
-            if (yb != nullptr) {
-              const float* y = yb + (oh * out_w + ow) * ys.j_stride + c4;
-              const __m128 positive = _mm_cmpgt_ps(_mm_loadu_ps(y), _mm_setzero_ps());
-              gradient = _mm_or_ps(_mm_and_ps(positive, gradient),
-                                   _mm_andnot_ps(positive, _mm_mul_ps(gradient, _mm_setzero_ps())));
-            }
-            _mm_storeu_ps(d + c4, _mm_and_ps(_mm_cmpeq_ps(_mm_loadu_ps(at + c4), here), gradient));
-          }
-        }
-    });
-  }
-
-  /// Sets the elements of a block's diff_src outside every window (rows and columns beyond the
-  /// last whole window) to zero, or with `tanh_before` (that block of the scaled tanh's dst) to
-  /// the tanh's derivative applied to a zero gradient.
-  template <int L>
-  void zero_outside_windows(float* dxb, const float* tanh_before) const {
-    const ChannelPlanes &xs = diff_src_planes, &ys = src_planes;
-    for (int64_t h = 0; h < in_h; ++h)
-      for (int64_t w = (h < out_h * k ? out_w * k : 0); w < in_w; ++w) {
-        float* d = dxb + (h * in_w + w) * xs.j_stride;
-        if (tanh_before == nullptr) {
-          std::fill_n(d, L, 0.0f);
-          continue;
-        }
-        const float* y = tanh_before + (h * in_w + w) * ys.j_stride;
-        for (int c = 0; c < L; ++c) d[c] = ActivationLayer::scaled_tanh_backward(0.0f, y[c]);
-      }
-  }
-
-  template <int L>
-  void avg_forward_lanes(int n, const float* x, float* pooled, float* y, const float* a,
-                         const float* b) const {
-    const ChannelPlanes &xs = src_planes, &ys = dst_planes;
-    const __m128 scale = _mm_set1_ps(1.0f / float(k * k));
-    for_each_block(n, [&](int64_t i, int cb) {
-      const float* xb = x + i * xs.n_stride + cb * xs.block_stride;
-      const int64_t yo = i * ys.n_stride + cb * ys.block_stride;
-      for (int64_t oh = 0; oh < out_h; ++oh)
-        for (int64_t ow = 0; ow < out_w; ++ow) {
-          const int64_t j0 = oh * k * in_w + ow * k, at = yo + (oh * out_w + ow) * ys.j_stride;
-          for (int c4 = 0; c4 < L; c4 += 4) {
-            __m128 sum = _mm_setzero_ps();
-            for (int kh = 0; kh < k; ++kh)
-              for (int kw = 0; kw < k; ++kw)
-                sum = _mm_add_ps(sum, _mm_loadu_ps(xb + (j0 + kh * in_w + kw) * xs.j_stride + c4));
-            const __m128 average = _mm_mul_ps(sum, scale);
-            _mm_storeu_ps(pooled + at + c4, average);
-            const int c = cb * L + c4;
-            _mm_storeu_ps(y + at + c4, _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(a + c), average),
-                                                  _mm_loadu_ps(b + c)));
-          }
-        }
-    });
-  }
-
-  template <int L>
-  void avg_backward_lanes(int n, const float* dy, const float* pooled, const float* a, float* dx,
-                          float* sums, const float* tanh_before, const float* tanh_after) const {
-    const ChannelPlanes &ys = dst_planes, &xs = diff_src_planes, &ts = src_planes;
-    const __m128 scale = _mm_set1_ps(1.0f / float(k * k));
-    const int64_t cp = padded_channels();
-    for_each_block(n, [&](int64_t i, int cb) {
-      float* dxb = dx + i * xs.n_stride + cb * xs.block_stride;
-      const float* tb =
-          tanh_before != nullptr ? tanh_before + i * ts.n_stride + cb * ts.block_stride : nullptr;
-      const int64_t yo = i * ys.n_stride + cb * ys.block_stride;
-      float* sa = a != nullptr ? sums + 2 * i * cp + cb * L : nullptr;
-      float* sb = a != nullptr ? sa + cp : nullptr;
-      if (a != nullptr) {
-        std::fill_n(sa, L, 0.0f);
-        std::fill_n(sb, L, 0.0f);
-      }
-      for (int64_t oh = 0; oh < out_h; ++oh)
-        for (int64_t ow = 0; ow < out_w; ++ow) {
-          const int64_t j0 = oh * k * in_w + ow * k, at = yo + (oh * out_w + ow) * ys.j_stride;
-          for (int c4 = 0; c4 < L; c4 += 4) {
-            __m128 g = _mm_loadu_ps(dy + at + c4);
-            if (tanh_after != nullptr)
-              g = ActivationLayer::scaled_tanh_backward(g, _mm_loadu_ps(tanh_after + at + c4));
-            if (a != nullptr) {
-              _mm_storeu_ps(sa + c4, _mm_add_ps(_mm_loadu_ps(sa + c4),
-                                                _mm_mul_ps(g, _mm_loadu_ps(pooled + at + c4))));
-              _mm_storeu_ps(sb + c4, _mm_add_ps(_mm_loadu_ps(sb + c4), g));
-              g = _mm_mul_ps(_mm_loadu_ps(a + cb * L + c4), g);
-            }
-            const __m128 d = _mm_add_ps(_mm_setzero_ps(), _mm_mul_ps(g, scale));
-            for (int kh = 0; kh < k; ++kh)
-              for (int kw = 0; kw < k; ++kw) {
-                const int64_t j = j0 + kh * in_w + kw;
-                __m128 v = d;
-                if (tb != nullptr)
-                  v = ActivationLayer::scaled_tanh_backward(
-                      d, _mm_loadu_ps(tb + j * ts.j_stride + c4));
-                _mm_storeu_ps(dxb + j * xs.j_stride + c4, v);
-              }
-          }
-        }
-      zero_outside_windows<L>(dxb, tb);
-    });
-  }
-};
 
 /// Trainable pooling's parameter gradients from the per-image sums (N, 2, stride): for each
 /// channel, da[c] and db[c] are the images' sums added in order 0..N-1 (the same order for any
@@ -358,7 +119,6 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
   p->diff_dst = make_memory(ctx, train_pd.dst_desc());
   if (trainable) {
     p->pooled = make_memory(ctx, train_pd.dst_desc());
-    p->diff_pooled = make_memory(ctx, train_pd.dst_desc());
     p->planes = channel_planes(train_pd.dst_desc(), spec_.mark.str() + ": " + name_ + ": ");
   }
   const dnnl::memory& pool_dst = trainable ? p->pooled : p->dst;
@@ -370,6 +130,7 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
       (!diff_src || has_channel_planes(diff_src.get_desc()))) {
     WindowPool m;
     m.k = k;
+    m.parallel_elements = kParallelElements;
     m.channels = in_.c;
     m.in_h = in_.h;
     m.in_w = in_.w;
@@ -383,33 +144,22 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
     if ((m.block == 8 || m.block == 16) && m.dst_planes.block == m.block &&
         m.diff_src_planes.block == m.block) {
       p->window = m;
+      // Hand-written both ways, in training and inference.
       if (spec_.pool_max) {
         // Plain (N, positions per image): a layout that differs only in N, so the layer's plans
         // of every batch size share one buffer.
         p->argmax = make_memory(
             ctx, dnnl::memory::desc({n, int64_t(m.argmax_size(1))}, dnnl::memory::data_type::f32,
                                     dnnl::memory::format_tag::nc));
-        // Inference keeps oneDNN's max pooling (no workspace there; the same values).
-        p->infer.push_back({dnnl::pooling_forward(infer_pd),
-                            {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, p->dst}},
-                            infer_pd.scratchpad_desc()});
       } else if (trainable) {
         p->coefficient.assign(size_t(m.padded_channels()), 0.0f);
         p->bias.assign(size_t(m.padded_channels()), 0.0f);
         p->sums.assign(size_t(2) * n * m.padded_channels(), 0.0f);
-      } else {
-        // A plain average pooling keeps oneDNN's forward (faster than the loop here; the same
-        // values) and takes only the backward.
-        p->train.push_back({dnnl::pooling_forward(train_pd),
-                            {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, p->dst}},
-                            train_pd.scratchpad_desc()});
-        p->infer.push_back({dnnl::pooling_forward(infer_pd),
-                            {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, p->dst}},
-                            infer_pd.scratchpad_desc()});
       }
       return p;
     }
   }
+  if (trainable) p->diff_pooled = make_memory(ctx, train_pd.dst_desc());
   p->train.push_back({dnnl::pooling_forward(train_pd),
                       {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, pool_dst}},
                       train_pd.scratchpad_desc()});
@@ -438,12 +188,14 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
 }
 
 void PoolLayer::forward(Context& ctx, int n, bool training) {
-  // Hand-written forward: max pooling in training, trainable average pooling always.
-  if (auto& p = plan<PoolPlan>(n); p.window && (spec_.pool_max ? training : spec_.pool_trainable)) {
+  if (auto& p = plan<PoolPlan>(n); p.window) {
     const auto* x = static_cast<const float*>(p.src.get_data_handle());
     auto* y = static_cast<float*>(p.dst.get_data_handle());
     if (spec_.pool_max) {
-      p.window->forward(n, x, y, static_cast<float*>(p.argmax.get_data_handle()));
+      p.window->forward(n, x, y,
+                        training ? static_cast<float*>(p.argmax.get_data_handle()) : nullptr);
+    } else if (!spec_.pool_trainable) {
+      p.window->avg_forward(n, x, nullptr, y, nullptr, nullptr);
     } else {
       std::copy_n(params_[0].value(), in_.c, p.coefficient.begin());
       std::copy_n(params_[1].value(), in_.c, p.bias.begin());
