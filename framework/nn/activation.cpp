@@ -15,8 +15,14 @@ ActivationLayer::ActivationLayer(Context&, const LayerSpec& spec, std::string na
 }
 
 dnnl::post_ops ActivationLayer::post_ops() const {
-  dnnl::post_ops ops;  // fusable(): relu only
-  ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  dnnl::post_ops ops;  // fusable(): relu and scaled_tanh
+  if (spec_.activation == "scaled_tanh") {
+    // S x and tanh; A y stays this layer's pass (see the class comment).
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, kScaledTanhS, 0.0f);
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_tanh, 0.0f, 0.0f);
+  } else {
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  }
   return ops;
 }
 
@@ -25,7 +31,8 @@ std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const
   auto p = std::make_unique<Plan>();
   const auto md = src.get_desc();  // element-wise: keep the incoming layout
   const bool fused = fusion_ != Fusion::none;
-  // Fused: the previous layer's primitive wrote activation(x) into its dst, which is ours too.
+  // Fused: the previous layer's primitive wrote activation(x) (scaled tanh: tanh(S x)) into its
+  // dst, which is ours too.
   p->dst = fused ? src : make_memory(ctx, md);
   if (fusion_ == Fusion::forward_and_backward) {
     // The previous layer's backward applies the derivative to its own diff_dst: ours is the same
@@ -33,8 +40,9 @@ std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const
     p->diff_dst = diff_src;
     return p;
   }
-  // Fused relu: the backward runs in place (oneDNN eltwise backward allows diff_dst == diff_src),
-  // so this layer's diff_dst is the previous layer's: one buffer less of the layer's size.
+  // Fused: the backward runs in place (oneDNN eltwise backward allows diff_dst == diff_src; the
+  // scaled tanh's is element-wise), so this layer's diff_dst is the previous layer's: one buffer
+  // less of the layer's size.
   const bool in_place = fused && diff_src && diff_src.get_desc() == md;
   p->diff_dst = in_place ? diff_src : make_memory(ctx, md);
   const auto attr = ctx.attr();
@@ -43,7 +51,7 @@ std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const
                      const dnnl::memory& out) {
     dnnl::eltwise_forward::primitive_desc pd(
         {dnnl::prop_kind::forward_training, algo, md, alpha, 0.0f}, attr, ctx.engine);
-    if (!fused) {
+    if (!fused || a == "scaled_tanh") {
       p->train.push_back({dnnl::eltwise_forward(pd),
                           {{DNNL_ARG_SRC, in}, {DNNL_ARG_DST, out}},
                           pd.scratchpad_desc()});
@@ -51,9 +59,12 @@ std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const
     return pd;
   };
   if (a == "scaled_tanh") {
-    // dst = A * tanh(S * src), as three passes (backward is hand-written below).
-    eltwise(dnnl::algorithm::eltwise_linear, kScaledTanhS, src, p->dst);
-    eltwise(dnnl::algorithm::eltwise_tanh, 0.0f, p->dst, p->dst);
+    // dst = A * tanh(S * src), as three passes, or fused only the last, in place on the previous
+    // layer's dst (backward is hand-written below).
+    if (!fused) {
+      eltwise(dnnl::algorithm::eltwise_linear, kScaledTanhS, src, p->dst);
+      eltwise(dnnl::algorithm::eltwise_tanh, 0.0f, p->dst, p->dst);
+    }
     eltwise(dnnl::algorithm::eltwise_linear, kScaledTanhA, p->dst, p->dst);
   } else {
     // relu's derivative from src unfused (src > 0); fused, src is gone and dst > 0 is the same
@@ -84,7 +95,7 @@ std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const
 bool ActivationLayer::can_drop_backward(int n) const {
   const Plan& p = *plans_.at(n);
   if (!p.diff_src || backward_dropped(n)) return false;
-  if (spec_.activation == "scaled_tanh") return fusion_ == Fusion::none;
+  if (spec_.activation == "scaled_tanh") return true;  // fused or not, its own hand-written pass
   return spec_.activation == "relu" && fusion_ == Fusion::forward &&
          p.diff_dst.get_data_handle() == p.diff_src.get_data_handle();
 }

@@ -72,28 +72,29 @@ class PoolLayer : public Layer {
 /// y = 1.7159 tanh(2a/3) (LeCun 1998, appendix A) as oneDNN eltwise linear/tanh/linear forward and
 /// a hand-written backward dy/da = (2/3)(1.7159 - y^2/1.7159).
 ///
-/// Fused (Network does it for a relu right after a convolution, dense or batch-norm layer): the
-/// forward is the previous layer's (post_ops()), so this layer's dst is the previous layer's dst
-/// and its forward executes nothing. After a convolution or dense layer the backward runs in place
-/// and takes the derivative from dst (dst > 0, the same mask as src > 0); after batch norm the
-/// batch-norm backward applies it too (Fusion::forward_and_backward) and this layer executes
-/// nothing at all. Bit for bit the same values as unfused (max(x, 0) and its mask are exact;
-/// checked on every shipped relu architecture, 1 and 2 threads). tanh, sigmoid and scaled_tanh are
-/// not fused: as post-ops, oneDNN 2.6 rounds the last bit of about a quarter of the values
-/// differently from its eltwise primitive, and fusing must not change results.
+/// Fused (Network does it right after a convolution or dense layer, and for a relu after batch
+/// norm), the forward is the previous layer's (post_ops()) and this layer's dst is the previous
+/// layer's dst. A relu's forward then executes nothing; after a convolution or dense layer its
+/// backward runs in place and takes the derivative from dst (dst > 0, the same mask as src > 0);
+/// after batch norm the batch-norm backward applies it too (Fusion::forward_and_backward) and
+/// this layer executes nothing at all. A scaled tanh's S x and tanh are the post-ops; its A y
+/// stays a pass in place (with it as a third post-op oneDNN 2.6 computes other values), and its
+/// backward runs in place. Each fusion gives the same bits as the unfused passes (oneDNN's post-ops
+/// run the same jit code as its eltwise primitive; checked on every shipped architecture at 1 and
+/// 2 threads, and by unit tests). tanh and sigmoid are not fused (not checked).
 class ActivationLayer : public Layer {
  public:
   ActivationLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in);
   void backward(Context& ctx, int n) override;
   /// The activation as a oneDNN eltwise post-op, for the previous layer (relu: see fusable()).
   dnnl::post_ops post_ops() const;
-  /// Whether fusing keeps the values bit for bit (relu only, see above).
-  bool fusable() const { return spec_.activation == "relu"; }
+  /// Whether fusing keeps the values bit for bit (relu and scaled_tanh, see above).
+  bool fusable() const { return spec_.activation == "relu" || spec_.activation == "scaled_tanh"; }
   /// Records what the previous layer took over (its fuse() result; before prepare()).
   void set_fused(Fusion fusion) { fusion_ = fusion; }
   /// Whether batch size n's backward could be left to a neighbouring pooling
   /// (PoolLayer::absorb_activation_backward): a relu fused forward into the layer before, its
-  /// backward in place (diff_dst is diff_src), or a scaled tanh with a diff_src to write; and not
+  /// backward in place (diff_dst is diff_src), or a scaled tanh, with a diff_src to write; and not
   /// already left to another layer.
   bool can_drop_backward(int n) const;
   /// Executes nothing in batch size n's backward (a neighbouring layer applies the derivative).

@@ -55,7 +55,8 @@ Network::Network(const ArchSpec& arch, uint64_t seed) : ctx_(std::make_unique<Co
   }
   // A ReLU right after a convolution, dense or batch-norm layer is applied by that layer's
   // primitives: one pass over dst instead of two (a write, then a read and a write), the same
-  // values bit for bit.
+  // values bit for bit; so are the first two of a scaled tanh's three passes after a convolution
+  // or dense layer (ActivationLayer).
   for (size_t i = 1; i < layers_.size(); ++i) {
     auto* activation = dynamic_cast<ActivationLayer*>(layers_[i].get());
     if (activation == nullptr || !activation->fusable()) continue;

@@ -438,31 +438,44 @@ TEST_CASE("nn: network: a relu fused into the conv, dense or batch norm before i
   CHECK(dropped_backwards(reference, 8) == 0);
 }
 
-TEST_CASE("nn: network: an average pooling applies the scaled tanh on either side: same bits") {
-  // LeNet-5's S2/S4: scaled tanh -> trainable 2x2 average pooling -> scaled tanh. The pooling's
-  // backward applies both activations' derivatives; the reference keeps them apart with an
-  // identity (dropout rate 0). A 13x13 map leaves a row and a column outside the windows (their
-  // gradient is the tanh's derivative of zero: -0 where the tanh saturates, y = +-A exactly, as
-  // inputs up to 50 make it); a plain average pooling is covered too.
+TEST_CASE("nn: network: the scaled tanh fused and inside the average poolings: same bits") {
+  // LeNet-5's stages: conv -> scaled tanh -> trainable 2x2 average pooling -> scaled tanh, and
+  // dense -> scaled tanh. Fused: the tanh's S x and tanh are the conv's / dense layer's post-ops,
+  // and each pooling's backward applies both activations' derivatives. The reference keeps every
+  // layer apart with an identity (dropout rate 0). A 13x13 map leaves a row and a column outside
+  // the windows (their gradient is the tanh's derivative of zero: -0 where the tanh saturates, y =
+  // +-A exactly, as inputs up to 50 make it); a plain average pooling is covered too.
   const auto arch = [](bool separated) {
     std::vector<LayerSpec> layers;
-    const auto pooled = [&](LayerSpec pool) {
-      layers.push_back(activation_spec("scaled_tanh"));
-      if (separated) layers.push_back(dropout_spec(0.0));
-      layers.push_back(std::move(pool));
-      if (separated) layers.push_back(dropout_spec(0.0));
-      layers.push_back(activation_spec("scaled_tanh"));
+    const auto add = [&](LayerSpec layer) {
+      if (separated && !layers.empty()) layers.push_back(dropout_spec(0.0));
+      layers.push_back(std::move(layer));
     };
-    layers.push_back(conv_spec(6, 4, 1, 0));  // 16x16 -> 13x13
-    pooled(pool_spec(false, 2, 0, true));
-    layers.push_back(conv_spec(20, 3, 1, 1));
-    pooled(pool_spec(false, 2));
-    layers.push_back(flatten_spec());
-    layers.push_back(dense_spec(10));
-    layers.push_back(softmax_spec());
+    add(conv_spec(6, 4, 1, 0));  // 16x16 -> 13x13
+    add(activation_spec("scaled_tanh"));
+    add(pool_spec(false, 2, 0, true));
+    add(activation_spec("scaled_tanh"));
+    add(conv_spec(20, 3, 1, 1));
+    add(activation_spec("scaled_tanh"));
+    add(pool_spec(false, 2));
+    add(activation_spec("scaled_tanh"));
+    add(flatten_spec());
+    add(dense_spec(12));
+    add(activation_spec("scaled_tanh"));
+    add(dense_spec(10));
+    add(softmax_spec());
     return make_arch("tanh-pool", 16, InitKind::lecun_uniform_1998, layers);
   };
   Network fused(arch(false), 5), reference(arch(true), 5);
+  const auto fused_count = [](const Network& net) {
+    int count = 0;
+    for (const auto& layer : net.layers())
+      if (const auto* a = dynamic_cast<const ActivationLayer*>(layer.get()); a && a->fused())
+        ++count;
+    return count;
+  };
+  CHECK(fused_count(fused) == 3);  // after both convolutions and the dense layer
+  CHECK(fused_count(reference) == 0);
   check_same_bits(fused, reference, 8, 256, 50.0f);
   CHECK(dropped_backwards(fused, 8) == 4);
   CHECK(dropped_backwards(reference, 8) == 0);
