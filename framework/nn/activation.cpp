@@ -100,6 +100,10 @@ bool ActivationLayer::can_drop_backward(int n) const {
          p.diff_dst.get_data_handle() == p.diff_src.get_data_handle();
 }
 
+void ActivationLayer::forward(Context& ctx, int n, bool training) {
+  if (!forward_dropped(n)) Layer::forward(ctx, n, training);
+}
+
 void ActivationLayer::backward(Context& ctx, int n) {
   Plan& p = *plans_.at(n);
   if (!p.diff_src || backward_dropped(n)) return;

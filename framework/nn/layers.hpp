@@ -51,6 +51,7 @@ class PoolLayer : public Layer {
   /// Which neighbouring activations' backward a pooling took over (absorb_activation_backward).
   struct Absorbed {
     bool before = false, after = false;
+    bool before_forward = false;  ///< the before's forward too (a fused scaled tanh's A y pass)
   };
   /// For batch size n, makes the backward also apply the derivative of the activation right
   /// before this layer (its dst is this layer's src) and/or right after it (its diff_src would be
@@ -58,8 +59,10 @@ class PoolLayer : public Layer {
   /// (ActivationLayer::drop_backward). Only the hand-written poolings can: max pooling a relu
   /// fused before it (diff_src = dy * 0 where the window's maximum is not > 0), average pooling
   /// LeNet's scaled tanh on either side (scaled_tanh_backward on each element,
-  /// the activation's own operations). Pass only activations whose can_drop_backward(n) holds
-  /// (null: none); call after prepare(n). Returns which it took.
+  /// the activation's own operations); average pooling also takes the forward of a scaled tanh
+  /// fused into the layer before it (its remaining pass, y = A t: WindowPool::src_scale). Pass only
+  /// activations whose can_drop_backward(n) holds (null: none); call after prepare(n). Returns
+  /// which it took.
   Absorbed absorb_activation_backward(int n, const ActivationLayer* before,
                                       const ActivationLayer* after);
 
@@ -99,6 +102,11 @@ class ActivationLayer : public Layer {
   bool can_drop_backward(int n) const;
   /// Executes nothing in batch size n's backward (a neighbouring layer applies the derivative).
   void drop_backward(int n) { dropped_backward_.insert(n); }
+  /// Executes nothing in batch size n's forward: the next layer, the only reader of dst, applies
+  /// what is left (a fused scaled tanh's A y; dst then holds tanh(S x)).
+  void drop_forward(int n) { dropped_forward_.insert(n); }
+  bool forward_dropped(int n) const { return dropped_forward_.count(n) != 0; }
+  void forward(Context& ctx, int n, bool training) override;
   bool backward_dropped(int n) const { return dropped_backward_.count(n) != 0; }
   bool fused() const { return fusion_ != Fusion::none; }
 
@@ -106,7 +114,8 @@ class ActivationLayer : public Layer {
   std::unique_ptr<Plan> make_plan(Context& ctx, int n, const dnnl::memory& src,
                                   const dnnl::memory& diff_src) override;
   Fusion fusion_ = Fusion::none;
-  std::set<int> dropped_backward_;  ///< batch sizes whose backward the next layer does
+  std::set<int> dropped_backward_;  ///< batch sizes whose backward a neighbour does
+  std::set<int> dropped_forward_;   ///< batch sizes whose forward the next layer finishes
 };
 
 /// Batch normalization (Ioffe & Szegedy 2015) on oneDNN, per channel (4-D) or per feature (2-D, run

@@ -87,7 +87,8 @@ void Network::prepare(int n) {
   // The hand-written poolings apply the derivative of the activation next to them in their own
   // backward, one pass over the activation's tensor less: a fused relu before a max pooling (only
   // the window maxima get a gradient, so one test per output), LeNet's scaled tanh on either side
-  // of an average pooling (no separate read and write of the gradient between them).
+  // of an average pooling (no separate read and write of the gradient between them; and the last
+  // forward pass of one fused before it).
   const auto droppable = [n](Layer* layer) -> ActivationLayer* {
     auto* a = dynamic_cast<ActivationLayer*>(layer);
     return a != nullptr && a->can_drop_backward(n) ? a : nullptr;
@@ -99,6 +100,7 @@ void Network::prepare(int n) {
     ActivationLayer* after = i + 1 < layers_.size() ? droppable(layers_[i + 1].get()) : nullptr;
     const PoolLayer::Absorbed taken = pool->absorb_activation_backward(n, before, after);
     if (taken.before) before->drop_backward(n);
+    if (taken.before_forward) before->drop_forward(n);
     if (taken.after) after->drop_backward(n);
   }
   bind_scratchpad();

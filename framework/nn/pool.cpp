@@ -297,6 +297,12 @@ PoolLayer::Absorbed PoolLayer::absorb_activation_backward(int n, const Activatio
   if (is(before, "scaled_tanh") && before->diff_src(n).get_desc() == p.diff_src.get_desc()) {
     p.tanh_before_diff_src = before->diff_src(n);
     taken.before = true;
+    // Fused into the layer before it, the tanh has one pass left, y = A t in place: done here
+    // where src is read, and its dst keeps t.
+    if (before->fused()) {
+      p.window->src_scale = kScaledTanhA;
+      taken.before_forward = true;
+    }
   }
   if (is(after, "scaled_tanh") && after->dst(n).get_desc() == p.dst.get_desc() &&
       after->diff_dst(n).get_desc() == p.dst.get_desc()) {

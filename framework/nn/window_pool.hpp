@@ -40,6 +40,10 @@ struct WindowPool {
   int64_t in_h = 0, in_w = 0, out_h = 0, out_w = 0;
   ChannelPlanes src_planes, dst_planes, diff_src_planes;  ///< diff_dst: dst's, diff_src: its own
   int64_t parallel_elements = 0;  ///< input elements from which images run across threads
+  /// Average pooling: when nonzero, src holds tanh(S x) of a scaled tanh whose last pass (y = A t)
+  /// this pooling applies where it reads src, forward and backward (A: kScaledTanhA). Max pooling
+  /// ignores it.
+  float src_scale = 0.0f;
 
   int blocks() const { return (channels + block - 1) / block; }
   int padded_channels() const { return blocks() * block; }

@@ -44,6 +44,16 @@ typename V::R scaled_tanh_backward(typename V::R dy, typename V::R y) {
                 V::sub(V::set1(kScaledTanhA), V::mul(V::mul(y, y), V::set1(1.0f / kScaledTanhA))));
 }
 
+/// An element of the pooling's src as the kernels use it: x, or with m.src_scale (a scaled tanh's
+/// A, whose pass the pooling took over) A x + 0, what oneDNN's eltwise linear computes (a fused
+/// multiply-add with beta = +0: the same bits, since A x never rounds to zero for x != 0, and
+/// -0 + 0 = +0 either way).
+template <class V>
+typename V::R load_src(const WindowPool& m, const float* p) {
+  if (m.src_scale == 0.0f) return V::load(p);
+  return V::add(V::mul(V::set1(m.src_scale), V::load(p)), V::zero());
+}
+
 // L = channels per block (8 or 16), a multiple of V::W: a whole block at a time.
 
 template <class V, int L>
@@ -120,7 +130,8 @@ void zero_outside_windows(const WindowPool& m, float* dxb, const float* tanh_bef
       for (int c = 0; c < L; c += V::W) {
         typename V::R v = V::zero();
         if (tanh_before != nullptr)
-          v = scaled_tanh_backward<V>(v, V::load(tanh_before + (h * m.in_w + w) * ys.j_stride + c));
+          v = scaled_tanh_backward<V>(
+              v, load_src<V>(m, tanh_before + (h * m.in_w + w) * ys.j_stride + c));
         V::store(d + c, v);
       }
     }
@@ -142,7 +153,7 @@ void avg_forward(const WindowPool& m, int n, const float* x, float* pooled, floa
           typename V::R sum = V::zero();
           for (int kh = 0; kh < k; ++kh)
             for (int kw = 0; kw < k; ++kw)
-              sum = V::add(sum, V::load(xb + (j0 + kh * m.in_w + kw) * xs.j_stride + c));
+              sum = V::add(sum, load_src<V>(m, xb + (j0 + kh * m.in_w + kw) * xs.j_stride + c));
           const typename V::R average = V::mul(sum, scale);
           if (a == nullptr) {
             V::store(y + at + c, average);
@@ -191,7 +202,8 @@ void avg_backward(const WindowPool& m, int n, const float* dy, const float* pool
             for (int kw = 0; kw < k; ++kw) {
               const int64_t j = j0 + kh * m.in_w + kw;
               typename V::R v = d;
-              if (tb != nullptr) v = scaled_tanh_backward<V>(d, V::load(tb + j * ts.j_stride + c));
+              if (tb != nullptr)
+                v = scaled_tanh_backward<V>(d, load_src<V>(m, tb + j * ts.j_stride + c));
               V::store(dxb + j * xs.j_stride + c, v);
             }
         }

@@ -199,6 +199,22 @@ class LayerHarness {
   std::vector<uint8_t> scratchpad_;
 };
 
+/// The instruction sets of the hand-written poolings this CPU can run (SSE2 always).
+inline std::vector<WindowIsa> window_isas() {
+  std::vector<WindowIsa> isas{WindowIsa::sse2};
+  const WindowIsa before = window_pool_isa();
+  if (set_window_pool_isa(WindowIsa::avx512)) isas.push_back(WindowIsa::avx512);
+  set_window_pool_isa(before);
+  return isas;
+}
+
+/// Sets the hand-written poolings' ISA for a scope, then restores the previous one.
+struct WindowIsaScope {
+  WindowIsa before = window_pool_isa();
+  explicit WindowIsaScope(WindowIsa isa) { REQUIRE(set_window_pool_isa(isa)); }
+  ~WindowIsaScope() { set_window_pool_isa(before); }
+};
+
 // ---- comparisons --------------------------------------------------------------------------------
 
 /// |actual - expected| <= rtol * max(|expected|, scale) element-wise; reports the first mismatches.

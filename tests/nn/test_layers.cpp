@@ -435,22 +435,6 @@ bool same_bits(const float* a, const float* b, size_t count) {
   return std::memcmp(a, b, sizeof(float) * count) == 0;
 }
 
-/// The instruction sets of the hand-written poolings this CPU can run (SSE2 always).
-std::vector<WindowIsa> window_isas() {
-  std::vector<WindowIsa> isas{WindowIsa::sse2};
-  const WindowIsa before = window_pool_isa();
-  if (set_window_pool_isa(WindowIsa::avx512)) isas.push_back(WindowIsa::avx512);
-  set_window_pool_isa(before);
-  return isas;
-}
-
-/// Sets the hand-written poolings' ISA for a scope, then restores the previous one.
-struct WindowIsaScope {
-  WindowIsa before = window_pool_isa();
-  explicit WindowIsaScope(WindowIsa isa) { REQUIRE(set_window_pool_isa(isa)); }
-  ~WindowIsaScope() { set_window_pool_isa(before); }
-};
-
 }  // namespace
 
 TEST_CASE("nn: pool: max pooling gives oneDNN's values and gradients bit for bit, ties included") {

@@ -391,12 +391,12 @@ void check_same_bits(Network& fused, Network& reference, int n, int64_t pixels,
   }
 }
 
-/// Activations of `net` whose backward batch size n left to a neighbouring layer.
-int dropped_backwards(const Network& net, int n) {
+/// Activations of `net` whose backward (or forward) batch size n left to a neighbouring layer.
+int dropped_backwards(const Network& net, int n, bool forward = false) {
   int count = 0;
   for (const auto& layer : net.layers())
     if (const auto* a = dynamic_cast<const ActivationLayer*>(layer.get()))
-      count += a->backward_dropped(n);
+      count += forward ? a->forward_dropped(n) : a->backward_dropped(n);
   return count;
 }
 
@@ -441,10 +441,12 @@ TEST_CASE("nn: network: a relu fused into the conv, dense or batch norm before i
 TEST_CASE("nn: network: the scaled tanh fused and inside the average poolings: same bits") {
   // LeNet-5's stages: conv -> scaled tanh -> trainable 2x2 average pooling -> scaled tanh, and
   // dense -> scaled tanh. Fused: the tanh's S x and tanh are the conv's / dense layer's post-ops,
-  // and each pooling's backward applies both activations' derivatives. The reference keeps every
+  // each pooling applies the A y of the tanh before it where it reads its src, and each pooling's
+  // backward applies both activations' derivatives. The reference keeps every
   // layer apart with an identity (dropout rate 0). A 13x13 map leaves a row and a column outside
   // the windows (their gradient is the tanh's derivative of zero: -0 where the tanh saturates, y =
-  // +-A exactly, as inputs up to 50 make it); a plain average pooling is covered too.
+  // +-A exactly, as inputs up to 50 make it); a plain average pooling is covered too. With each
+  // instruction set of the hand-written poolings.
   const auto arch = [](bool separated) {
     std::vector<LayerSpec> layers;
     const auto add = [&](LayerSpec layer) {
@@ -466,19 +468,26 @@ TEST_CASE("nn: network: the scaled tanh fused and inside the average poolings: s
     add(softmax_spec());
     return make_arch("tanh-pool", 16, InitKind::lecun_uniform_1998, layers);
   };
-  Network fused(arch(false), 5), reference(arch(true), 5);
-  const auto fused_count = [](const Network& net) {
-    int count = 0;
-    for (const auto& layer : net.layers())
-      if (const auto* a = dynamic_cast<const ActivationLayer*>(layer.get()); a && a->fused())
-        ++count;
-    return count;
-  };
-  CHECK(fused_count(fused) == 3);  // after both convolutions and the dense layer
-  CHECK(fused_count(reference) == 0);
-  check_same_bits(fused, reference, 8, 256, 50.0f);
-  CHECK(dropped_backwards(fused, 8) == 4);
-  CHECK(dropped_backwards(reference, 8) == 0);
+  for (const WindowIsa isa : window_isas()) {
+    CAPTURE(isa == WindowIsa::avx512);
+    const WindowIsaScope scope(isa);
+    Network fused(arch(false), 5), reference(arch(true), 5);
+    const auto fused_count = [](const Network& net) {
+      int count = 0;
+      for (const auto& layer : net.layers())
+        if (const auto* a = dynamic_cast<const ActivationLayer*>(layer.get()); a && a->fused())
+          ++count;
+      return count;
+    };
+    CHECK(fused_count(fused) == 3);  // after both convolutions and the dense layer
+    CHECK(fused_count(reference) == 0);
+    check_same_bits(fused, reference, 8, 256, 50.0f);
+    CHECK(dropped_backwards(fused, 8) == 4);
+    CHECK(dropped_backwards(reference, 8) == 0);
+    // The poolings also apply the last pass (A y) of the fused tanh before each of them.
+    CHECK(dropped_backwards(fused, 8, true) == 2);
+    CHECK(dropped_backwards(reference, 8, true) == 0);
+  }
 }
 
 // ===== the training loop =========================================================================
