@@ -101,7 +101,11 @@ bool ActivationLayer::can_drop_backward(int n) const {
 }
 
 void ActivationLayer::forward(Context& ctx, int n, bool training) {
-  if (!forward_dropped(n)) Layer::forward(ctx, n, training);
+  if (forward_dropped(n)) return;
+  if (!first_pass_dropped(n)) return Layer::forward(ctx, n, training);
+  Plan& p = *plans_.at(n);
+  auto& steps = training ? p.train : p.infer;
+  for (size_t i = 1; i < steps.size(); ++i) ctx.execute(steps[i]);
 }
 
 void ActivationLayer::backward(Context& ctx, int n) {

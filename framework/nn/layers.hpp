@@ -52,6 +52,7 @@ class PoolLayer : public Layer {
   struct Absorbed {
     bool before = false, after = false;
     bool before_forward = false;  ///< the before's forward too (a fused scaled tanh's A y pass)
+    bool after_forward = false;   ///< the after's first forward pass (a scaled tanh's S x)
   };
   /// For batch size n, makes the backward also apply the derivative of the activation right
   /// before this layer (its dst is this layer's src) and/or right after it (its diff_src would be
@@ -60,7 +61,8 @@ class PoolLayer : public Layer {
   /// fused before it (diff_src = dy * 0 where the window's maximum is not > 0), average pooling
   /// LeNet's scaled tanh on either side (scaled_tanh_backward on each element,
   /// the activation's own operations); average pooling also takes the forward of a scaled tanh
-  /// fused into the layer before it (its remaining pass, y = A t: WindowPool::src_scale). Pass only
+  /// fused into the layer before it (its remaining pass, y = A t: WindowPool::src_scale) and the
+  /// first pass of one after it (S x: WindowPool::dst_scale). Pass only
   /// activations whose can_drop_backward(n) holds (null: none); call after prepare(n). Returns
   /// which it took.
   Absorbed absorb_activation_backward(int n, const ActivationLayer* before,
@@ -106,6 +108,10 @@ class ActivationLayer : public Layer {
   /// what is left (a fused scaled tanh's A y; dst then holds tanh(S x)).
   void drop_forward(int n) { dropped_forward_.insert(n); }
   bool forward_dropped(int n) const { return dropped_forward_.count(n) != 0; }
+  /// Leaves batch size n's first forward pass (an unfused scaled tanh's S x, src -> dst) to the
+  /// layer before, which writes S x into this layer's dst.
+  void drop_first_pass(int n) { first_pass_dropped_.insert(n); }
+  bool first_pass_dropped(int n) const { return first_pass_dropped_.count(n) != 0; }
   void forward(Context& ctx, int n, bool training) override;
   bool backward_dropped(int n) const { return dropped_backward_.count(n) != 0; }
   bool fused() const { return fusion_ != Fusion::none; }
@@ -114,8 +120,9 @@ class ActivationLayer : public Layer {
   std::unique_ptr<Plan> make_plan(Context& ctx, int n, const dnnl::memory& src,
                                   const dnnl::memory& diff_src) override;
   Fusion fusion_ = Fusion::none;
-  std::set<int> dropped_backward_;  ///< batch sizes whose backward a neighbour does
-  std::set<int> dropped_forward_;   ///< batch sizes whose forward the next layer finishes
+  std::set<int> dropped_backward_;    ///< batch sizes whose backward a neighbour does
+  std::set<int> dropped_forward_;     ///< batch sizes whose forward the next layer finishes
+  std::set<int> first_pass_dropped_;  ///< batch sizes whose first pass the previous layer does
 };
 
 /// Batch normalization (Ioffe & Szegedy 2015) on oneDNN, per channel (4-D) or per feature (2-D, run

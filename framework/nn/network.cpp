@@ -88,7 +88,7 @@ void Network::prepare(int n) {
   // backward, one pass over the activation's tensor less: a fused relu before a max pooling (only
   // the window maxima get a gradient, so one test per output), LeNet's scaled tanh on either side
   // of an average pooling (no separate read and write of the gradient between them; and the last
-  // forward pass of one fused before it).
+  // forward pass of one fused before it, the first of one after it).
   const auto droppable = [n](Layer* layer) -> ActivationLayer* {
     auto* a = dynamic_cast<ActivationLayer*>(layer);
     return a != nullptr && a->can_drop_backward(n) ? a : nullptr;
@@ -101,6 +101,7 @@ void Network::prepare(int n) {
     const PoolLayer::Absorbed taken = pool->absorb_activation_backward(n, before, after);
     if (taken.before) before->drop_backward(n);
     if (taken.before_forward) before->drop_forward(n);
+    if (taken.after_forward) after->drop_first_pass(n);
     if (taken.after) after->drop_backward(n);
   }
   bind_scratchpad();

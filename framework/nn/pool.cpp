@@ -190,7 +190,10 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
 void PoolLayer::forward(Context& ctx, int n, bool training) {
   if (auto& p = plan<PoolPlan>(n); p.window) {
     const auto* x = static_cast<const float*>(p.src.get_data_handle());
-    auto* y = static_cast<float*>(p.dst.get_data_handle());
+    // With the first pass of the scaled tanh after it, into that tanh's dst
+    // (WindowPool::dst_scale).
+    auto* y = static_cast<float*>(
+        (p.window->dst_scale != 0.0f ? p.tanh_after_dst : p.dst).get_data_handle());
     if (spec_.pool_max) {
       p.window->forward(n, x, y,
                         training ? static_cast<float*>(p.argmax.get_data_handle()) : nullptr);
@@ -309,6 +312,11 @@ PoolLayer::Absorbed PoolLayer::absorb_activation_backward(int n, const Activatio
     p.tanh_after_dst = after->dst(n);
     p.tanh_after_diff_dst = after->diff_dst(n);
     taken.after = true;
+    // Its first pass, S y, is done by this layer's forward, written into its dst.
+    if (!after->fused()) {
+      p.window->dst_scale = kScaledTanhS;
+      taken.after_forward = true;
+    }
   }
   return taken;
 }

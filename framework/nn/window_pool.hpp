@@ -44,6 +44,9 @@ struct WindowPool {
   /// this pooling applies where it reads src, forward and backward (A: kScaledTanhA). Max pooling
   /// ignores it.
   float src_scale = 0.0f;
+  /// Average pooling: when nonzero, the forward writes S y + 0, the first pass of a scaled tanh
+  /// after it (S: kScaledTanhS), into that tanh's dst instead of y into its own.
+  float dst_scale = 0.0f;
 
   int blocks() const { return (channels + block - 1) / block; }
   int padded_channels() const { return blocks() * block; }
@@ -62,7 +65,7 @@ struct WindowPool {
   /// Average pooling, for k * k a power of two: pooled = (((0 + x_00) + x_01) + ...) * (1 / k^2),
   /// oneDNN 2.6's operations in its order (unit test against it), written to y; trainable (LeCun
   /// 1998 sec. II.B), y = a * pooled + b (a, b per channel, padded with zeros to whole blocks) and
-  /// pooled kept. a, b and pooled null: not trainable.
+  /// pooled kept. a, b and pooled null: not trainable. See src_scale and dst_scale.
   void avg_forward(int n, const float* x, float* pooled, float* y, const float* a,
                    const float* b) const;
   /// Its backward: every element of a window gets 0 + g * (1 / k^2) (oneDNN accumulates into a

@@ -54,6 +54,14 @@ typename V::R load_src(const WindowPool& m, const float* p) {
   return V::add(V::mul(V::set1(m.src_scale), V::load(p)), V::zero());
 }
 
+/// Stores an element of the average pooling's dst: y, or with m.dst_scale (a scaled tanh's S, whose
+/// first pass the pooling took over) S y + 0, as load_src() computes A x + 0.
+template <class V>
+void store_dst(const WindowPool& m, float* p, typename V::R y) {
+  if (m.dst_scale != 0.0f) y = V::add(V::mul(V::set1(m.dst_scale), y), V::zero());
+  V::store(p, y);
+}
+
 // L = channels per block (8 or 16), a multiple of V::W: a whole block at a time.
 
 template <class V, int L>
@@ -156,12 +164,13 @@ void avg_forward(const WindowPool& m, int n, const float* x, float* pooled, floa
               sum = V::add(sum, load_src<V>(m, xb + (j0 + kh * m.in_w + kw) * xs.j_stride + c));
           const typename V::R average = V::mul(sum, scale);
           if (a == nullptr) {
-            V::store(y + at + c, average);
+            store_dst<V>(m, y + at + c, average);
             continue;
           }
           V::store(pooled + at + c, average);
           const int channel = cb * L + c;
-          V::store(y + at + c, V::add(V::mul(V::load(a + channel), average), V::load(b + channel)));
+          store_dst<V>(m, y + at + c,
+                       V::add(V::mul(V::load(a + channel), average), V::load(b + channel)));
         }
       }
   });

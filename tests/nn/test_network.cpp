@@ -391,13 +391,15 @@ void check_same_bits(Network& fused, Network& reference, int n, int64_t pixels,
   }
 }
 
-/// Activations of `net` whose backward (or forward) batch size n left to a neighbouring layer.
-int dropped_backwards(const Network& net, int n, bool forward = false) {
+/// Activations of `net` for which `left` holds: what batch size n left to a neighbouring layer.
+int count_left(const Network& net, bool (ActivationLayer::*left)(int) const, int n) {
   int count = 0;
   for (const auto& layer : net.layers())
-    if (const auto* a = dynamic_cast<const ActivationLayer*>(layer.get()))
-      count += forward ? a->forward_dropped(n) : a->backward_dropped(n);
+    if (const auto* a = dynamic_cast<const ActivationLayer*>(layer.get())) count += (a->*left)(n);
   return count;
+}
+int dropped_backwards(const Network& net, int n) {
+  return count_left(net, &ActivationLayer::backward_dropped, n);
 }
 
 TEST_CASE("nn: network: a relu fused into the conv, dense or batch norm before it: same bits") {
@@ -441,8 +443,9 @@ TEST_CASE("nn: network: a relu fused into the conv, dense or batch norm before i
 TEST_CASE("nn: network: the scaled tanh fused and inside the average poolings: same bits") {
   // LeNet-5's stages: conv -> scaled tanh -> trainable 2x2 average pooling -> scaled tanh, and
   // dense -> scaled tanh. Fused: the tanh's S x and tanh are the conv's / dense layer's post-ops,
-  // each pooling applies the A y of the tanh before it where it reads its src, and each pooling's
-  // backward applies both activations' derivatives. The reference keeps every
+  // each pooling applies the A y of the tanh before it where it reads its src and the S x of the
+  // tanh after it where it writes, and each pooling's backward applies both activations'
+  // derivatives. The reference keeps every
   // layer apart with an identity (dropout rate 0). A 13x13 map leaves a row and a column outside
   // the windows (their gradient is the tanh's derivative of zero: -0 where the tanh saturates, y =
   // +-A exactly, as inputs up to 50 make it); a plain average pooling is covered too. With each
@@ -484,9 +487,13 @@ TEST_CASE("nn: network: the scaled tanh fused and inside the average poolings: s
     check_same_bits(fused, reference, 8, 256, 50.0f);
     CHECK(dropped_backwards(fused, 8) == 4);
     CHECK(dropped_backwards(reference, 8) == 0);
-    // The poolings also apply the last pass (A y) of the fused tanh before each of them.
-    CHECK(dropped_backwards(fused, 8, true) == 2);
-    CHECK(dropped_backwards(reference, 8, true) == 0);
+    // The poolings also apply the last pass (A y) of the fused tanh before each of them, and the
+    // first (S x) of the tanh after each of them.
+    for (const auto left :
+         {&ActivationLayer::forward_dropped, &ActivationLayer::first_pass_dropped}) {
+      CHECK(count_left(fused, left, 8) == 2);
+      CHECK(count_left(reference, left, 8) == 0);
+    }
   }
 }
 
