@@ -26,6 +26,8 @@ void InputPipeline::fill(float* dst, const int64_t* idx, int n, uint8_t* labels)
   const int rows = images_.rows, cols = images_.cols;
   const int64_t plane = int64_t{height_} * width_;
   const bool padded = rows != height_ || cols != width_;
+  // Images across the run's OpenMP threads (each written by one thread: the same values).
+#pragma omp parallel for schedule(static) if (n * plane >= kParallelElements)
   for (int i = 0; i < n; ++i) {
     float* out = dst + i * plane;
     if (padded) std::fill_n(out, plane, pad_value_);

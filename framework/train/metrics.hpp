@@ -19,7 +19,8 @@ class InputPipeline {
   /// Throws RunError when the image does not fit the input (bigger, or channels != 1).
   InputPipeline(const ImageSet& images, int channels, int height, int width, double mean,
                 double std);
-  /// Writes images idx[0..n) into dst (n * C * H * W floats) and their labels into labels[0..n).
+  /// Writes images idx[0..n) into dst (n * C * H * W floats, NCHW) and their labels into
+  /// labels[0..n), images across the calling thread's OpenMP threads.
   void fill(float* dst, const int64_t* idx, int n, uint8_t* labels) const;
 
  private:
