@@ -16,6 +16,7 @@ namespace lenetlab {
 ///   "epoch-committed"    right after the epoch's row is committed to the database
 ///   "checkpoint-written" a checkpoint's temporary file is complete, not yet renamed into place
 ///   "checkpoint-renamed" the checkpoint is in place
+///   "run-trained"        a run is trained and evaluated, its result not yet recorded
 void crash_point(const char* kind);
 
 }  // namespace lenetlab

@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 
+#include "core/crash_point.hpp"
 #include "core/environment.hpp"
 #include "nn/network.hpp"
 #include "sweep/progress.hpp"
@@ -196,8 +197,18 @@ SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
           detail =
               fmt::format("test accuracy {:.2f}%, {} epochs, {:.1f} s", 100 * result.test->accuracy,
                           result.epochs_completed, result.seconds);
+        crash_point("run-trained");
         try {
           store.finish_run(run.id, result);
+          // Recorded: the resume point can go. Not before: a run whose last.ckpt is gone resumes
+          // from scratch, and its recorded epochs would be dropped (Store::prepare_run). Failed
+          // (time limit) and interrupted runs keep it to resume from.
+          if (result.status == RunStatus::finished || result.status == RunStatus::stopped_early ||
+              result.status == RunStatus::diverged) {
+            std::error_code ec;
+            std::filesystem::remove(checkpoint_dir(store.path(), run.config->key()) / "last.ckpt",
+                                    ec);
+          }
         } catch (const std::exception& e) {
           result.status = RunStatus::failed;
           detail = std::string("could not record the result: ") + e.what();

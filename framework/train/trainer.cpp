@@ -189,10 +189,6 @@ RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver&
       }
     }
   }
-  auto remove_last = [&] {
-    std::error_code ec;
-    if (checkpoints) std::filesystem::remove(last_file, ec);
-  };
 
   for (int epoch = first_epoch; epoch <= config.epochs; ++epoch) {
     const double learning_rate =
@@ -231,7 +227,6 @@ RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver&
         result.epochs_completed = epoch - 1;
         result.seconds = seconds_since(t_run);
         result.weights_hash = net.weights_hash();
-        remove_last();
         return result;
       }
       net.backward(n);
@@ -322,7 +317,6 @@ RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver&
     final_state.params = net.snapshot();
     final_state.weights_hash = result.weights_hash;
     save_checkpoint(options.checkpoint_dir / "final.ckpt", final_state);
-    remove_last();
   }
   result.seconds = seconds_since(t_run);
   return result;

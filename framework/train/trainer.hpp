@@ -65,8 +65,10 @@ struct TrainOptions {
 /// - Checkpoints (options.checkpoint_dir): at the end of each epoch the whole training state and
 ///   the epoch's record go to last.ckpt, then the record is delivered (on_epoch); a run resumed
 ///   from it ends bit-identical to an uninterrupted one (same thread count and ISA). At the end
-///   final.ckpt (and best.ckpt) hold the evaluated weights and last.ckpt is removed. An unreadable
-///   or foreign last.ckpt is ignored (training restarts).
+///   final.ckpt (and best.ckpt) hold the evaluated weights; last.ckpt stays for the caller to
+///   remove once the result is recorded (the sweep runner does), so that a process killed in
+///   between resumes with every recorded epoch (from the last one, only the evaluation is redone).
+///   An unreadable or foreign last.ckpt is ignored (training restarts).
 /// Throws RunError (bad shapes, input that does not fit); oneDNN errors propagate as dnnl::error.
 RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver& observer,
                     const TrainOptions& options = {});

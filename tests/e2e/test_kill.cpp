@@ -122,10 +122,13 @@ TEST_CASE(
   // 4 epochs done, "step:70" at most one more, ...) leaves enough work, so every plan kills and the
   // count is exact. "checkpoint-renamed" kills between an epoch's checkpoint and its row's commit:
   // the resume must restore that row from the checkpoint. "step:5" right after a kill at a commit
-  // stops the resumed process before it could recompute a row it dropped.
+  // stops the resumed process before it could recompute a row it dropped. "run-trained:1" (last:
+  // the run killed before it is still unfinished) kills after a run's last epoch and evaluation,
+  // before its result is recorded: the next process must keep its rows (its last.ckpt is removed
+  // only once the result is committed).
   const std::vector<std::string> plans = {
       "epoch-committed:3",    "step:5", "checkpoint-written:2", "step:70",
-      "checkpoint-renamed:2", "step:5", "epoch-committed:2"};
+      "checkpoint-renamed:2", "step:5", "epoch-committed:2",    "run-trained:1"};
   const fs::path db = dir.path() / "killed" / "results.db";
   fs::create_directories(db.parent_path());
   int kills = 0;
