@@ -48,7 +48,7 @@ class PoolLayer : public Layer {
   PoolLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in);
   void forward(Context& ctx, int n, bool training) override;
   void backward(Context& ctx, int n) override;
-  /// Which neighbouring activations' backward a pooling took over (absorb_activation_backward).
+  /// Which passes of its neighbouring activations a pooling took over (absorb_activations).
   struct Absorbed {
     bool before = false, after = false;
     bool before_forward = false;  ///< the before's forward too (a fused scaled tanh's A y pass)
@@ -65,8 +65,7 @@ class PoolLayer : public Layer {
   /// first pass of one after it (S x: WindowPool::dst_scale). Pass only
   /// activations whose can_drop_backward(n) holds (null: none); call after prepare(n). Returns
   /// which it took.
-  Absorbed absorb_activation_backward(int n, const ActivationLayer* before,
-                                      const ActivationLayer* after);
+  Absorbed absorb_activations(int n, const ActivationLayer* before, const ActivationLayer* after);
 
  private:
   std::unique_ptr<Plan> make_plan(Context& ctx, int n, const dnnl::memory& src,
@@ -98,7 +97,7 @@ class ActivationLayer : public Layer {
   /// Records what the previous layer took over (its fuse() result; before prepare()).
   void set_fused(Fusion fusion) { fusion_ = fusion; }
   /// Whether batch size n's backward could be left to a neighbouring pooling
-  /// (PoolLayer::absorb_activation_backward): a relu fused forward into the layer before, its
+  /// (PoolLayer::absorb_activations): a relu fused forward into the layer before, its
   /// backward in place (diff_dst is diff_src), or a scaled tanh, with a diff_src to write; and not
   /// already left to another layer.
   bool can_drop_backward(int n) const;

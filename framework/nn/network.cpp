@@ -98,7 +98,7 @@ void Network::prepare(int n) {
     if (pool == nullptr) continue;
     ActivationLayer* before = droppable(layers_[i - 1].get());
     ActivationLayer* after = i + 1 < layers_.size() ? droppable(layers_[i + 1].get()) : nullptr;
-    const PoolLayer::Absorbed taken = pool->absorb_activation_backward(n, before, after);
+    const PoolLayer::Absorbed taken = pool->absorb_activations(n, before, after);
     if (taken.before) before->drop_backward(n);
     if (taken.before_forward) before->drop_forward(n);
     if (taken.after_forward) after->drop_first_pass(n);

@@ -112,9 +112,6 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
   dnnl::pooling_forward::primitive_desc train_pd(
       {dnnl::prop_kind::forward_training, algo, x.get_desc(), dst_md, strides, kernel, pad, pad},
       attr, ctx.engine);
-  dnnl::pooling_forward::primitive_desc infer_pd(
-      {dnnl::prop_kind::forward_inference, algo, x.get_desc(), dst_md, strides, kernel, pad, pad},
-      attr, ctx.engine);
   p->dst = make_memory(ctx, train_pd.dst_desc());
   p->diff_dst = make_memory(ctx, train_pd.dst_desc());
   if (trainable) {
@@ -159,6 +156,10 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
       return p;
     }
   }
+  // oneDNN's pooling (the hand-written one needs no inference descriptor).
+  dnnl::pooling_forward::primitive_desc infer_pd(
+      {dnnl::prop_kind::forward_inference, algo, x.get_desc(), dst_md, strides, kernel, pad, pad},
+      attr, ctx.engine);
   if (trainable) p->diff_pooled = make_memory(ctx, train_pd.dst_desc());
   p->train.push_back({dnnl::pooling_forward(train_pd),
                       {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, pool_dst}},
@@ -284,8 +285,8 @@ void PoolLayer::backward(Context& ctx, int n) {
   Layer::backward(ctx, n);
 }
 
-PoolLayer::Absorbed PoolLayer::absorb_activation_backward(int n, const ActivationLayer* before,
-                                                          const ActivationLayer* after) {
+PoolLayer::Absorbed PoolLayer::absorb_activations(int n, const ActivationLayer* before,
+                                                  const ActivationLayer* after) {
   auto& p = plan<PoolPlan>(n);
   Absorbed taken;
   if (!p.window || !p.diff_src) return taken;

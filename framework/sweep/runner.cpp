@@ -182,9 +182,10 @@ SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
         omp_set_num_threads(threads);
         RunObserver observer(store, progress, run, data, threads);
         RunResult result;
+        const auto run_checkpoints = checkpoint_dir(store.path(), run.config->key());
         try {
           TrainOptions train_options;
-          train_options.checkpoint_dir = checkpoint_dir(store.path(), run.config->key());
+          train_options.checkpoint_dir = run_checkpoints;
           train_options.cancel = options.cancel;
           train_options.time_limit_seconds = options.time_limit_seconds;
           result = train_run(*run.config, data, observer, train_options);
@@ -206,8 +207,7 @@ SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
           if (result.status == RunStatus::finished || result.status == RunStatus::stopped_early ||
               result.status == RunStatus::diverged) {
             std::error_code ec;
-            std::filesystem::remove(checkpoint_dir(store.path(), run.config->key()) / "last.ckpt",
-                                    ec);
+            std::filesystem::remove(run_checkpoints / "last.ckpt", ec);
           }
         } catch (const std::exception& e) {
           result.status = RunStatus::failed;
