@@ -63,6 +63,46 @@ int64_t ConvLayer::macs() const {
   return params_[0].count() * out_.h * out_.w;
 }
 
+namespace {
+
+const auto kAny = tag::any;
+const auto kAlgo = dnnl::algorithm::convolution_direct;
+
+}  // namespace
+
+dnnl::convolution_forward::primitive_desc ConvLayer::forward_pd(Context& ctx, int n) const {
+  return {{dnnl::prop_kind::forward_training,
+           kAlgo,
+           {in_.dims(n), dt::f32, kAny},
+           {{spec_.filters, in_.c, spec_.kernel, spec_.kernel}, dt::f32, kAny},
+           {{spec_.filters}, dt::f32, tag::x},
+           {out_.dims(n), dt::f32, kAny},
+           {spec_.stride, spec_.stride},
+           {pad_, pad_},
+           {pad_, pad_}},
+          forward_attr(ctx),
+          ctx.engine};
+}
+
+dnnl::convolution_backward_data::primitive_desc ConvLayer::backward_data_pd(
+    Context& ctx, int n, const dnnl::convolution_forward::primitive_desc& fwd_pd) const {
+  return {{kAlgo,
+           {in_.dims(n), dt::f32, kAny},
+           {{spec_.filters, in_.c, spec_.kernel, spec_.kernel}, dt::f32, kAny},
+           {out_.dims(n), dt::f32, kAny},
+           {spec_.stride, spec_.stride},
+           {pad_, pad_},
+           {pad_, pad_}},
+          ctx.attr(),
+          ctx.engine,
+          fwd_pd};
+}
+
+Layer::SrcLayouts ConvLayer::src_layouts(Context& ctx, int n) {
+  const auto fwd_pd = forward_pd(ctx, n);
+  return {fwd_pd.src_desc(), backward_data_pd(ctx, n, fwd_pd).diff_src_desc()};
+}
+
 std::unique_ptr<Layer::Plan> ConvLayer::make_plan(Context& ctx, int n, const dnnl::memory& src,
                                                   const dnnl::memory& diff_src) {
   auto p = std::make_unique<Plan>();
@@ -70,22 +110,20 @@ std::unique_ptr<Layer::Plan> ConvLayer::make_plan(Context& ctx, int n, const dnn
   // blocked OIhw16i16o); parameters stay plain OIHW for the optimizer and are reordered once per
   // step (cheap at these sizes, oneDNN notes pitfall 2). Activations stay in the primitive's
   // layout.
-  const auto any = tag::any;
-  const dnnl::memory::desc src_any(in_.dims(n), dt::f32, any), dst_any(out_.dims(n), dt::f32, any);
-  const dnnl::memory::desc w_any({spec_.filters, in_.c, spec_.kernel, spec_.kernel}, dt::f32, any);
+  const dnnl::memory::desc src_any(in_.dims(n), dt::f32, kAny),
+      dst_any(out_.dims(n), dt::f32, kAny);
+  const dnnl::memory::desc w_any({spec_.filters, in_.c, spec_.kernel, spec_.kernel}, dt::f32, kAny);
   const dnnl::memory::desc w_md({spec_.filters, in_.c, spec_.kernel, spec_.kernel}, dt::f32,
                                 tag::oihw);
   const dnnl::memory::desc b_md({spec_.filters}, dt::f32, tag::x);
   const dnnl::memory::dims strides{spec_.stride, spec_.stride}, pad{pad_, pad_};
   const auto attr = ctx.attr();
-  const auto algo = dnnl::algorithm::convolution_direct;
+  const auto algo = kAlgo;
   dnnl::memory w(w_md, ctx.engine, params_[0].value()), b(b_md, ctx.engine, params_[1].value());
   dnnl::memory dw(w_md, ctx.engine, params_[0].gradient()),
       db(b_md, ctx.engine, params_[1].gradient());
 
-  dnnl::convolution_forward::primitive_desc fwd_pd(
-      {dnnl::prop_kind::forward_training, algo, src_any, w_any, b_md, dst_any, strides, pad, pad},
-      forward_attr(ctx), ctx.engine);
+  const auto fwd_pd = forward_pd(ctx, n);
   p->dst = make_memory(ctx, fwd_pd.dst_desc());
   p->diff_dst = make_memory(ctx, fwd_pd.dst_desc());
   const dnnl::memory x = convert(ctx, src, fwd_pd.src_desc(), p->train);
@@ -115,8 +153,7 @@ std::unique_ptr<Layer::Plan> ConvLayer::make_plan(Context& ctx, int n, const dnn
 
   if (diff_src) {  // skipped for the first layer (oneDNN notes: IC=1 backward-data is 13x the
                    // forward)
-    dnnl::convolution_backward_data::primitive_desc bwd_pd(
-        {algo, src_any, w_any, dst_any, strides, pad, pad}, attr, ctx.engine, fwd_pd);
+    const auto bwd_pd = backward_data_pd(ctx, n, fwd_pd);
     const dnnl::memory dy_bwd = bwd_pd.diff_dst_desc() == dy_bww.get_desc()
                                     ? dy_bww
                                     : convert(ctx, p->diff_dst, bwd_pd.diff_dst_desc(), p->bwd);

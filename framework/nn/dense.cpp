@@ -70,6 +70,10 @@ FlattenLayer::FlattenLayer(const LayerSpec& spec, std::string name, Shape in)
   out_ = Shape{static_cast<int>(in.size()), 1, 1, true};
 }
 
+Layer::SrcLayouts FlattenLayer::src_layouts(Context&, int n) {
+  return {plain_desc(n, in_), plain_desc(n, in_)};
+}
+
 std::unique_ptr<Layer::Plan> FlattenLayer::make_plan(Context& ctx, int n, const dnnl::memory& src,
                                                      const dnnl::memory& diff_src) {
   auto p = std::make_unique<Plan>();

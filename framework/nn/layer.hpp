@@ -123,6 +123,18 @@ class Layer {
     return Fusion::none;
   }
 
+  /// Layouts in which this layer's primitives read src and write diff_src for batch size n, so that
+  /// a layer before it that is free to choose its dst and diff_dst layouts can give them without a
+  /// reorder (PoolLayer::prefer_dst_layouts). Empty descriptors: no preference (the default).
+  struct SrcLayouts {
+    dnnl::memory::desc src, diff_src;
+  };
+  virtual SrcLayouts src_layouts(Context& ctx, int n) {
+    (void)ctx;
+    (void)n;
+    return {};
+  }
+
   /// Creates the primitives and buffers for batch size n. `src` is the previous layer's dst (or the
   /// network input); `diff_src` the previous layer's diff_dst, or an empty memory for the first
   /// layer (backward-data is then skipped: oneDNN notes, conv bwd-data for IC=1 costs 13x the

@@ -28,10 +28,17 @@ class ConvLayer : public Layer {
     post_ops_ = post_ops;
     return Fusion::forward;
   }
+  /// src: the forward's (e.g. plain NCHW for fewer than 16 input channels, where oneDNN 2.6's
+  /// AVX-512 kernel reads the input unblocked); diff_src: the backward-data's (nChw16c there).
+  SrcLayouts src_layouts(Context& ctx, int n) override;
 
  private:
   std::unique_ptr<Plan> make_plan(Context& ctx, int n, const dnnl::memory& src,
                                   const dnnl::memory& diff_src) override;
+  /// The primitive descriptors of batch size n, every layout "any" (oneDNN picks).
+  dnnl::convolution_forward::primitive_desc forward_pd(Context& ctx, int n) const;
+  dnnl::convolution_backward_data::primitive_desc backward_data_pd(
+      Context& ctx, int n, const dnnl::convolution_forward::primitive_desc& fwd_pd) const;
   int pad_ = 0;
 };
 
@@ -66,10 +73,19 @@ class PoolLayer : public Layer {
   /// activations whose can_drop_backward(n) holds (null: none); call after prepare(n). Returns
   /// which it took.
   Absorbed absorb_activations(int n, const ActivationLayer* before, const ActivationLayer* after);
+  /// The layouts the layer that reads this pooling's dst wants (its src_layouts(), through
+  /// element-wise activations in between, which keep the layout they get): when that is plain
+  /// NCHW where the pooling computes on channel blocks (a convolution of fewer than 16 input
+  /// channels, a flatten), the hand-written pooling writes dst in it directly and reads diff_dst
+  /// in `wanted.diff_src` (also plain, or blocked like src), instead of a reorder each way in
+  /// the next layer. Values are unchanged: the same operations, only stored elsewhere. Call before
+  /// prepare(n).
+  void prefer_dst_layouts(int n, const SrcLayouts& wanted) { preferred_[n] = wanted; }
 
  private:
   std::unique_ptr<Plan> make_plan(Context& ctx, int n, const dnnl::memory& src,
                                   const dnnl::memory& diff_src) override;
+  std::map<int, SrcLayouts> preferred_;
 };
 
 /// Element-wise activation: relu, tanh, sigmoid on oneDNN eltwise; scaled_tanh
@@ -167,6 +183,8 @@ class DropoutLayer : public Layer {
 class FlattenLayer : public Layer {
  public:
   FlattenLayer(const LayerSpec& spec, std::string name, Shape in);
+  /// Plain NCHW both ways: dst and diff_dst are then views of src and diff_src, no copy.
+  SrcLayouts src_layouts(Context& ctx, int n) override;
 
  private:
   std::unique_ptr<Plan> make_plan(Context& ctx, int n, const dnnl::memory& src,

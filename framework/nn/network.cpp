@@ -72,6 +72,17 @@ Network::Network(const ArchSpec& arch, uint64_t seed) : ctx_(std::make_unique<Co
 
 Network::~Network() = default;
 
+void Network::prefer_layouts(PoolLayer& pool, size_t i, int n) {
+  // The layer that reads the pooling's dst: the next one but element-wise activations, which
+  // keep the layout they get (and whose backward wants diff_dst in the same layout as dst).
+  size_t j = i + 1;
+  while (j < layers_.size() && dynamic_cast<ActivationLayer*>(layers_[j].get()) != nullptr) ++j;
+  if (j == layers_.size()) return;
+  Layer::SrcLayouts wanted = layers_[j]->src_layouts(*ctx_, n);
+  if (j > i + 1) wanted.diff_src = wanted.src;
+  pool.prefer_dst_layouts(n, wanted);
+}
+
 void Network::prepare(int n) {
   if (inputs_.count(n)) return;
   dnnl::memory in({input_shape_.dims(n), dnnl::memory::data_type::f32, input_shape_.tag()},
@@ -79,7 +90,9 @@ void Network::prepare(int n) {
   std::memset(in.get_data_handle(), 0, in.get_desc().get_size());
   inputs_[n] = in;
   dnnl::memory src = in, diff_src;  // the input has no gradient
-  for (auto& layer : layers_) {
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    auto& layer = layers_[i];
+    if (auto* pool = dynamic_cast<PoolLayer*>(layer.get())) prefer_layouts(*pool, i, n);
     layer->prepare(*ctx_, n, src, diff_src);
     src = layer->dst(n);
     diff_src = layer->diff_dst(n);

@@ -12,6 +12,8 @@
 
 namespace lenetlab {
 
+class PoolLayer;
+
 /// Sums over one batch.
 struct BatchLoss {
   double loss_sum = 0;  ///< sum over the batch of -log softmax(logits)[label] (nats).
@@ -67,6 +69,8 @@ class Network {
 
  private:
   void bind_scratchpad();
+  /// Tells the pooling layers_[i] the layouts the layer reading its dst wants for batch n.
+  void prefer_layouts(PoolLayer& pool, size_t i, int n);
 
   std::unique_ptr<Context> ctx_;
   std::vector<std::unique_ptr<Layer>> layers_;

@@ -70,6 +70,10 @@ struct PoolPlan : Layer::Plan {
   std::vector<float> coefficient, bias;
 };
 
+bool is_plain(const dnnl::memory::desc& md, int n, Shape shape) {
+  return md == dnnl::memory::desc(shape.dims(n), dnnl::memory::data_type::f32, shape.tag());
+}
+
 }  // namespace
 
 PoolLayer::PoolLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in)
@@ -112,19 +116,23 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
   dnnl::pooling_forward::primitive_desc train_pd(
       {dnnl::prop_kind::forward_training, algo, x.get_desc(), dst_md, strides, kernel, pad, pad},
       attr, ctx.engine);
-  p->dst = make_memory(ctx, train_pd.dst_desc());
-  p->diff_dst = make_memory(ctx, train_pd.dst_desc());
-  if (trainable) {
-    p->pooled = make_memory(ctx, train_pd.dst_desc());
-    p->planes = channel_planes(train_pd.dst_desc(), spec_.mark.str() + ": " + name_ + ": ");
-  }
-  const dnnl::memory& pool_dst = trainable ? p->pooled : p->dst;
+  const std::string where = spec_.mark.str() + ": " + name_ + ": ";
   // Non-overlapping windows on channel-blocked layouts: hand-written (WindowPool). Average
   // pooling only where 1 / k^2 is exact (k a power of two) and there is a diff_src to write.
   const bool window_kind = spec_.pool_max ? k * k <= 256 : (k & (k - 1)) == 0 && bool(diff_src);
-  if (window_kind && s == k && has_channel_planes(x.get_desc()) &&
-      has_channel_planes(train_pd.dst_desc()) &&
+  const dnnl::memory::desc& blocked = train_pd.dst_desc();  // src's blocking
+  if (window_kind && s == k && has_channel_planes(x.get_desc()) && has_channel_planes(blocked) &&
       (!diff_src || has_channel_planes(diff_src.get_desc()))) {
+    // dst and diff_dst in the layouts the next layer wants where it wants plain ones
+    // (prefer_dst_layouts), else in src's blocking.
+    dnnl::memory::desc y_md = blocked, dy_md = blocked;
+    // (The kernels address a plain layout's channels with int32 offsets.)
+    if (const auto wanted = preferred_.find(n); wanted != preferred_.end() &&
+                                                is_plain(wanted->second.src, n, out_) &&
+                                                int64_t{out_.h} * out_.w * 16 <= INT32_MAX) {
+      y_md = wanted->second.src;
+      if (wanted->second.diff_src != blocked) dy_md = y_md;
+    }
     WindowPool m;
     m.k = k;
     m.parallel_elements = kParallelElements;
@@ -133,15 +141,19 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
     m.in_w = in_.w;
     m.out_h = out_.h;
     m.out_w = out_.w;
-    const std::string where = spec_.mark.str() + ": " + name_ + ": ";
     m.src_planes = channel_planes(x.get_desc(), where);
-    m.dst_planes = channel_planes(train_pd.dst_desc(), where);
+    m.dst_planes = channel_planes(y_md, where);
+    m.diff_dst_planes = channel_planes(dy_md, where);
+    m.pooled_planes = channel_planes(blocked, where);
     m.diff_src_planes = diff_src ? channel_planes(diff_src.get_desc(), where) : m.src_planes;
     m.block = m.src_planes.block;
-    if ((m.block == 8 || m.block == 16) && m.dst_planes.block == m.block &&
+    if ((m.block == 8 || m.block == 16) && m.pooled_planes.block == m.block &&
         m.diff_src_planes.block == m.block) {
-      p->window = m;
       // Hand-written both ways, in training and inference.
+      p->dst = make_memory(ctx, y_md);
+      p->diff_dst = make_memory(ctx, dy_md);
+      if (trainable) p->pooled = make_memory(ctx, blocked);
+      p->window = m;
       if (spec_.pool_max) {
         // Plain (N, positions per image): a layout that differs only in N, so the layer's plans
         // of every batch size share one buffer.
@@ -156,7 +168,14 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
       return p;
     }
   }
-  // oneDNN's pooling (the hand-written one needs no inference descriptor).
+  // oneDNN's pooling (the hand-written one needs no inference descriptor), dst in src's blocking.
+  p->dst = make_memory(ctx, blocked);
+  p->diff_dst = make_memory(ctx, blocked);
+  if (trainable) {
+    p->pooled = make_memory(ctx, blocked);
+    p->planes = channel_planes(blocked, where);
+  }
+  const dnnl::memory& pool_dst = trainable ? p->pooled : p->dst;
   dnnl::pooling_forward::primitive_desc infer_pd(
       {dnnl::prop_kind::forward_inference, algo, x.get_desc(), dst_md, strides, kernel, pad, pad},
       attr, ctx.engine);
@@ -309,7 +328,7 @@ PoolLayer::Absorbed PoolLayer::absorb_activations(int n, const ActivationLayer* 
     }
   }
   if (is(after, "scaled_tanh") && after->dst(n).get_desc() == p.dst.get_desc() &&
-      after->diff_dst(n).get_desc() == p.dst.get_desc()) {
+      after->diff_dst(n).get_desc() == p.diff_dst.get_desc()) {
     p.tanh_after_dst = after->dst(n);
     p.tanh_after_diff_dst = after->diff_dst(n);
     taken.after = true;

@@ -36,6 +36,16 @@ struct Sse2 {
   static M gt(R a, R b) { return _mm_cmpgt_ps(a, b); }
   static M eq(R a, R b) { return _mm_cmpeq_ps(a, b); }
   static R select(M m, R a, R b) { return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b)); }
+  static R gather(const float* p, int64_t stride, int count) {
+    alignas(16) float v[W] = {};
+    for (int l = 0; l < W && l < count; ++l) v[l] = p[l * stride];
+    return _mm_load_ps(v);
+  }
+  static void scatter(float* p, int64_t stride, int count, R x) {
+    alignas(16) float v[W];
+    _mm_store_ps(v, x);
+    for (int l = 0; l < W && l < count; ++l) p[l * stride] = v[l];
+  }
 };
 
 bool cpu_has_avx512() { return __builtin_cpu_supports("avx512f"); }

@@ -38,7 +38,12 @@ struct ChannelPlanes {
 struct WindowPool {
   int k = 2, channels = 0, block = 1;
   int64_t in_h = 0, in_w = 0, out_h = 0, out_w = 0;
-  ChannelPlanes src_planes, dst_planes, diff_src_planes;  ///< diff_dst: dst's, diff_src: its own
+  /// src and diff_src: channel-blocked (block). dst (with the dst of an activation after it) and
+  /// diff_dst: blocked the same way, or plain NCHW (block 1) when the layer that reads them wants
+  /// that (PoolLayer::prefer_dst_layouts), then read and written a block of channels at a time
+  /// with gathers and scatters (channel stride x 15 must fit an int32). pooled (trainable average
+  /// pooling): blocked.
+  ChannelPlanes src_planes, dst_planes, diff_dst_planes, diff_src_planes, pooled_planes;
   int64_t parallel_elements = 0;  ///< input elements from which images run across threads
   /// Average pooling: when nonzero, src holds tanh(S x) of a scaled tanh whose last pass (y = A t)
   /// this pooling applies where it reads src, forward and backward (A: kScaledTanhA). Max pooling

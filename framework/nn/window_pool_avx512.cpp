@@ -25,6 +25,21 @@ struct Avx512 {
   static M gt(R a, R b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
   static M eq(R a, R b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
   static R select(M m, R a, R b) { return _mm512_mask_blend_ps(m, b, a); }
+  /// Lanes l < count of p[l * stride]; stride * 15 fits an int32 (PoolLayer checks).
+  static __m512i lanes(int64_t stride) {
+    return _mm512_mullo_epi32(
+        _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+        _mm512_set1_epi32(static_cast<int>(stride)));
+  }
+  static M first(int count) {
+    return count >= W ? M(0xFFFF) : count <= 0 ? M(0) : M((1u << count) - 1);
+  }
+  static R gather(const float* p, int64_t stride, int count) {
+    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), first(count), lanes(stride), p, 4);
+  }
+  static void scatter(float* p, int64_t stride, int count, R x) {
+    _mm512_mask_i32scatter_ps(p, first(count), lanes(stride), x, 4);
+  }
 };
 
 }  // namespace

@@ -5,9 +5,10 @@
 //
 // V provides: R (a register of W floats), M (a lane mask), load/store (unaligned), set1, zero,
 // add, sub, mul, gt / eq (ordered, quiet: false on NaN, as SSE's cmpgt / cmpeq), select(m, a, b)
-// (a where m, else b). Only IEEE adds, subtracts, multiplies and exact selects, never a fused
-// multiply-add (both files are compiled with -ffp-contract=off): each lane computes what the scalar
-// code or oneDNN computes for its element.
+// (a where m, else b), gather(p, stride, count) / scatter(p, stride, count, v) (lane l at
+// p[l * stride] for l < count; the other lanes read as +0, are not written). Only IEEE adds,
+// subtracts, multiplies and exact selects, never a fused multiply-add (both files are compiled with
+// -ffp-contract=off): each lane computes what the scalar code or oneDNN computes for its element.
 #ifndef LENETLAB_WINDOW_NS
 #error "define LENETLAB_WINDOW_NS before including window_pool_kernels.hpp"
 #endif
@@ -36,6 +37,40 @@ int64_t argmax_offset(const WindowPool& m, int64_t i, int cb) {
   return (i * blocks_of(m) + cb) * m.out_h * m.out_w * m.block;
 }
 
+/// A dst-side tensor (dst, diff_dst, the dst of the activation after) of image i, channel block cb,
+/// in lanes c..c+W-1 of position j = oh * OW + ow. Channel-blocked like the kernels: at
+/// p[j * j_stride + c]. Plain NCHW (WindowPool::dst_planes): channel c at p[c * c_stride + j *
+/// j_stride], read with a gather and written with a scatter; lanes of channels past the last read
+/// as +0 (as a blocked layout's zero padding) and are not written.
+template <class V>
+struct View {
+  float* p = nullptr;
+  int64_t j_stride = 0, c_stride = 0;
+  int channels = 0;  ///< channels from the block's first one to the last of the tensor
+  bool plain = false;
+  typename V::R load(int64_t j, int c) const {
+    if (!plain) return V::load(p + j * j_stride + c);
+    return V::gather(p + c * c_stride + j * j_stride, c_stride, channels - c);
+  }
+  void store(int64_t j, int c, typename V::R v) const {
+    if (!plain) return V::store(p + j * j_stride + c, v);
+    V::scatter(p + c * c_stride + j * j_stride, c_stride, channels - c, v);
+  }
+};
+
+/// Block (i, cb) of a dst-side tensor `t` (null: an empty view) of layout `s`.
+template <class V, int L>
+View<V> view_of(const WindowPool& m, const ChannelPlanes& s, const float* t, int64_t i, int cb) {
+  View<V> v;
+  if (t == nullptr) return v;
+  v.plain = s.block == 1;
+  v.p = const_cast<float*>(t) + i * s.n_stride + cb * (v.plain ? L : 1) * s.block_stride;
+  v.j_stride = s.j_stride;
+  v.c_stride = s.block_stride;
+  v.channels = m.channels - cb * L;
+  return v;
+}
+
 /// The scaled tanh's derivative lane by lane: dy * S * (A - y * y * (1 / A)), the operations of
 /// scaled_tanh_backward() in its order.
 template <class V>
@@ -57,9 +92,9 @@ typename V::R load_src(const WindowPool& m, const float* p) {
 /// Stores an element of the average pooling's dst: y, or with m.dst_scale (a scaled tanh's S, whose
 /// first pass the pooling took over) S y + 0, as load_src() computes A x + 0.
 template <class V>
-void store_dst(const WindowPool& m, float* p, typename V::R y) {
+void store_dst(const WindowPool& m, const View<V>& dst, int64_t j, int c, typename V::R y) {
   if (m.dst_scale != 0.0f) y = V::add(V::mul(V::set1(m.dst_scale), y), V::zero());
-  V::store(p, y);
+  dst.store(j, c, y);
 }
 
 // L = channels per block (8 or 16), a multiple of V::W: a whole block at a time.
@@ -70,7 +105,7 @@ void max_forward(const WindowPool& m, int n, const float* x, float* y, float* ar
   const int k = m.k;
   for_each_block(m, n, [&](int64_t i, int cb) {
     const float* xb = x + i * xs.n_stride + cb * xs.block_stride;
-    float* yb = y + i * ys.n_stride + cb * ys.block_stride;
+    const View<V> yb = view_of<V, L>(m, ys, y, i, cb);
     float* ab = argmax != nullptr ? argmax + argmax_offset(m, i, cb) : nullptr;
     for (int64_t oh = 0; oh < m.out_h; ++oh)
       for (int64_t ow = 0; ow < m.out_w; ++ow) {
@@ -84,43 +119,8 @@ void max_forward(const WindowPool& m, int n, const float* x, float* y, float* ar
               best = V::select(greater, v, best);
               at = V::select(greater, V::set1(float(kh * k + kw)), at);
             }
-          V::store(yb + j * ys.j_stride + c, best);
+          yb.store(j, c, best);
           if (ab != nullptr) V::store(ab + j * L + c, at);
-        }
-      }
-  });
-}
-
-template <class V, int L>
-void max_backward(const WindowPool& m, int n, const float* argmax, const float* dy, float* dx,
-                  const float* relu_dst) {
-  const ChannelPlanes &ys = m.dst_planes, &xs = m.diff_src_planes;
-  const int64_t k = m.k;
-  for_each_block(m, n, [&](int64_t i, int cb) {
-    const float* dyb = dy + i * ys.n_stride + cb * ys.block_stride;
-    float* dxb = dx + i * xs.n_stride + cb * xs.block_stride;
-    const float* ab = argmax + argmax_offset(m, i, cb);
-    const float* yb =
-        relu_dst != nullptr ? relu_dst + i * ys.n_stride + cb * ys.block_stride : nullptr;
-    for (int64_t h = 0; h < m.in_h; ++h)
-      for (int64_t w = 0; w < m.in_w; ++w) {
-        float* d = dxb + (h * m.in_w + w) * xs.j_stride;
-        const int64_t oh = h / k, ow = w / k;
-        if (oh >= m.out_h || ow >= m.out_w) {  // beyond the last whole window
-          for (int c = 0; c < L; c += V::W) V::store(d + c, V::zero());
-          continue;
-        }
-        const typename V::R here = V::set1(float((h % k) * k + w % k));
-        const float* at = ab + (oh * m.out_w + ow) * L;
-        const float* g = dyb + (oh * m.out_w + ow) * ys.j_stride;
-        for (int c = 0; c < L; c += V::W) {
-          typename V::R gradient = V::load(g + c);
-          if (yb != nullptr) {
-            const float* y = yb + (oh * m.out_w + ow) * ys.j_stride + c;
-            gradient =
-                V::select(V::gt(V::load(y), V::zero()), gradient, V::mul(gradient, V::zero()));
-          }
-          V::store(d + c, V::select(V::eq(V::load(at + c), here), gradient, V::zero()));
         }
       }
   });
@@ -146,17 +146,48 @@ void zero_outside_windows(const WindowPool& m, float* dxb, const float* tanh_bef
 }
 
 template <class V, int L>
+void max_backward(const WindowPool& m, int n, const float* argmax, const float* dy, float* dx,
+                  const float* relu_dst) {
+  const ChannelPlanes &ys = m.dst_planes, &dys = m.diff_dst_planes, &xs = m.diff_src_planes;
+  const int k = m.k;
+  for_each_block(m, n, [&](int64_t i, int cb) {
+    const View<V> dyb = view_of<V, L>(m, dys, dy, i, cb);
+    const View<V> yb = view_of<V, L>(m, ys, relu_dst, i, cb);
+    float* dxb = dx + i * xs.n_stride + cb * xs.block_stride;
+    const float* ab = argmax + argmax_offset(m, i, cb);
+    for (int64_t oh = 0; oh < m.out_h; ++oh)
+      for (int64_t ow = 0; ow < m.out_w; ++ow) {
+        const int64_t j0 = oh * k * m.in_w + ow * k, j = oh * m.out_w + ow;
+        for (int c = 0; c < L; c += V::W) {
+          typename V::R gradient = dyb.load(j, c);
+          if (yb.p != nullptr)
+            gradient =
+                V::select(V::gt(yb.load(j, c), V::zero()), gradient, V::mul(gradient, V::zero()));
+          const typename V::R at = V::load(ab + j * L + c);
+          for (int kh = 0; kh < k; ++kh)
+            for (int kw = 0; kw < k; ++kw)
+              V::store(dxb + (j0 + kh * m.in_w + kw) * xs.j_stride + c,
+                       V::select(V::eq(at, V::set1(float(kh * k + kw))), gradient, V::zero()));
+        }
+      }
+    zero_outside_windows<V, L>(m, dxb, nullptr);
+  });
+}
+
+template <class V, int L>
 void avg_forward(const WindowPool& m, int n, const float* x, float* pooled, float* y,
                  const float* a, const float* b) {
-  const ChannelPlanes &xs = m.src_planes, &ys = m.dst_planes;
+  const ChannelPlanes &xs = m.src_planes, &ys = m.dst_planes, &ps = m.pooled_planes;
   const int k = m.k;
   const typename V::R scale = V::set1(1.0f / float(k * k));
   for_each_block(m, n, [&](int64_t i, int cb) {
     const float* xb = x + i * xs.n_stride + cb * xs.block_stride;
-    const int64_t yo = i * ys.n_stride + cb * ys.block_stride;
+    const View<V> yb = view_of<V, L>(m, ys, y, i, cb);
+    const int64_t po = i * ps.n_stride + cb * ps.block_stride;
     for (int64_t oh = 0; oh < m.out_h; ++oh)
       for (int64_t ow = 0; ow < m.out_w; ++ow) {
-        const int64_t j0 = oh * k * m.in_w + ow * k, at = yo + (oh * m.out_w + ow) * ys.j_stride;
+        const int64_t j0 = oh * k * m.in_w + ow * k, j = oh * m.out_w + ow;
+        const int64_t at = po + j * ps.j_stride;
         for (int c = 0; c < L; c += V::W) {
           typename V::R sum = V::zero();
           for (int kh = 0; kh < k; ++kh)
@@ -164,12 +195,12 @@ void avg_forward(const WindowPool& m, int n, const float* x, float* pooled, floa
               sum = V::add(sum, load_src<V>(m, xb + (j0 + kh * m.in_w + kw) * xs.j_stride + c));
           const typename V::R average = V::mul(sum, scale);
           if (a == nullptr) {
-            store_dst<V>(m, y + at + c, average);
+            store_dst<V>(m, yb, j, c, average);
             continue;
           }
           V::store(pooled + at + c, average);
           const int channel = cb * L + c;
-          store_dst<V>(m, y + at + c,
+          store_dst<V>(m, yb, j, c,
                        V::add(V::mul(V::load(a + channel), average), V::load(b + channel)));
         }
       }
@@ -179,7 +210,8 @@ void avg_forward(const WindowPool& m, int n, const float* x, float* pooled, floa
 template <class V, int L>
 void avg_backward(const WindowPool& m, int n, const float* dy, const float* pooled, const float* a,
                   float* dx, float* sums, const float* tanh_before, const float* tanh_after) {
-  const ChannelPlanes &ys = m.dst_planes, &xs = m.diff_src_planes, &ts = m.src_planes;
+  const ChannelPlanes &ys = m.dst_planes, &dys = m.diff_dst_planes, &ps = m.pooled_planes,
+                      &xs = m.diff_src_planes, &ts = m.src_planes;
   const int k = m.k;
   const typename V::R scale = V::set1(1.0f / float(k * k));
   const int64_t cp = int64_t{blocks_of(m)} * L;
@@ -187,7 +219,9 @@ void avg_backward(const WindowPool& m, int n, const float* dy, const float* pool
     float* dxb = dx + i * xs.n_stride + cb * xs.block_stride;
     const float* tb =
         tanh_before != nullptr ? tanh_before + i * ts.n_stride + cb * ts.block_stride : nullptr;
-    const int64_t yo = i * ys.n_stride + cb * ys.block_stride;
+    const View<V> dyb = view_of<V, L>(m, dys, dy, i, cb);
+    const View<V> tab = view_of<V, L>(m, ys, tanh_after, i, cb);
+    const int64_t po = i * ps.n_stride + cb * ps.block_stride;
     float* sa = a != nullptr ? sums + 2 * i * cp + cb * L : nullptr;
     float* sb = a != nullptr ? sa + cp : nullptr;
     if (a != nullptr)
@@ -197,10 +231,11 @@ void avg_backward(const WindowPool& m, int n, const float* dy, const float* pool
       }
     for (int64_t oh = 0; oh < m.out_h; ++oh)
       for (int64_t ow = 0; ow < m.out_w; ++ow) {
-        const int64_t j0 = oh * k * m.in_w + ow * k, at = yo + (oh * m.out_w + ow) * ys.j_stride;
+        const int64_t j0 = oh * k * m.in_w + ow * k, j = oh * m.out_w + ow;
+        const int64_t at = po + j * ps.j_stride;
         for (int c = 0; c < L; c += V::W) {
-          typename V::R g = V::load(dy + at + c);
-          if (tanh_after != nullptr) g = scaled_tanh_backward<V>(g, V::load(tanh_after + at + c));
+          typename V::R g = dyb.load(j, c);
+          if (tab.p != nullptr) g = scaled_tanh_backward<V>(g, tab.load(j, c));
           if (a != nullptr) {
             V::store(sa + c, V::add(V::load(sa + c), V::mul(g, V::load(pooled + at + c))));
             V::store(sb + c, V::add(V::load(sb + c), g));
@@ -209,11 +244,11 @@ void avg_backward(const WindowPool& m, int n, const float* dy, const float* pool
           const typename V::R d = V::add(V::zero(), V::mul(g, scale));
           for (int kh = 0; kh < k; ++kh)
             for (int kw = 0; kw < k; ++kw) {
-              const int64_t j = j0 + kh * m.in_w + kw;
+              const int64_t jx = j0 + kh * m.in_w + kw;
               typename V::R v = d;
               if (tb != nullptr)
-                v = scaled_tanh_backward<V>(d, load_src<V>(m, tb + j * ts.j_stride + c));
-              V::store(dxb + j * xs.j_stride + c, v);
+                v = scaled_tanh_backward<V>(d, load_src<V>(m, tb + jx * ts.j_stride + c));
+              V::store(dxb + jx * xs.j_stride + c, v);
             }
         }
       }

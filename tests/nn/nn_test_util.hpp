@@ -118,10 +118,13 @@ class LayerHarness {
  public:
   using Tag = dnnl::memory::format_tag;
 
+  /// `before_prepare` (if any) is called with the layer and n right before prepare(n).
   LayerHarness(const LayerSpec& spec, Shape in, int n, bool with_diff_src = true, uint64_t seed = 1,
-               InitKind init = InitKind::glorot_uniform, Tag src_tag = Tag::undef)
+               InitKind init = InitKind::glorot_uniform, Tag src_tag = Tag::undef,
+               const std::function<void(Layer&, int)>& before_prepare = nullptr)
       : n_(n), in_(in), init_rng_(seed, RngStream::init) {
     layer_ = make_layer(ctx_, spec, "layer", 0, in, init, init_rng_, seed);
+    if (before_prepare) before_prepare(*layer_, n);
     const dnnl::memory::desc md(in.dims(n), dnnl::memory::data_type::f32,
                                 src_tag == Tag::undef ? in.tag() : src_tag);
     src_ = zeroed(md);

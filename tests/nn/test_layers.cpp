@@ -435,6 +435,37 @@ bool same_bits(const float* a, const float* b, size_t count) {
   return std::memcmp(a, b, sizeof(float) * count) == 0;
 }
 
+/// Where a hand-written pooling keeps dst and diff_dst (PoolLayer::prefer_dst_layouts): in src's
+/// blocking (no preference), both plain NCHW (a flatten, or activations, next), or dst plain and
+/// diff_dst blocked (a convolution of few input channels next).
+enum class DstLayouts { blocked, plain, plain_dst_blocked_diff };
+
+const char* dst_layouts_name(DstLayouts d) {
+  return d == DstLayouts::blocked ? "blocked" : d == DstLayouts::plain ? "plain" : "plain, blocked";
+}
+
+/// LayerHarness's before_prepare for a 2x2 pooling on input `in` in layout `layout`.
+std::function<void(Layer&, int)> prefer(DstLayouts d, Shape in, Tag layout) {
+  if (d == DstLayouts::blocked) return nullptr;
+  return [=](Layer& layer, int n) {
+    const Shape out{in.c, in.h / 2, in.w / 2, false};
+    const dnnl::memory::desc plain(out.dims(n), dnnl::memory::data_type::f32, Tag::nchw),
+        blocked(out.dims(n), dnnl::memory::data_type::f32, layout);
+    dynamic_cast<PoolLayer&>(layer).prefer_dst_layouts(
+        n, {plain, d == DstLayouts::plain ? plain : blocked});
+  };
+}
+
+/// Whether the layer took the layouts asked for (see prefer()).
+void check_dst_layouts(Layer& layer, int n, DstLayouts d) {
+  const auto is_plain = [&](const dnnl::memory& m) {
+    return m.get_desc() ==
+           dnnl::memory::desc(layer.out_shape().dims(n), dnnl::memory::data_type::f32, Tag::nchw);
+  };
+  CHECK(is_plain(layer.dst(n)) == (d != DstLayouts::blocked));
+  CHECK(is_plain(layer.diff_dst(n)) == (d == DstLayouts::plain));
+}
+
 }  // namespace
 
 TEST_CASE("nn: pool: max pooling gives oneDNN's values and gradients bit for bit, ties included") {
@@ -444,28 +475,33 @@ TEST_CASE("nn: pool: max pooling gives oneDNN's values and gradients bit for bit
   // so most windows hold ties (and zeros of both signs); odd sizes leave a row and a column
   // outside every window.
   // Each instruction set of the hand-written kernels (SSE2, AVX-512 where the CPU has it), in
-  // training and in inference.
+  // training and in inference, with dst and diff_dst in each layout it can keep them in.
   const int n = 4;
   for (const WindowIsa isa : window_isas())
     for (const Shape in : {Shape{20, 12, 12}, Shape{6, 9, 7}})
-      for (const Tag layout : {Tag::nChw16c, Tag::nChw8c}) {
-        CAPTURE(isa == WindowIsa::avx512);
-        CAPTURE(in.str());
-        CAPTURE(layout_name(layout));
-        const WindowIsaScope scope(isa);
-        LayerHarness h(pool_spec(true, 2), in, n, true, 1, InitKind::glorot_uniform, layout);
-        const float values[] = {-0.0f, 0.0f, 0.5f, 1.0f, 2.0f};
-        Rng rng(11, RngStream::shuffle);
-        for (int64_t i = 0; i < h.src_size(); ++i)
-          h.src()[i] = values[static_cast<int>(rng.uniform_float() * 5.0f) % 5];
-        const std::vector<float> r = uniform_vector(h.dst_size(), rng, -1.0f, 1.0f);
-        const auto [y, dx] = onednn_pool_2x2(true, n, in, h.src(), r);
-        h.forward(false);
-        CHECK(same_bits(h.dst().data(), y.data(), y.size()));
-        h.forward_backward(r, true);
-        CHECK(same_bits(h.dst().data(), y.data(), y.size()));
-        CHECK(same_bits(h.diff_src(), dx.data(), dx.size()));
-      }
+      for (const Tag layout : {Tag::nChw16c, Tag::nChw8c})
+        for (const DstLayouts d :
+             {DstLayouts::blocked, DstLayouts::plain, DstLayouts::plain_dst_blocked_diff}) {
+          CAPTURE(isa == WindowIsa::avx512);
+          CAPTURE(in.str());
+          CAPTURE(layout_name(layout));
+          CAPTURE(dst_layouts_name(d));
+          const WindowIsaScope scope(isa);
+          LayerHarness h(pool_spec(true, 2), in, n, true, 1, InitKind::glorot_uniform, layout,
+                         prefer(d, in, layout));
+          check_dst_layouts(h.layer(), n, d);
+          const float values[] = {-0.0f, 0.0f, 0.5f, 1.0f, 2.0f};
+          Rng rng(11, RngStream::shuffle);
+          for (int64_t i = 0; i < h.src_size(); ++i)
+            h.src()[i] = values[static_cast<int>(rng.uniform_float() * 5.0f) % 5];
+          const std::vector<float> r = uniform_vector(h.dst_size(), rng, -1.0f, 1.0f);
+          const auto [y, dx] = onednn_pool_2x2(true, n, in, h.src(), r);
+          h.forward(false);
+          CHECK(same_bits(h.dst().data(), y.data(), y.size()));
+          h.forward_backward(r, true);
+          CHECK(same_bits(h.dst().data(), y.data(), y.size()));
+          CHECK(same_bits(h.diff_src(), dx.data(), dx.size()));
+        }
 }
 
 TEST_CASE("nn: pool: average pooling gives oneDNN's values and gradients bit for bit") {
@@ -473,48 +509,53 @@ TEST_CASE("nn: pool: average pooling gives oneDNN's values and gradients bit for
   // the reference is oneDNN 2.6's average pooling on the same values in plain NCHW, and for the
   // trainable form (LeNet-5 S2/S4) y = a * pooled + b and oneDNN's backward of a * dy, computed
   // here in float. Values of very different sizes (the sum's order shows) and zeros of both signs.
-  // Each instruction set of the hand-written kernels, in training and in inference.
+  // Each instruction set of the hand-written kernels, in training and in inference, with dst and
+  // diff_dst in each layout it can keep them in.
   const int n = 4;
   for (const WindowIsa isa : window_isas())
     for (const bool trainable : {false, true})
       for (const Shape in : {Shape{6, 12, 12}, Shape{20, 9, 7}})
-        for (const Tag layout : {Tag::nChw16c, Tag::nChw8c}) {
-          CAPTURE(isa == WindowIsa::avx512);
-          CAPTURE(trainable);
-          CAPTURE(in.str());
-          CAPTURE(layout_name(layout));
-          const WindowIsaScope scope(isa);
-          LayerHarness h(pool_spec(false, 2, 0, trainable), in, n, true, 1,
-                         InitKind::glorot_uniform, layout);
-          Rng rng(12, RngStream::shuffle);
-          for (int64_t i = 0; i < h.src_size(); ++i) {
-            const float u = rng.uniform_float();
-            h.src()[i] = u < 0.1f ? -0.0f : (u - 0.5f) * (i % 3 == 0 ? 1e4f : 1.0f);
-          }
-          std::vector<float> r = uniform_vector(h.dst_size(), rng, -1.0f, 1.0f);
-          for (size_t i = 0; i < r.size(); i += 7) r[i] = -0.0f;
-          const float* a = trainable ? h.param(0).value() : nullptr;  // coefficient
-          if (trainable)
-            for (int c = 0; c < in.c; ++c) {
-              h.param(0).value()[c] = 0.5f + 0.1f * float(c);
-              h.param(1).value()[c] = -0.25f * float(c);
+        for (const Tag layout : {Tag::nChw16c, Tag::nChw8c})
+          for (const DstLayouts d :
+               {DstLayouts::blocked, DstLayouts::plain, DstLayouts::plain_dst_blocked_diff}) {
+            CAPTURE(isa == WindowIsa::avx512);
+            CAPTURE(trainable);
+            CAPTURE(in.str());
+            CAPTURE(layout_name(layout));
+            CAPTURE(dst_layouts_name(d));
+            const WindowIsaScope scope(isa);
+            LayerHarness h(pool_spec(false, 2, 0, trainable), in, n, true, 1,
+                           InitKind::glorot_uniform, layout, prefer(d, in, layout));
+            check_dst_layouts(h.layer(), n, d);
+            Rng rng(12, RngStream::shuffle);
+            for (int64_t i = 0; i < h.src_size(); ++i) {
+              const float u = rng.uniform_float();
+              h.src()[i] = u < 0.1f ? -0.0f : (u - 0.5f) * (i % 3 == 0 ? 1e4f : 1.0f);
             }
-          h.forward(false);
-          const std::vector<float> inferred = h.dst();
-          h.forward_backward(r, true);
-          const int64_t plane = int64_t{h.out().h} * h.out().w;
-          const auto channel = [&](size_t i) { return (int64_t(i) / plane) % in.c; };
-          std::vector<float> dy = r;  // trainable: the pooling's own gradient is a * dy
-          if (trainable)
-            for (size_t i = 0; i < dy.size(); ++i) dy[i] = a[channel(i)] * r[i];
-          auto [y, dx] = onednn_pool_2x2(false, n, in, h.src(), dy);
-          if (trainable)
-            for (size_t i = 0; i < y.size(); ++i)
-              y[i] = a[channel(i)] * y[i] + h.param(1).value()[channel(i)];
-          CHECK(same_bits(inferred.data(), y.data(), y.size()));
-          CHECK(same_bits(h.dst().data(), y.data(), y.size()));
-          CHECK(same_bits(h.diff_src(), dx.data(), dx.size()));
-        }
+            std::vector<float> r = uniform_vector(h.dst_size(), rng, -1.0f, 1.0f);
+            for (size_t i = 0; i < r.size(); i += 7) r[i] = -0.0f;
+            const float* a = trainable ? h.param(0).value() : nullptr;  // coefficient
+            if (trainable)
+              for (int c = 0; c < in.c; ++c) {
+                h.param(0).value()[c] = 0.5f + 0.1f * float(c);
+                h.param(1).value()[c] = -0.25f * float(c);
+              }
+            h.forward(false);
+            const std::vector<float> inferred = h.dst();
+            h.forward_backward(r, true);
+            const int64_t plane = int64_t{h.out().h} * h.out().w;
+            const auto channel = [&](size_t i) { return (int64_t(i) / plane) % in.c; };
+            std::vector<float> dy = r;  // trainable: the pooling's own gradient is a * dy
+            if (trainable)
+              for (size_t i = 0; i < dy.size(); ++i) dy[i] = a[channel(i)] * r[i];
+            auto [y, dx] = onednn_pool_2x2(false, n, in, h.src(), dy);
+            if (trainable)
+              for (size_t i = 0; i < y.size(); ++i)
+                y[i] = a[channel(i)] * y[i] + h.param(1).value()[channel(i)];
+            CHECK(same_bits(inferred.data(), y.data(), y.size()));
+            CHECK(same_bits(h.dst().data(), y.data(), y.size()));
+            CHECK(same_bits(h.diff_src(), dx.data(), dx.size()));
+          }
 }
 
 TEST_CASE("nn: pool: average pooling forward and gradients") {

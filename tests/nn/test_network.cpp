@@ -487,6 +487,21 @@ TEST_CASE("nn: network: the scaled tanh fused and inside the average poolings: s
     check_same_bits(fused, reference, 8, 256, 50.0f);
     CHECK(dropped_backwards(fused, 8) == 4);
     CHECK(dropped_backwards(reference, 8) == 0);
+    // The poolings write dst in the plain layout the convolution of 6 input channels and the
+    // flatten after them read (PoolLayer::prefer_dst_layouts), where the reference's, followed by
+    // an identity, keep the convolutions' channel blocks.
+    const auto plain_dst_pools = [](const Network& net) {
+      int count = 0;
+      for (const auto& layer : net.layers())
+        if (dynamic_cast<const PoolLayer*>(layer.get()) != nullptr &&
+            layer->dst(8).get_desc() == dnnl::memory::desc(layer->out_shape().dims(8),
+                                                           dnnl::memory::data_type::f32,
+                                                           dnnl::memory::format_tag::nchw))
+          ++count;
+      return count;
+    };
+    CHECK(plain_dst_pools(fused) == 2);
+    CHECK(plain_dst_pools(reference) == 0);
     // The poolings also apply the last pass (A y) of the fused tanh before each of them, and the
     // first (S x) of the tanh after each of them.
     for (const auto left :
