@@ -222,7 +222,9 @@ void PoolLayer::forward(Context& ctx, int n, bool training) {
     } else {
       std::copy_n(params_[0].value(), in_.c, p.coefficient.begin());
       std::copy_n(params_[1].value(), in_.c, p.bias.begin());
-      p.window->avg_forward(n, x, static_cast<float*>(p.pooled.get_data_handle()), y,
+      // pooled is for the backward: kept in training only.
+      p.window->avg_forward(n, x,
+                            training ? static_cast<float*>(p.pooled.get_data_handle()) : nullptr, y,
                             p.coefficient.data(), p.bias.data());
     }
     return;

@@ -70,7 +70,8 @@ struct WindowPool {
   /// Average pooling, for k * k a power of two: pooled = (((0 + x_00) + x_01) + ...) * (1 / k^2),
   /// oneDNN 2.6's operations in its order (unit test against it), written to y; trainable (LeCun
   /// 1998 sec. II.B), y = a * pooled + b (a, b per channel, padded with zeros to whole blocks) and
-  /// pooled kept. a, b and pooled null: not trainable. See src_scale and dst_scale.
+  /// pooled kept (null: not kept, in inference). a, b and pooled null: not trainable. See
+  /// src_scale and dst_scale.
   void avg_forward(int n, const float* x, float* pooled, float* y, const float* a,
                    const float* b) const;
   /// Its backward: every element of a window gets 0 + g * (1 / k^2) (oneDNN accumulates into a

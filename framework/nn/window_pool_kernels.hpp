@@ -97,13 +97,36 @@ void store_dst(const WindowPool& m, const View<V>& dst, int64_t j, int c, typena
   dst.store(j, c, y);
 }
 
-// L = channels per block (8 or 16), a multiple of V::W: a whole block at a time.
+// L = channels per block (8 or 16), a multiple of V::W: a whole block at a time. K = the window
+// size when known at compile time (2: unrolled), else 0 (m.k). Each block works on a local copy
+// of the WindowPool, whose fields the compiler can then keep in registers (the float stores
+// cannot alias a local).
 
+/// Sets the elements of a block's diff_src outside every window (rows and columns beyond the last
+/// whole window) to zero, or with `tanh_before` (that block of the scaled tanh's dst) to the
+/// tanh's derivative applied to a zero gradient.
 template <class V, int L>
-void max_forward(const WindowPool& m, int n, const float* x, float* y, float* argmax) {
-  const ChannelPlanes &xs = m.src_planes, &ys = m.dst_planes;
-  const int k = m.k;
-  for_each_block(m, n, [&](int64_t i, int cb) {
+void zero_outside_windows(const WindowPool& m, float* dxb, const float* tanh_before) {
+  const ChannelPlanes &xs = m.diff_src_planes, &ys = m.src_planes;
+  for (int64_t h = 0; h < m.in_h; ++h)
+    for (int64_t w = (h < m.out_h * m.k ? m.out_w * m.k : 0); w < m.in_w; ++w) {
+      float* d = dxb + (h * m.in_w + w) * xs.j_stride;
+      for (int c = 0; c < L; c += V::W) {
+        typename V::R v = V::zero();
+        if (tanh_before != nullptr)
+          v = scaled_tanh_backward<V>(
+              v, load_src<V>(m, tanh_before + (h * m.in_w + w) * ys.j_stride + c));
+        V::store(d + c, v);
+      }
+    }
+}
+
+template <class V, int L, int K>
+void max_forward_k(const WindowPool& pool, int n, const float* x, float* y, float* argmax) {
+  for_each_block(pool, n, [&](int64_t i, int cb) {
+    const WindowPool m = pool;
+    const ChannelPlanes &xs = m.src_planes, &ys = m.dst_planes;
+    const int k = K > 0 ? K : m.k;
     const float* xb = x + i * xs.n_stride + cb * xs.block_stride;
     const View<V> yb = view_of<V, L>(m, ys, y, i, cb);
     float* ab = argmax != nullptr ? argmax + argmax_offset(m, i, cb) : nullptr;
@@ -126,33 +149,15 @@ void max_forward(const WindowPool& m, int n, const float* x, float* y, float* ar
   });
 }
 
-/// Sets the elements of a block's diff_src outside every window (rows and columns beyond the last
-/// whole window) to zero, or with `tanh_before` (that block of the scaled tanh's dst) to the
-/// tanh's derivative applied to a zero gradient.
-template <class V, int L>
-void zero_outside_windows(const WindowPool& m, float* dxb, const float* tanh_before) {
-  const ChannelPlanes &xs = m.diff_src_planes, &ys = m.src_planes;
-  for (int64_t h = 0; h < m.in_h; ++h)
-    for (int64_t w = (h < m.out_h * m.k ? m.out_w * m.k : 0); w < m.in_w; ++w) {
-      float* d = dxb + (h * m.in_w + w) * xs.j_stride;
-      for (int c = 0; c < L; c += V::W) {
-        typename V::R v = V::zero();
-        if (tanh_before != nullptr)
-          v = scaled_tanh_backward<V>(
-              v, load_src<V>(m, tanh_before + (h * m.in_w + w) * ys.j_stride + c));
-        V::store(d + c, v);
-      }
-    }
-}
-
-template <class V, int L>
-void max_backward(const WindowPool& m, int n, const float* argmax, const float* dy, float* dx,
-                  const float* relu_dst) {
-  const ChannelPlanes &ys = m.dst_planes, &dys = m.diff_dst_planes, &xs = m.diff_src_planes;
-  const int k = m.k;
-  for_each_block(m, n, [&](int64_t i, int cb) {
-    const View<V> dyb = view_of<V, L>(m, dys, dy, i, cb);
-    const View<V> yb = view_of<V, L>(m, ys, relu_dst, i, cb);
+template <class V, int L, int K>
+void max_backward_k(const WindowPool& pool, int n, const float* argmax, const float* dy, float* dx,
+                    const float* relu_dst) {
+  for_each_block(pool, n, [&](int64_t i, int cb) {
+    const WindowPool m = pool;
+    const ChannelPlanes& xs = m.diff_src_planes;
+    const int k = K > 0 ? K : m.k;
+    const View<V> dyb = view_of<V, L>(m, m.diff_dst_planes, dy, i, cb);
+    const View<V> yb = view_of<V, L>(m, m.dst_planes, relu_dst, i, cb);
     float* dxb = dx + i * xs.n_stride + cb * xs.block_stride;
     const float* ab = argmax + argmax_offset(m, i, cb);
     for (int64_t oh = 0; oh < m.out_h; ++oh)
@@ -174,15 +179,16 @@ void max_backward(const WindowPool& m, int n, const float* argmax, const float* 
   });
 }
 
-template <class V, int L>
-void avg_forward(const WindowPool& m, int n, const float* x, float* pooled, float* y,
-                 const float* a, const float* b) {
-  const ChannelPlanes &xs = m.src_planes, &ys = m.dst_planes, &ps = m.pooled_planes;
-  const int k = m.k;
-  const typename V::R scale = V::set1(1.0f / float(k * k));
-  for_each_block(m, n, [&](int64_t i, int cb) {
+template <class V, int L, int K>
+void avg_forward_k(const WindowPool& pool, int n, const float* x, float* pooled, float* y,
+                   const float* a, const float* b) {
+  for_each_block(pool, n, [&](int64_t i, int cb) {
+    const WindowPool m = pool;
+    const ChannelPlanes &xs = m.src_planes, &ps = m.pooled_planes;
+    const int k = K > 0 ? K : m.k;
+    const typename V::R scale = V::set1(1.0f / float(k * k));
     const float* xb = x + i * xs.n_stride + cb * xs.block_stride;
-    const View<V> yb = view_of<V, L>(m, ys, y, i, cb);
+    const View<V> yb = view_of<V, L>(m, m.dst_planes, y, i, cb);
     const int64_t po = i * ps.n_stride + cb * ps.block_stride;
     for (int64_t oh = 0; oh < m.out_h; ++oh)
       for (int64_t ow = 0; ow < m.out_w; ++ow) {
@@ -198,7 +204,7 @@ void avg_forward(const WindowPool& m, int n, const float* x, float* pooled, floa
             store_dst<V>(m, yb, j, c, average);
             continue;
           }
-          V::store(pooled + at + c, average);
+          if (pooled != nullptr) V::store(pooled + at + c, average);
           const int channel = cb * L + c;
           store_dst<V>(m, yb, j, c,
                        V::add(V::mul(V::load(a + channel), average), V::load(b + channel)));
@@ -207,28 +213,25 @@ void avg_forward(const WindowPool& m, int n, const float* x, float* pooled, floa
   });
 }
 
-template <class V, int L>
-void avg_backward(const WindowPool& m, int n, const float* dy, const float* pooled, const float* a,
-                  float* dx, float* sums, const float* tanh_before, const float* tanh_after) {
-  const ChannelPlanes &ys = m.dst_planes, &dys = m.diff_dst_planes, &ps = m.pooled_planes,
-                      &xs = m.diff_src_planes, &ts = m.src_planes;
-  const int k = m.k;
-  const typename V::R scale = V::set1(1.0f / float(k * k));
-  const int64_t cp = int64_t{blocks_of(m)} * L;
-  for_each_block(m, n, [&](int64_t i, int cb) {
+template <class V, int L, int K>
+void avg_backward_k(const WindowPool& pool, int n, const float* dy, const float* pooled,
+                    const float* a, float* dx, float* sums, const float* tanh_before,
+                    const float* tanh_after) {
+  for_each_block(pool, n, [&](int64_t i, int cb) {
+    const WindowPool m = pool;
+    const ChannelPlanes &ps = m.pooled_planes, &xs = m.diff_src_planes, &ts = m.src_planes;
+    const int k = K > 0 ? K : m.k;
+    const typename V::R scale = V::set1(1.0f / float(k * k));
+    const int64_t cp = int64_t{blocks_of(m)} * L;
     float* dxb = dx + i * xs.n_stride + cb * xs.block_stride;
     const float* tb =
         tanh_before != nullptr ? tanh_before + i * ts.n_stride + cb * ts.block_stride : nullptr;
-    const View<V> dyb = view_of<V, L>(m, dys, dy, i, cb);
-    const View<V> tab = view_of<V, L>(m, ys, tanh_after, i, cb);
+    const View<V> dyb = view_of<V, L>(m, m.diff_dst_planes, dy, i, cb);
+    const View<V> tab = view_of<V, L>(m, m.dst_planes, tanh_after, i, cb);
     const int64_t po = i * ps.n_stride + cb * ps.block_stride;
-    float* sa = a != nullptr ? sums + 2 * i * cp + cb * L : nullptr;
-    float* sb = a != nullptr ? sa + cp : nullptr;
-    if (a != nullptr)
-      for (int c = 0; c < L; c += V::W) {
-        V::store(sa + c, V::zero());
-        V::store(sb + c, V::zero());
-      }
+    // Trainable: the image's sums of dy * pooled and of dy, in pixel order, kept in registers.
+    typename V::R sum_a[L / V::W], sum_b[L / V::W];
+    for (int c = 0; c < L / V::W; ++c) sum_a[c] = sum_b[c] = V::zero();
     for (int64_t oh = 0; oh < m.out_h; ++oh)
       for (int64_t ow = 0; ow < m.out_w; ++ow) {
         const int64_t j0 = oh * k * m.in_w + ow * k, j = oh * m.out_w + ow;
@@ -237,8 +240,8 @@ void avg_backward(const WindowPool& m, int n, const float* dy, const float* pool
           typename V::R g = dyb.load(j, c);
           if (tab.p != nullptr) g = scaled_tanh_backward<V>(g, tab.load(j, c));
           if (a != nullptr) {
-            V::store(sa + c, V::add(V::load(sa + c), V::mul(g, V::load(pooled + at + c))));
-            V::store(sb + c, V::add(V::load(sb + c), g));
+            sum_a[c / V::W] = V::add(sum_a[c / V::W], V::mul(g, V::load(pooled + at + c)));
+            sum_b[c / V::W] = V::add(sum_b[c / V::W], g);
             g = V::mul(V::load(a + cb * L + c), g);
           }
           const typename V::R d = V::add(V::zero(), V::mul(g, scale));
@@ -252,8 +255,45 @@ void avg_backward(const WindowPool& m, int n, const float* dy, const float* pool
             }
         }
       }
+    if (a != nullptr) {
+      float* sa = sums + 2 * i * cp + cb * L;
+      for (int c = 0; c < L; c += V::W) {
+        V::store(sa + c, sum_a[c / V::W]);
+        V::store(sa + cp + c, sum_b[c / V::W]);
+      }
+    }
     zero_outside_windows<V, L>(m, dxb, tb);
   });
+}
+
+// The kernels, unrolled for 2x2 windows.
+
+template <class V, int L>
+void max_forward(const WindowPool& m, int n, const float* x, float* y, float* argmax) {
+  if (m.k == 2) return max_forward_k<V, L, 2>(m, n, x, y, argmax);
+  max_forward_k<V, L, 0>(m, n, x, y, argmax);
+}
+
+template <class V, int L>
+void max_backward(const WindowPool& m, int n, const float* argmax, const float* dy, float* dx,
+                  const float* relu_dst) {
+  if (m.k == 2) return max_backward_k<V, L, 2>(m, n, argmax, dy, dx, relu_dst);
+  max_backward_k<V, L, 0>(m, n, argmax, dy, dx, relu_dst);
+}
+
+template <class V, int L>
+void avg_forward(const WindowPool& m, int n, const float* x, float* pooled, float* y,
+                 const float* a, const float* b) {
+  if (m.k == 2) return avg_forward_k<V, L, 2>(m, n, x, pooled, y, a, b);
+  avg_forward_k<V, L, 0>(m, n, x, pooled, y, a, b);
+}
+
+template <class V, int L>
+void avg_backward(const WindowPool& m, int n, const float* dy, const float* pooled, const float* a,
+                  float* dx, float* sums, const float* tanh_before, const float* tanh_after) {
+  if (m.k == 2)
+    return avg_backward_k<V, L, 2>(m, n, dy, pooled, a, dx, sums, tanh_before, tanh_after);
+  avg_backward_k<V, L, 0>(m, n, dy, pooled, a, dx, sums, tanh_before, tanh_after);
 }
 
 }  // namespace

@@ -336,7 +336,8 @@ TEST_CASE("nn: pool: max pooling forward and gradients") {
     Shape in;
     int kernel, stride;
   };
-  const Case cases[] = {{{3, 6, 6}, 2, 2}, {{2, 7, 7}, 3, 2}};
+  // 3x3 windows at stride 3: the hand-written kernels' general (not unrolled) window loop.
+  const Case cases[] = {{{3, 6, 6}, 2, 2}, {{2, 7, 7}, 3, 2}, {{2, 7, 7}, 3, 3}};
   for (const Tag layout : kLayouts)
     for (const Case& c : cases) {
       CAPTURE(layout_name(layout));
@@ -563,7 +564,8 @@ TEST_CASE("nn: pool: average pooling forward and gradients") {
     Shape in;
     int kernel, stride;
   };
-  const Case cases[] = {{{3, 6, 6}, 2, 2}, {{2, 7, 7}, 3, 2}};
+  // 4x4 windows at stride 4: the hand-written kernels' general (not unrolled) window loop.
+  const Case cases[] = {{{3, 6, 6}, 2, 2}, {{2, 7, 7}, 3, 2}, {{2, 9, 9}, 4, 4}};
   for (const Tag layout : kLayouts)
     for (const Case& c : cases) {
       CAPTURE(layout_name(layout));
