@@ -160,21 +160,23 @@ void max_backward_k(const WindowPool& pool, int n, const float* argmax, const fl
     const View<V> yb = view_of<V, L>(m, m.dst_planes, relu_dst, i, cb);
     float* dxb = dx + i * xs.n_stride + cb * xs.block_stride;
     const float* ab = argmax + argmax_offset(m, i, cb);
+    // dx row by row (each window row of an output row in turn): its stores in order, the
+    // gradient read (a gather when plain) once per window row.
     for (int64_t oh = 0; oh < m.out_h; ++oh)
-      for (int64_t ow = 0; ow < m.out_w; ++ow) {
-        const int64_t j0 = oh * k * m.in_w + ow * k, j = oh * m.out_w + ow;
-        for (int c = 0; c < L; c += V::W) {
-          typename V::R gradient = dyb.load(j, c);
-          if (yb.p != nullptr)
-            gradient =
-                V::select(V::gt(yb.load(j, c), V::zero()), gradient, V::mul(gradient, V::zero()));
-          const typename V::R at = V::load(ab + j * L + c);
-          for (int kh = 0; kh < k; ++kh)
+      for (int kh = 0; kh < k; ++kh)
+        for (int64_t ow = 0; ow < m.out_w; ++ow) {
+          const int64_t j0 = (oh * k + kh) * m.in_w + ow * k, j = oh * m.out_w + ow;
+          for (int c = 0; c < L; c += V::W) {
+            typename V::R gradient = dyb.load(j, c);
+            if (yb.p != nullptr)
+              gradient =
+                  V::select(V::gt(yb.load(j, c), V::zero()), gradient, V::mul(gradient, V::zero()));
+            const typename V::R at = V::load(ab + j * L + c);
             for (int kw = 0; kw < k; ++kw)
-              V::store(dxb + (j0 + kh * m.in_w + kw) * xs.j_stride + c,
+              V::store(dxb + (j0 + kw) * xs.j_stride + c,
                        V::select(V::eq(at, V::set1(float(kh * k + kw))), gradient, V::zero()));
+          }
         }
-      }
     zero_outside_windows<V, L>(m, dxb, nullptr);
   });
 }
