@@ -118,7 +118,6 @@ std::unique_ptr<Layer::Plan> ConvLayer::make_plan(Context& ctx, int n, const dnn
   const dnnl::memory::desc b_md({spec_.filters}, dt::f32, tag::x);
   const dnnl::memory::dims strides{spec_.stride, spec_.stride}, pad{pad_, pad_};
   const auto attr = ctx.attr();
-  const auto algo = kAlgo;
   dnnl::memory w(w_md, ctx.engine, params_[0].value()), b(b_md, ctx.engine, params_[1].value());
   dnnl::memory dw(w_md, ctx.engine, params_[0].gradient()),
       db(b_md, ctx.engine, params_[1].gradient());
@@ -135,7 +134,7 @@ std::unique_ptr<Layer::Plan> ConvLayer::make_plan(Context& ctx, int n, const dnn
   p->infer = p->train;
 
   dnnl::convolution_backward_weights::primitive_desc bww_pd(
-      {algo, src_any, w_any, b_md, dst_any, strides, pad, pad}, attr, ctx.engine, fwd_pd);
+      {kAlgo, src_any, w_any, b_md, dst_any, strides, pad, pad}, attr, ctx.engine, fwd_pd);
   std::vector<Step> after;
   // The forward's converted src is still valid during backward; reuse it when layouts agree.
   const dnnl::memory x_bww =

@@ -70,10 +70,6 @@ struct PoolPlan : Layer::Plan {
   std::vector<float> coefficient, bias;
 };
 
-bool is_plain(const dnnl::memory::desc& md, int n, Shape shape) {
-  return md == dnnl::memory::desc(shape.dims(n), dnnl::memory::data_type::f32, shape.tag());
-}
-
 }  // namespace
 
 PoolLayer::PoolLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in)
@@ -128,7 +124,7 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
     dnnl::memory::desc y_md = blocked, dy_md = blocked;
     // (The kernels address a plain layout's channels with int32 offsets.)
     if (const auto wanted = preferred_.find(n); wanted != preferred_.end() &&
-                                                is_plain(wanted->second.src, n, out_) &&
+                                                wanted->second.src == plain_desc(n, out_) &&
                                                 int64_t{out_.h} * out_.w * 16 <= INT32_MAX) {
       y_md = wanted->second.src;
       if (wanted->second.diff_src != blocked) dy_md = y_md;
