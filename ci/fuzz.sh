@@ -9,10 +9,10 @@
 #                      in build/fuzz/corpus/TARGET, reused by the next run. Finds new bugs, but what
 #                      it tries depends on timing, address layout and paths, so it is not a CI gate.
 #   FUZZ_REPLAY=1      each target runs once on every committed input: the seeds and the corpus
-#                      that earlier fuzzing runs reached (tests/fuzz/corpus/TARGET), plus sweeps/ and
-#                      experiments/architectures/ for the YAML targets. The same inputs on every
-#                      machine: what CI runs.
-#   FUZZ_TARGETS       space-separated subset (default: all four)
+#                      that earlier fuzzing runs reached (tests/fuzz/corpus/TARGET), plus sweeps/,
+#                      experiments/architectures/ and experiments/bench/ for the YAML targets. The
+#                      same inputs on every machine: what CI runs.
+#   FUZZ_TARGETS       space-separated subset (default: all five)
 #
 # To keep what a fuzzing run reached (new inputs, regression inputs from fixed crashes), merge it
 # into the committed corpus, which keeps only inputs that add coverage:
@@ -26,7 +26,7 @@ root=$PWD
 
 replay=${FUZZ_REPLAY:-0}
 seconds=${FUZZ_SECONDS:-60}
-read -r -a targets <<<"${FUZZ_TARGETS:-fuzz_sweep_yaml fuzz_arch_yaml fuzz_idx fuzz_csv}"
+read -r -a targets <<<"${FUZZ_TARGETS:-fuzz_sweep_yaml fuzz_arch_yaml fuzz_bench_matrix fuzz_idx fuzz_csv}"
 
 packages=(clang libclang-rt-14-dev)
 missing=()
@@ -64,6 +64,7 @@ for t in "${targets[@]}"; do
   case $t in
     fuzz_sweep_yaml) seeds+=(sweeps tests/fuzz/corpus/fuzz_arch_yaml) ;;
     fuzz_arch_yaml) seeds+=(experiments/architectures) ;;
+    fuzz_bench_matrix) seeds+=(experiments/bench) ;;
   esac
   log=build/fuzz/logs/$t.log
   # A scratch working directory: relative paths a sweep names resolve there, not in the tree.

@@ -103,9 +103,33 @@ struct ArchSpec {
   int num_classes = 10;
   InitKind init = InitKind::glorot_uniform;  ///< default initialiser of conv/dense weights.
   std::vector<LayerSpec> layers;
+  /// Where the input shape was declared (the `input` key, else the file), for errors found later.
+  SourceMark input_mark;
 };
 
 const char* to_string(LayerKind kind);
 const char* to_string(InitKind kind);
+
+/// What one image costs in a network built from an ArchSpec, computed from the shapes alone
+/// (no oneDNN, no allocation): the same figures as Network::macs_per_image() and
+/// Network::parameter_count().
+struct ArchCost {
+  /// Forward multiply-accumulates per image of the conv (one per connected weight per output
+  /// position) and dense (inputs x units) layers.
+  int64_t macs_per_image = 0;
+  /// Parameters stored by the network: weights (without those a connection_map masks out) and
+  /// biases, trainable pooling's coefficients and biases, batch norm's gamma, beta and moving
+  /// mean and variance.
+  int64_t parameters = 0;
+};
+
+/// Walks the layers with their output shapes (in 128-bit arithmetic) and returns the cost.
+/// Throws ConfigError at the offending layer's mark (ArchSpec::input_mark for the input) when a
+/// layer does not fit its input (a kernel larger than the padded input, a dense layer on an
+/// unflattened input, a connection_map naming a missing channel) or when the network exceeds
+/// kMaxElementsPerImage or kMaxParameters (counted with masked weights, as they are stored).
+/// The architecture loader calls it, so an ArchSpec from load_architecture/parse_architecture
+/// (or RunConfig::from_json) never throws here.
+ArchCost arch_cost(const ArchSpec& arch);
 
 }  // namespace lenetlab

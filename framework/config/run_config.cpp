@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "config/yaml_loader.hpp"
+#include "config/architecture_loader.hpp"
 
 namespace lenetlab {
 

