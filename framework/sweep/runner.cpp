@@ -36,18 +36,19 @@ class RunObserver final : public TrainObserver {
               int threads)
       : store_(store), progress_(progress), run_(run), data_(data), threads_(threads) {}
 
-  void on_built(const NetworkStats& s, int64_t train_images, int64_t) override {
+  void on_started(const RunStart& start) override {
+    const NetworkStats& s = start.stats;
     store_.start_run(run_.id, capture_environment(threads_),
                      {s.parameters, s.trainable_parameters, s.macs_per_image}, data_.sha256);
     progress_.run_started(run_.id, run_.index, run_.config->display_name(), run_.config->epochs,
-                          train_images);
+                          start.train_images);
+    if (start.resumed_from_epoch == 0) return;
+    // A no-op when the row was committed before the process stopped.
+    if (start.resumed_record) store_.record_epoch(run_.id, *start.resumed_record);
+    progress_.resumed(run_.id, start.resumed_from_epoch);
   }
   void on_batch(int epoch, int64_t done, int64_t total, double loss, double accuracy) override {
     progress_.batch(run_.id, epoch, done, total, loss, accuracy);
-  }
-  void on_resumed(int epoch, const std::optional<EpochRecord>& record) override {
-    if (record) store_.record_epoch(run_.id, *record);  // a no-op when the row was committed
-    progress_.resumed(run_.id, epoch);
   }
   void on_epoch(const EpochRecord& record) override {
     store_.record_epoch(run_.id, record);

@@ -3,30 +3,37 @@
 #include <xxhash.h>
 
 #include <cstring>
-#include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include <fmt/format.h>
+
 #include "core/crash_point.hpp"
 #include "core/error.hpp"
+#include "core/files.hpp"
 
 namespace lenetlab {
 
 namespace {
 
-constexpr char kMagic[8] = {'L', 'N', 'L', 'C', 'K', 'P', 'T', '1'};
+using nlohmann::json;
 
-/// Appends raw little-endian bytes (x86-64 is little-endian; the format says so).
-template <typename T>
-void append(std::string& out, const T* data, size_t count) {
-  out.append(reinterpret_cast<const char*>(data), count * sizeof(T));
-}
+constexpr char kMagic[8] = {'L', 'N', 'L', 'C', 'K', 'P', 'T', '1'};
+/// Magic, header length and checksum: the bytes of a file around its header and arrays.
+constexpr size_t kEnvelopeBytes = 24;
+
+constexpr std::pair<CheckpointKind, const char*> kKindNames[] = {{CheckpointKind::last, "last"},
+                                                                 {CheckpointKind::best, "best"},
+                                                                 {CheckpointKind::final, "final"}};
+
+// ---- writing ------------------------------------------------------------------------------------
 
 /// The arrays of a checkpoint: their description for the header and where their bytes are. The
 /// bytes are not copied: save_checkpoint streams them to the file from the caller's vectors.
 struct ArrayList {
-  nlohmann::json meta = nlohmann::json::array();
+  json meta = json::array();
   std::vector<std::pair<const void*, size_t>> spans;  ///< (data, bytes), in file order
   template <typename T>
   void add(const std::string& name, const char* type, const T* data, size_t count) {
@@ -36,23 +43,193 @@ struct ArrayList {
   void f32(const std::string& name, const std::vector<float>& v) {
     add(name, "f32", v.data(), v.size());
   }
+  void f32s(const std::string& prefix, const std::vector<std::vector<float>>& vs) {
+    for (size_t i = 0; i < vs.size(); ++i) f32(prefix + std::to_string(i), vs[i]);
+  }
   void i64(const std::string& name, const std::vector<int64_t>& v) {
     add(name, "i64", v.data(), v.size());
   }
   void u64(const std::string& name, const uint64_t* v, size_t n) { add(name, "u64", v, n); }
 };
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open checkpoint " + path.string());
-  return std::string(std::istreambuf_iterator<char>(in), {});
+template <typename T>
+json or_null(const std::optional<T>& v) {
+  return v ? json(*v) : json();
 }
 
-/// Verifies magic and checksum; returns the header JSON and the offset of the first array.
-std::pair<nlohmann::json, size_t> parse(const std::filesystem::path& path,
-                                        const std::string& bytes) {
-  const std::string where = "checkpoint " + path.string() + ": ";
-  if (bytes.size() < 24 || std::memcmp(bytes.data(), kMagic, 8) != 0)
+/// nlohmann writes doubles with 17 significant digits: they read back bit for bit.
+json record_json(const EpochRecord& r) {
+  return {{"epoch", r.epoch},
+          {"train_loss", r.train_loss},
+          {"train_accuracy", r.train_accuracy},
+          {"val_loss", or_null(r.val_loss)},
+          {"val_accuracy", or_null(r.val_accuracy)},
+          {"learning_rate", r.learning_rate},
+          {"seconds", r.seconds},
+          {"images_per_second", r.images_per_second}};
+}
+
+/// The training-state part of a `last` checkpoint's header; adds its arrays to `arrays`.
+void add_training_state(json& header, ArrayList& arrays, const TrainState& s) {
+  arrays.f32s("optimizer", s.optimizer_state);
+  arrays.u64("shuffle_rng", s.shuffle_rng.data(), 4);
+  for (size_t i = 0; i < s.layer_rngs.size(); ++i)
+    arrays.u64("layer_rng" + std::to_string(i), s.layer_rngs[i].data(), 4);
+  arrays.i64("train_order", s.train_order);
+  arrays.i64("val_indices", s.val_indices);
+  if (s.best_params) arrays.f32s("best_param", *s.best_params);
+  header["optimizer_steps"] = s.optimizer_steps;
+  header["optimizer_buffers"] = s.optimizer_state.size();
+  header["layer_rngs"] = s.layer_rngs.size();
+  header["has_best_params"] = s.best_params.has_value();
+  header["stopper_best"] = or_null(s.stopper.best);
+  header["stopper_best_epoch"] = s.stopper.best_epoch;
+  header["stopper_wait"] = s.stopper.wait;
+  if (s.record) header["record"] = record_json(*s.record);
+  header["best_val_accuracy"] = or_null(s.best_val_accuracy);
+  header["best_epoch"] = or_null(s.best_epoch);
+}
+
+json make_header(const TrainState& s, ArrayList& arrays) {
+  arrays.f32s("param", s.params);
+  json header = {{"format", kCheckpointFormat},    {"run_key", s.run_key},
+                 {"kind", to_string(s.kind)},      {"epoch", s.epoch},
+                 {"weights_hash", s.weights_hash}, {"params", s.params.size()}};
+  if (s.conditions) {
+    const RunConditions& c = *s.conditions;
+    header["conditions"] = {{"threads", c.threads},
+                            {"isa", c.isa},
+                            {"onednn_version", c.onednn_version},
+                            {"engine_version", c.engine_version},
+                            {"engine_commit", c.engine_commit}};
+  }
+  if (s.kind == CheckpointKind::last) add_training_state(header, arrays, s);
+  header["arrays"] = arrays.meta;
+  return header;
+}
+
+// ---- reading ------------------------------------------------------------------------------------
+
+/// Typed access to one JSON object of a header: a missing field or one of the wrong type or range
+/// is an Error naming the file and the field (never a nlohmann exception or a narrowing cast).
+struct Fields {
+  const json& j;
+  const std::string& where;  ///< "checkpoint <path>: "
+
+  [[noreturn]] void fail(const char* name, const char* expected) const {
+    throw Error(fmt::format("{}header field \"{}\": expected {}", where, name, expected));
+  }
+  const json& at(const char* name) const {
+    if (!j.is_object() || !j.contains(name)) fail(name, "to be present");
+    return j[name];
+  }
+  int64_t integer(const char* name, int64_t lo, int64_t hi) const {
+    const json& v = at(name);
+    if (!v.is_number_integer()) fail(name, "an integer");
+    // The parser gives non-negative integers as unsigned, negative ones as signed.
+    const bool fits = v.is_number_unsigned()
+                          ? v.get<uint64_t>() <= uint64_t(hi) && int64_t(v.get<uint64_t>()) >= lo
+                          : v.get<int64_t>() >= lo && v.get<int64_t>() <= hi;
+    if (!fits) fail(name, fmt::format("an integer in [{}, {}]", lo, hi).c_str());
+    return v.is_number_unsigned() ? int64_t(v.get<uint64_t>()) : v.get<int64_t>();
+  }
+  int count(const char* name) const {
+    return int(integer(name, 0, std::numeric_limits<int>::max()));
+  }
+  double number(const char* name) const {
+    const json& v = at(name);
+    if (!v.is_number()) fail(name, "a number");
+    return v.get<double>();
+  }
+  std::optional<double> optional_number(const char* name) const {
+    if (at(name).is_null()) return std::nullopt;
+    return number(name);
+  }
+  std::string text(const char* name) const {
+    const json& v = at(name);
+    if (!v.is_string()) fail(name, "a string");
+    return v.get<std::string>();
+  }
+  bool flag(const char* name) const {
+    const json& v = at(name);
+    if (!v.is_boolean()) fail(name, "true or false");
+    return v.get<bool>();
+  }
+};
+
+/// The arrays of a file: where each one's bytes are. Nothing is copied until asked for, and every
+/// count was checked against the file's length, so no allocation exceeds the file's size.
+class ArrayIndex {
+ public:
+  ArrayIndex(const std::string& bytes, const Fields& header, size_t first)
+      : bytes_(bytes), where_(header.where) {
+    const json& list = header.at("arrays");
+    if (!list.is_array()) header.fail("arrays", "a list");
+    const size_t end = bytes.size() - 8;
+    size_t offset = first;
+    for (const json& a : list) {
+      const Fields f{a, where_};
+      const std::string type = f.text("type");
+      const size_t elem = type == "f32" ? 4 : type == "i64" || type == "u64" ? 8 : 0;
+      if (elem == 0) throw Error(where_ + "unknown array type '" + type + "'");
+      const auto count = size_t(f.integer("count", 0, std::numeric_limits<int64_t>::max()));
+      if (count > (end - offset) / elem)
+        throw Error(where_ + "arrays run past the end of the file");
+      entries_[f.text("name")] = {type, offset, count};
+      offset += count * elem;
+    }
+    if (offset != end) throw Error(where_ + "unexpected bytes after the last array");
+  }
+
+  std::vector<float> f32(const std::string& name) const { return copy<float>(name, "f32"); }
+  std::vector<int64_t> i64(const std::string& name) const { return copy<int64_t>(name, "i64"); }
+  std::vector<std::vector<float>> f32s(const std::string& prefix, int n) const {
+    std::vector<std::vector<float>> out;
+    for (int i = 0; i < n; ++i) out.push_back(f32(prefix + std::to_string(i)));
+    return out;
+  }
+  std::array<uint64_t, 4> u64x4(const std::string& name) const {
+    const auto v = copy<uint64_t>(name, "u64");
+    if (v.size() != 4) throw Error(where_ + "array '" + name + "' must hold 4 values");
+    return {v[0], v[1], v[2], v[3]};
+  }
+
+ private:
+  struct Entry {
+    std::string type;
+    size_t offset = 0, count = 0;
+  };
+  template <typename T>
+  std::vector<T> copy(const std::string& name, const char* type) const {
+    const auto it = entries_.find(name);
+    if (it == entries_.end() || it->second.type != type)
+      throw Error(where_ + "no " + type + " array named '" + name + "'");
+    std::vector<T> v(it->second.count);
+    std::memcpy(v.data(), bytes_.data() + it->second.offset, v.size() * sizeof(T));
+    return v;
+  }
+  const std::string& bytes_;
+  const std::string& where_;
+  std::map<std::string, Entry> entries_;
+};
+
+/// Reads the whole file; verifies magic and checksum. Returns the bytes, the header and the offset
+/// of the first array.
+struct Envelope {
+  std::string bytes;
+  json header;
+  size_t first_array = 0;
+};
+
+Envelope open_envelope(const std::filesystem::path& path, const std::string& where) {
+  Envelope e;
+  try {
+    e.bytes = read_file(path, kMaxCheckpointBytes);
+  } catch (const FileError& error) {
+    throw Error(where + error.reason());
+  }
+  const std::string& bytes = e.bytes;
+  if (bytes.size() < kEnvelopeBytes || std::memcmp(bytes.data(), kMagic, 8) != 0)
     throw Error(where + "not a lenetlab checkpoint (bad magic or too short)");
   uint64_t stored = 0;
   std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
@@ -60,188 +237,139 @@ std::pair<nlohmann::json, size_t> parse(const std::filesystem::path& path,
     throw Error(where + "checksum mismatch (file truncated or corrupted)");
   uint64_t header_size = 0;
   std::memcpy(&header_size, bytes.data() + 8, 8);
-  if (header_size > bytes.size() - 24) throw Error(where + "header length beyond end of file");
+  if (header_size > bytes.size() - kEnvelopeBytes)
+    throw Error(where + "header length beyond end of file");
   try {
-    return {nlohmann::json::parse(bytes.substr(16, header_size)), 16 + header_size};
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(where + "malformed header: " + e.what());
+    e.header = json::parse(bytes.substr(16, header_size));
+  } catch (const json::exception& error) {
+    throw Error(where + "malformed header: " + error.what());
   }
+  e.first_array = 16 + header_size;
+  return e;
+}
+
+std::optional<EpochRecord> read_record(const Fields& h) {
+  if (!h.j.contains("record")) return std::nullopt;
+  const Fields j{h.at("record"), h.where};
+  EpochRecord r;
+  r.epoch = j.count("epoch");
+  r.train_loss = j.number("train_loss");
+  r.train_accuracy = j.number("train_accuracy");
+  r.val_loss = j.optional_number("val_loss");
+  r.val_accuracy = j.optional_number("val_accuracy");
+  r.learning_rate = j.number("learning_rate");
+  r.seconds = j.number("seconds");
+  r.images_per_second = j.number("images_per_second");
+  return r;
+}
+
+/// The header fields every kind has. Format 1 has no conditions.
+TrainState read_common(const Fields& h) {
+  const auto format = h.integer("format", 1, std::numeric_limits<int>::max());
+  if (format > kCheckpointFormat)
+    throw Error(fmt::format("{}format {} is newer than this lenetlab reads (1 to {})", h.where,
+                            format, kCheckpointFormat));
+  TrainState s;
+  s.run_key = h.text("run_key");
+  const auto kind = checkpoint_kind_from_string(h.text("kind"));
+  if (!kind) h.fail("kind", "last, best or final");
+  s.kind = *kind;
+  s.epoch = h.count("epoch");
+  s.weights_hash = h.text("weights_hash");
+  if (format >= 2) {
+    const Fields c{h.at("conditions"), h.where};
+    s.conditions =
+        RunConditions{int(c.integer("threads", 1, std::numeric_limits<int>::max())), c.text("isa"),
+                      c.text("onednn_version"), c.text("engine_version"), c.text("engine_commit")};
+  }
+  return s;
+}
+
+void read_training_state(const Fields& h, const ArrayIndex& arrays, int n_params, TrainState& s) {
+  s.optimizer_steps = h.integer("optimizer_steps", 0, std::numeric_limits<int64_t>::max());
+  s.optimizer_state = arrays.f32s("optimizer", h.count("optimizer_buffers"));
+  s.shuffle_rng = arrays.u64x4("shuffle_rng");
+  for (int i = 0, n = h.count("layer_rngs"); i < n; ++i)
+    s.layer_rngs.push_back(arrays.u64x4("layer_rng" + std::to_string(i)));
+  s.train_order = arrays.i64("train_order");
+  s.val_indices = arrays.i64("val_indices");
+  if (h.flag("has_best_params")) s.best_params = arrays.f32s("best_param", n_params);
+  s.stopper.best = h.optional_number("stopper_best");
+  s.stopper.best_epoch = h.count("stopper_best_epoch");
+  s.stopper.wait = h.count("stopper_wait");
+  s.best_val_accuracy = h.optional_number("best_val_accuracy");
+  if (!h.at("best_epoch").is_null()) s.best_epoch = h.count("best_epoch");
+  s.record = read_record(h);
+}
+
+std::string where_of(const std::filesystem::path& path) {
+  return "checkpoint " + path.string() + ": ";
 }
 
 }  // namespace
 
+const char* to_string(CheckpointKind kind) {
+  for (const auto& [k, name] : kKindNames)
+    if (k == kind) return name;
+  return "?";
+}
+
+std::optional<CheckpointKind> checkpoint_kind_from_string(std::string_view name) {
+  for (const auto& [k, n] : kKindNames)
+    if (name == n) return k;
+  return std::nullopt;
+}
+
+std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir, CheckpointKind kind) {
+  return run_dir / (std::string(to_string(kind)) + ".ckpt");
+}
+
 void save_checkpoint(const std::filesystem::path& path, const TrainState& s) {
   ArrayList arrays;
-  for (size_t i = 0; i < s.params.size(); ++i) arrays.f32("param" + std::to_string(i), s.params[i]);
-  nlohmann::json header = {
-      {"format", 1},      {"run_key", s.run_key},           {"kind", s.kind},
-      {"epoch", s.epoch}, {"weights_hash", s.weights_hash}, {"params", s.params.size()}};
-  if (s.kind == "last") {
-    for (size_t i = 0; i < s.optimizer_state.size(); ++i)
-      arrays.f32("optimizer" + std::to_string(i), s.optimizer_state[i]);
-    arrays.u64("shuffle_rng", s.shuffle_rng.data(), 4);
-    for (size_t i = 0; i < s.layer_rngs.size(); ++i)
-      arrays.u64("layer_rng" + std::to_string(i), s.layer_rngs[i].data(), 4);
-    arrays.i64("train_order", s.train_order);
-    arrays.i64("val_indices", s.val_indices);
-    if (s.best_params)
-      for (size_t i = 0; i < s.best_params->size(); ++i)
-        arrays.f32("best_param" + std::to_string(i), (*s.best_params)[i]);
-    header["optimizer_steps"] = s.optimizer_steps;
-    header["optimizer_buffers"] = s.optimizer_state.size();
-    header["layer_rngs"] = s.layer_rngs.size();
-    header["has_best_params"] = s.best_params.has_value();
-    header["stopper_best"] = s.stopper_best ? nlohmann::json(*s.stopper_best) : nlohmann::json();
-    header["stopper_best_epoch"] = s.stopper_best_epoch;
-    header["stopper_wait"] = s.stopper_wait;
-    if (s.record) {
-      const EpochRecord& r = *s.record;
-      auto optional = [](const std::optional<double>& v) {
-        return v ? nlohmann::json(*v) : nlohmann::json();
-      };
-      // nlohmann writes doubles with 17 significant digits: they read back bit for bit.
-      header["record"] = {{"epoch", r.epoch},
-                          {"train_loss", r.train_loss},
-                          {"train_accuracy", r.train_accuracy},
-                          {"val_loss", optional(r.val_loss)},
-                          {"val_accuracy", optional(r.val_accuracy)},
-                          {"learning_rate", r.learning_rate},
-                          {"seconds", r.seconds},
-                          {"images_per_second", r.images_per_second}};
-    }
-    header["best_val_accuracy"] =
-        s.best_val_accuracy ? nlohmann::json(*s.best_val_accuracy) : nlohmann::json();
-    header["best_epoch"] = s.best_epoch ? nlohmann::json(*s.best_epoch) : nlohmann::json();
-  }
-  header["arrays"] = arrays.meta;
-  const std::string header_text = header.dump();
+  const std::string header_text = make_header(s, arrays).dump();
   std::string head(kMagic, 8);
   const uint64_t header_size = header_text.size();
-  append(head, &header_size, 1);
+  head.append(reinterpret_cast<const char*>(&header_size), sizeof header_size);  // little-endian
   head += header_text;
 
   std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  const auto tmp = std::filesystem::path(path.string() + ".tmp");
-  {
-    // Streamed: magic, header, arrays straight from the caller's vectors, then XXH3-64 of all
-    // that (the same bytes and checksum as assembling the file in memory, without a copy of
-    // every array the size of the model).
-    std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(),
-                                                                   &XXH3_freeState);
-    XXH3_64bits_reset(state.get());
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    const auto write = [&](const void* data, size_t size) {
-      XXH3_64bits_update(state.get(), data, size);
-      out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
-    };
-    write(head.data(), head.size());
-    for (const auto& [data, size] : arrays.spans) write(data, size);
-    const uint64_t checksum = XXH3_64bits_digest(state.get());
-    out.write(reinterpret_cast<const char*>(&checksum), sizeof checksum);
-    out.flush();
-    if (!out) throw Error("cannot write checkpoint " + tmp.string());
-  }
+  std::filesystem::create_directories(path.parent_path(), ec);  // else AtomicFile reports it
+  AtomicFile file(path, Durability::kSurvivePowerLoss);
+  // Streamed: magic, header, arrays straight from the caller's vectors, then XXH3-64 of all that
+  // (the same bytes and checksum as assembling the file in memory, without a copy of every array
+  // the size of the model).
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(),
+                                                                 &XXH3_freeState);
+  XXH3_64bits_reset(state.get());
+  const auto write = [&](const void* data, size_t size) {
+    XXH3_64bits_update(state.get(), data, size);
+    file.write(data, size);
+  };
+  write(head.data(), head.size());
+  for (const auto& [data, size] : arrays.spans) write(data, size);
+  const uint64_t checksum = XXH3_64bits_digest(state.get());
+  file.write(&checksum, sizeof checksum);
+  file.flush();
   crash_point("checkpoint-written");
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw Error("cannot rename checkpoint " + tmp.string() + ": " + ec.message());
+  file.commit();
   crash_point("checkpoint-renamed");
 }
 
 TrainState read_checkpoint_header(const std::filesystem::path& path) {
-  const std::string bytes = read_file(path);
-  const auto [h, offset] = parse(path, bytes);
-  TrainState s;
-  s.run_key = h.value("run_key", "");
-  s.kind = h.value("kind", "");
-  s.epoch = h.value("epoch", 0);
-  s.weights_hash = h.value("weights_hash", "");
-  return s;
+  const std::string where = where_of(path);
+  const Envelope e = open_envelope(path, where);
+  return read_common(Fields{e.header, where});
 }
 
 TrainState load_checkpoint(const std::filesystem::path& path) {
-  const std::string bytes = read_file(path);
-  const auto [h, first] = parse(path, bytes);
-  const std::string where = "checkpoint " + path.string() + ": ";
-  TrainState s;
-  try {
-    s.run_key = h.at("run_key").get<std::string>();
-    s.kind = h.at("kind").get<std::string>();
-    s.epoch = h.at("epoch").get<int>();
-    s.weights_hash = h.at("weights_hash").get<std::string>();
-    size_t offset = first;
-    const size_t end = bytes.size() - 8;
-    auto take = [&](size_t count, size_t elem, void* out) {
-      if (offset + count * elem > end) throw Error(where + "arrays run past the end of the file");
-      std::memcpy(out, bytes.data() + offset, count * elem);
-      offset += count * elem;
-    };
-    std::map<std::string, std::vector<float>> f32;
-    std::map<std::string, std::vector<int64_t>> i64;
-    std::map<std::string, std::array<uint64_t, 4>> u64;
-    for (const auto& a : h.at("arrays")) {
-      const auto name = a.at("name").get<std::string>();
-      const auto type = a.at("type").get<std::string>();
-      const auto count = a.at("count").get<size_t>();
-      if (type == "f32") {
-        auto& v = f32[name];
-        v.resize(count);
-        take(count, 4, v.data());
-      } else if (type == "i64") {
-        auto& v = i64[name];
-        v.resize(count);
-        take(count, 8, v.data());
-      } else if (type == "u64" && count == 4) {
-        take(4, 8, u64[name].data());
-      } else {
-        throw Error(where + "unknown array type '" + type + "'");
-      }
-    }
-    if (offset != end) throw Error(where + "unexpected bytes after the last array");
-    const auto n_params = h.at("params").get<size_t>();
-    for (size_t i = 0; i < n_params; ++i) s.params.push_back(f32.at("param" + std::to_string(i)));
-    if (s.kind == "last") {
-      s.optimizer_steps = h.at("optimizer_steps").get<int64_t>();
-      for (size_t i = 0; i < h.at("optimizer_buffers").get<size_t>(); ++i)
-        s.optimizer_state.push_back(f32.at("optimizer" + std::to_string(i)));
-      s.shuffle_rng = u64.at("shuffle_rng");
-      for (size_t i = 0; i < h.at("layer_rngs").get<size_t>(); ++i)
-        s.layer_rngs.push_back(u64.at("layer_rng" + std::to_string(i)));
-      s.train_order = i64.at("train_order");
-      s.val_indices = i64.at("val_indices");
-      if (h.at("has_best_params").get<bool>()) {
-        s.best_params.emplace();
-        for (size_t i = 0; i < n_params; ++i)
-          s.best_params->push_back(f32.at("best_param" + std::to_string(i)));
-      }
-      if (!h.at("stopper_best").is_null()) s.stopper_best = h.at("stopper_best").get<double>();
-      s.stopper_best_epoch = h.at("stopper_best_epoch").get<int>();
-      s.stopper_wait = h.at("stopper_wait").get<int>();
-      if (!h.at("best_val_accuracy").is_null())
-        s.best_val_accuracy = h.at("best_val_accuracy").get<double>();
-      if (!h.at("best_epoch").is_null()) s.best_epoch = h.at("best_epoch").get<int>();
-      if (h.contains("record")) {
-        const auto& j = h.at("record");
-        auto optional = [&](const char* name) -> std::optional<double> {
-          if (j.at(name).is_null()) return std::nullopt;
-          return j.at(name).get<double>();
-        };
-        EpochRecord& r = s.record.emplace();
-        r.epoch = j.at("epoch").get<int>();
-        r.train_loss = j.at("train_loss").get<double>();
-        r.train_accuracy = j.at("train_accuracy").get<double>();
-        r.val_loss = optional("val_loss");
-        r.val_accuracy = optional("val_accuracy");
-        r.learning_rate = j.at("learning_rate").get<double>();
-        r.seconds = j.at("seconds").get<double>();
-        r.images_per_second = j.at("images_per_second").get<double>();
-      }
-    }
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(where + "malformed header: " + e.what());
-  } catch (const std::out_of_range&) {
-    throw Error(where + "an array named in the header is missing");
-  }
+  const std::string where = where_of(path);
+  const Envelope e = open_envelope(path, where);
+  const Fields h{e.header, where};
+  TrainState s = read_common(h);
+  const ArrayIndex arrays(e.bytes, h, e.first_array);
+  const int n_params = h.count("params");
+  s.params = arrays.f32s("param", n_params);
+  if (s.kind == CheckpointKind::last) read_training_state(h, arrays, n_params, s);
   return s;
 }
 

@@ -1,77 +1,20 @@
 #include "train/trainer.hpp"
 
-#include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <optional>
 
 #include <fmt/format.h>
 
 #include "core/crash_point.hpp"
 #include "core/error.hpp"
 #include "nn/network.hpp"
-#include "nn/rng.hpp"
 #include "optim/optimizer.hpp"
-#include "train/checkpoint.hpp"
 #include "train/metrics.hpp"
 
 namespace lenetlab {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-/// Keras EarlyStopping: tracks the best monitored value and epochs without improvement.
-class EarlyStopping {
- public:
-  explicit EarlyStopping(const EarlyStoppingConfig& c) : c_(c) {
-    const bool is_accuracy = c.monitor.find("accuracy") != std::string::npos;
-    maximize_ = c.mode == "max" || (c.mode == "auto" && is_accuracy);
-  }
-  /// Returns true when `value` is an improvement (and records it).
-  bool update(double value, int epoch) {
-    const bool better =
-        !best_ || (maximize_ ? value > *best_ + c_.min_delta : value < *best_ - c_.min_delta);
-    if (better) {
-      best_ = value;
-      best_epoch_ = epoch;
-      wait_ = 0;
-    } else {
-      ++wait_;
-    }
-    return better;
-  }
-  /// Keras: stop only after a non-improving epoch, once `patience` of them have accumulated.
-  bool should_stop() const { return c_.enabled && best_ && wait_ > 0 && wait_ >= c_.patience; }
-  void save(TrainState& s) const {
-    s.stopper_best = best_;
-    s.stopper_best_epoch = best_epoch_;
-    s.stopper_wait = wait_;
-  }
-  void restore(const TrainState& s) {
-    best_ = s.stopper_best;
-    best_epoch_ = s.stopper_best_epoch;
-    wait_ = s.stopper_wait;
-  }
-
- private:
-  EarlyStoppingConfig c_;
-  bool maximize_ = false;
-  std::optional<double> best_;
-  int best_epoch_ = 0;
-  int wait_ = 0;
-};
-
-double monitored(const std::string& monitor, const EpochRecord& e) {
-  if (monitor == "val_loss") return e.val_loss.value_or(NAN);
-  if (monitor == "val_accuracy") return e.val_accuracy.value_or(NAN);
-  if (monitor == "train_accuracy") return e.train_accuracy;
-  return e.train_loss;
-}
 
 std::vector<Rng*> layer_rngs(Network& net) {
   std::vector<Rng*> rngs;
@@ -80,246 +23,307 @@ std::vector<Rng*> layer_rngs(Network& net) {
   return rngs;
 }
 
-/// Loads last.ckpt when it belongs to this run and fits this network; nullopt otherwise.
-std::optional<TrainState> resumable_state(const std::filesystem::path& file, const std::string& key,
-                                          Network& net, const Optimizer& optimizer) {
-  std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) return std::nullopt;
-  try {
-    TrainState s = load_checkpoint(file);
-    auto params = net.params();
-    bool fits = s.run_key == key && s.kind == "last" && s.params.size() == params.size() &&
-                s.layer_rngs.size() == layer_rngs(net).size();
-    for (size_t i = 0; fits && i < params.size(); ++i)
-      fits = int64_t(s.params[i].size()) == params[i]->size;
-    if (fits) return s;
-  } catch (const Error&) {
-  }
-  (void)optimizer;
-  return std::nullopt;
+/// True when every buffer of `values` has the size of the corresponding one of `like`.
+template <typename A, typename B, typename Size>
+bool same_sizes(const A& values, const B& like, Size size_of) {
+  if (values.size() != like.size()) return false;
+  for (size_t i = 0; i < values.size(); ++i)
+    if (int64_t(values[i].size()) != int64_t(size_of(like[i]))) return false;
+  return true;
+}
+
+bool indices_below(const std::vector<int64_t>& indices, int64_t n) {
+  return std::all_of(indices.begin(), indices.end(), [n](int64_t i) { return i >= 0 && i < n; });
 }
 
 }  // namespace
 
 RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver& observer,
                     const TrainOptions& options) {
-  const std::atomic<bool>* cancel = options.cancel;
-  const auto t_run = Clock::now();
+  return Trainer(config, data, observer, options).run();
+}
+
+Trainer::Trainer(const RunConfig& config, const Dataset& data, TrainObserver& observer,
+                 const TrainOptions& options)
+    : config_(config),
+      data_(data),
+      observer_(observer),
+      options_(options),
+      t_run_(Clock::now()),
+      conditions_(RunConditions::current()),
+      shuffle_rng_(config.seed, RngStream::shuffle),
+      stopper_(config.early_stopping),
+      track_best_(config.early_stopping.enabled && config.early_stopping.restore_best_weights) {
   const ArchSpec& arch = config.arch;
   if (arch.num_classes != data.num_classes)
     throw RunError(fmt::format("architecture '{}' has {} classes, dataset '{}' has {}", arch.name,
                                arch.num_classes, data.name, data.num_classes));
   if (config.batch_size <= 0) throw RunError("batch_size must be positive");
-
-  Network net(arch, config.seed);
-  const InputPipeline train_input(data.train, arch.input_channels, arch.input_height,
-                                  arch.input_width, config.normalize_mean, config.normalize_std);
-  const InputPipeline test_input(data.test, arch.input_channels, arch.input_height,
-                                 arch.input_width, config.normalize_mean, config.normalize_std);
-
-  // Split: validation indices drawn from the seed's split stream; both parts kept in ascending
-  // order.
-  int64_t n_all = data.train.n;
-  if (config.train_limit > 0) n_all = std::min<int64_t>(n_all, config.train_limit);
-  std::vector<int64_t> order(n_all);
-  std::iota(order.begin(), order.end(), 0);
-  std::vector<int64_t> train_idx, val_idx;
-  const auto n_val = static_cast<int64_t>(std::llround(config.validation_split * double(n_all)));
-  if (n_val > 0) {
-    Rng split_rng(config.seed, RngStream::split);
-    split_rng.shuffle(order);
-    val_idx.assign(order.begin(), order.begin() + n_val);
-    train_idx.assign(order.begin() + n_val, order.end());
-    std::sort(val_idx.begin(), val_idx.end());
-    std::sort(train_idx.begin(), train_idx.end());
-  } else {
-    train_idx = std::move(order);
-  }
-  if (train_idx.empty()) throw RunError("no training images left after the validation split");
-  int64_t n_test = data.test.n;
-  if (config.test_limit > 0) n_test = std::min<int64_t>(n_test, config.test_limit);
-  std::vector<int64_t> test_idx(n_test);
-  std::iota(test_idx.begin(), test_idx.end(), 0);
-
-  observer.on_built({net.parameter_count(), net.trainable_parameter_count(), net.macs_per_image()},
-                    static_cast<int64_t>(train_idx.size()), static_cast<int64_t>(val_idx.size()));
-
+  net_ = std::make_unique<Network>(arch, config.seed);
+  train_input_ = std::make_unique<InputPipeline>(data.train, arch.input_channels, arch.input_height,
+                                                 arch.input_width, config.normalize_mean,
+                                                 config.normalize_std);
+  test_input_ = std::make_unique<InputPipeline>(data.test, arch.input_channels, arch.input_height,
+                                                arch.input_width, config.normalize_mean,
+                                                config.normalize_std);
   std::vector<ParamView> views;
-  for (Param* p : net.params())
+  for (Param* p : net_->params())
     if (p->trainable) views.push_back({p->value(), p->gradient(), p->size});
-  auto optimizer = make_optimizer(config.optimizer, std::move(views));
+  optimizer_ = make_optimizer(config.optimizer, std::move(views));
+  labels_.resize(static_cast<size_t>(config.batch_size));
+  key_ = config.key();
+}
 
-  Rng shuffle_rng(config.seed, RngStream::shuffle);
-  EarlyStopping stopper(config.early_stopping);
-  std::optional<std::vector<std::vector<float>>> best_weights;
-  const bool track_best =
-      config.early_stopping.enabled && config.early_stopping.restore_best_weights;
-  RunResult result;
-  std::vector<uint8_t> labels(config.batch_size);
-  const int bs = config.batch_size;
-  const int64_t n_train = static_cast<int64_t>(train_idx.size());
-  const std::string key = config.key();
-  const bool checkpoints = !options.checkpoint_dir.empty();
-  const auto last_file = options.checkpoint_dir / "last.ckpt";
+Trainer::~Trainer() = default;
 
-  int first_epoch = 1;
-  if (checkpoints && options.resume) {
-    if (auto s = resumable_state(last_file, key, net, *optimizer)) {
-      net.restore(s->params);
-      optimizer->state() = s->optimizer_state;
-      optimizer->set_steps(s->optimizer_steps);
-      shuffle_rng.set_state(s->shuffle_rng);
-      auto rngs = layer_rngs(net);
-      for (size_t i = 0; i < rngs.size(); ++i) rngs[i]->set_state(s->layer_rngs[i]);
-      train_idx = s->train_order;
-      val_idx = s->val_indices;
-      stopper.restore(*s);
-      best_weights = s->best_params;
-      result.best_val_accuracy = s->best_val_accuracy;
-      result.best_epoch = s->best_epoch;
-      result.epochs_completed = s->epoch;
-      result.resumed_from_epoch = s->epoch;
-      first_epoch = s->epoch + 1;
-      observer.on_resumed(s->epoch, s->record);
-      // Killed after the checkpoint of the last epoch (the loop below then does not run) or of the
-      // epoch where early stopping decided to stop: nothing left to train, only the evaluation.
-      if (s->epoch < config.epochs && stopper.should_stop()) {
-        result.status = RunStatus::stopped_early;
-        first_epoch = config.epochs + 1;
-      }
-    }
-  }
+double Trainer::seconds() const {
+  return std::chrono::duration<double>(Clock::now() - t_run_).count();
+}
 
-  for (int epoch = first_epoch; epoch <= config.epochs; ++epoch) {
-    const double learning_rate =
-        config.optimizer.learning_rate * config.learning_rate_schedule.factor(epoch);
-    optimizer->set_learning_rate(learning_rate);
-    if (config.shuffle) shuffle_rng.shuffle(train_idx);
-    const auto t_epoch = Clock::now();
-    auto t_report = t_epoch;
-    double loss_sum = 0;
-    int64_t correct = 0, seen = 0;
-    for (int64_t start = 0; start < n_train; start += bs) {
-      const int n = static_cast<int>(std::min<int64_t>(bs, n_train - start));
-      if (n < bs && config.drop_last) break;
-      if (cancel && cancel->load(std::memory_order_relaxed)) {
-        result.status = RunStatus::interrupted;
-        result.error = fmt::format("interrupted during epoch {}", epoch);
-        result.seconds = seconds_since(t_run);
-        return result;
-      }
-      if (options.time_limit_seconds > 0 && seconds_since(t_run) > options.time_limit_seconds) {
-        result.status = RunStatus::failed;
-        result.error = fmt::format("time limit of {:g} s exceeded in epoch {}",
-                                   options.time_limit_seconds, epoch);
-        result.seconds = seconds_since(t_run);
-        return result;
-      }
-      net.prepare(n);
-      train_input.fill(net.input(n), train_idx.data() + start, n, labels.data());
-      net.forward(n, true);
-      const BatchLoss b = net.loss(n, labels.data(), true);
-      if (!std::isfinite(b.loss_sum)) {
-        result.status = RunStatus::diverged;
-        result.diverged_epoch = epoch;
-        result.error = fmt::format("loss became non-finite ({}) in epoch {} at image {} of {}",
-                                   b.loss_sum, epoch, start + n, n_train);
-        result.epochs_completed = epoch - 1;
-        result.seconds = seconds_since(t_run);
-        result.weights_hash = net.weights_hash();
-        return result;
-      }
-      net.backward(n);
-      optimizer->step();
-      crash_point("step");
-      loss_sum += b.loss_sum;
-      correct += b.correct;
-      seen += n;
-      if (std::chrono::duration<double>(Clock::now() - t_report).count() >= 0.25) {
-        t_report = Clock::now();
-        observer.on_batch(epoch, seen, n_train, loss_sum / seen, double(correct) / seen);
-      }
-    }
-    EpochRecord record;
-    record.epoch = epoch;
-    record.seconds = seconds_since(t_epoch);
-    record.train_loss = loss_sum / std::max<int64_t>(seen, 1);
-    record.train_accuracy = double(correct) / std::max<int64_t>(seen, 1);
-    record.learning_rate = learning_rate;
-    record.images_per_second = record.seconds > 0 ? seen / record.seconds : 0.0;
-    if (!val_idx.empty()) {
-      const EvalMetrics v = evaluate(net, train_input, val_idx, bs);
-      record.val_loss = v.loss;
-      record.val_accuracy = v.accuracy;
-      if (!result.best_val_accuracy || v.accuracy > *result.best_val_accuracy) {
-        result.best_val_accuracy = v.accuracy;
-        if (!config.early_stopping.enabled) result.best_epoch = epoch;
-      }
-    }
-    result.epochs_completed = epoch;
-    bool stop = false;
-    if (config.early_stopping.enabled) {
-      if (stopper.update(monitored(config.early_stopping.monitor, record), epoch)) {
-        result.best_epoch = epoch;
-        if (track_best) best_weights = net.snapshot();
-      }
-      stop = stopper.should_stop() && epoch < config.epochs;
-    }
+RunResult Trainer::run() {
+  split();
+  if (options_.resume && !options_.checkpoint_dir.empty())
+    if (const auto state = read_last_checkpoint()) try_resume(*state);
+  observer_.on_started(start_facts());
+  for (int epoch = first_epoch_; epoch <= config_.epochs; ++epoch) {
+    const std::optional<EpochRecord> record = run_epoch(epoch);
+    if (!record) return result_;
     // Checkpoint first (it carries the record), then the database row: a row in the database
     // always has its checkpoint, so resuming never drops a committed row, and a checkpoint whose
-    // row was not committed yet gives its row back on resume (TrainObserver::on_resumed).
-    if (checkpoints) {
-      TrainState s;
-      s.run_key = key;
-      s.kind = "last";
-      s.epoch = epoch;
-      s.params = net.snapshot();
-      s.weights_hash = net.weights_hash();
-      s.optimizer_steps = optimizer->steps();
-      s.optimizer_state = optimizer->state();
-      s.shuffle_rng = shuffle_rng.state();
-      for (Rng* r : layer_rngs(net)) s.layer_rngs.push_back(r->state());
-      s.train_order = train_idx;
-      s.val_indices = val_idx;
-      stopper.save(s);
-      s.best_params = best_weights;
-      s.best_val_accuracy = result.best_val_accuracy;
-      s.best_epoch = result.best_epoch;
-      s.record = record;
-      save_checkpoint(last_file, s);
-    }
-    observer.on_epoch(record);
+    // row was not committed yet gives its row back on resume (RunStart::resumed_record).
+    if (!options_.checkpoint_dir.empty())
+      save_checkpoint(checkpoint_path(options_.checkpoint_dir, CheckpointKind::last),
+                      snapshot(CheckpointKind::last));
+    observer_.on_epoch(*record);
     crash_point("epoch-committed");
-    if (stop) {
-      result.status = RunStatus::stopped_early;
+    if (stop_) {
+      result_.status = RunStatus::stopped_early;
       break;
     }
   }
-  if (track_best && best_weights) {
-    net.restore(*best_weights);
-    if (checkpoints) {
-      TrainState best;
-      best.run_key = key;
-      best.kind = "best";
-      best.epoch = result.best_epoch.value_or(0);
-      best.params = *best_weights;
-      best.weights_hash = net.weights_hash();
-      save_checkpoint(options.checkpoint_dir / "best.ckpt", best);
+  return finish();
+}
+
+void Trainer::split() {
+  int64_t n_all = data_.train.n;
+  if (config_.train_limit > 0) n_all = std::min<int64_t>(n_all, config_.train_limit);
+  std::vector<int64_t> order(static_cast<size_t>(n_all));
+  std::iota(order.begin(), order.end(), 0);
+  train_idx_.clear();
+  val_idx_.clear();
+  const auto n_val = static_cast<int64_t>(std::llround(config_.validation_split * double(n_all)));
+  if (n_val > 0) {
+    Rng split_rng(config_.seed, RngStream::split);
+    split_rng.shuffle(order);
+    val_idx_.assign(order.begin(), order.begin() + n_val);
+    train_idx_.assign(order.begin() + n_val, order.end());
+    std::sort(val_idx_.begin(), val_idx_.end());
+    std::sort(train_idx_.begin(), train_idx_.end());
+  } else {
+    train_idx_ = std::move(order);
+  }
+  if (train_idx_.empty()) throw RunError("no training images left after the validation split");
+  int64_t n_test = data_.test.n;
+  if (config_.test_limit > 0) n_test = std::min<int64_t>(n_test, config_.test_limit);
+  test_idx_.resize(static_cast<size_t>(n_test));
+  std::iota(test_idx_.begin(), test_idx_.end(), 0);
+}
+
+std::optional<TrainState> Trainer::read_last_checkpoint() const {
+  const auto file = checkpoint_path(options_.checkpoint_dir, CheckpointKind::last);
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return std::nullopt;
+  try {
+    return load_checkpoint(file);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+bool Trainer::fits(const TrainState& s) {
+  const auto params = net_->params();
+  const auto param_size = [](const Param* p) { return p->size; };
+  const auto buffer_size = [](const std::vector<float>& b) { return b.size(); };
+  return s.run_key == key_ && s.kind == CheckpointKind::last &&
+         same_sizes(s.params, params, param_size) &&
+         (!s.best_params || same_sizes(*s.best_params, params, param_size)) &&
+         same_sizes(s.optimizer_state, optimizer_->state(), buffer_size) &&
+         s.layer_rngs.size() == layer_rngs(*net_).size() &&
+         s.train_order.size() == train_idx_.size() && s.val_indices.size() == val_idx_.size() &&
+         indices_below(s.train_order, data_.train.n) && indices_below(s.val_indices, data_.train.n);
+}
+
+bool Trainer::try_resume(const TrainState& s) {
+  if (!fits(s)) return false;
+  net_->restore(s.params);
+  optimizer_->state() = s.optimizer_state;
+  optimizer_->set_steps(s.optimizer_steps);
+  shuffle_rng_.set_state(s.shuffle_rng);
+  const auto rngs = layer_rngs(*net_);
+  for (size_t i = 0; i < rngs.size(); ++i) rngs[i]->set_state(s.layer_rngs[i]);
+  train_idx_ = s.train_order;
+  val_idx_ = s.val_indices;
+  stopper_.restore(s.stopper);
+  best_weights_ = s.best_params;
+  result_.best_val_accuracy = s.best_val_accuracy;
+  result_.best_epoch = s.best_epoch;
+  result_.epochs_completed = s.epoch;
+  result_.resumed_from_epoch = s.epoch;
+  first_epoch_ = s.epoch + 1;
+  resumed_record_ = s.record;
+  // Killed after the checkpoint of the last epoch (no epoch is left to train) or of the epoch
+  // where early stopping decided to stop: only the evaluation is left.
+  if (s.epoch < config_.epochs && stopper_.should_stop()) {
+    result_.status = RunStatus::stopped_early;
+    first_epoch_ = config_.epochs + 1;
+  }
+  return true;
+}
+
+RunStart Trainer::start_facts() const {
+  RunStart start;
+  start.stats = {net_->parameter_count(), net_->trainable_parameter_count(),
+                 net_->macs_per_image()};
+  start.train_images = static_cast<int64_t>(train_idx_.size());
+  start.val_images = static_cast<int64_t>(val_idx_.size());
+  start.conditions = conditions_;
+  start.resumed_from_epoch = result_.resumed_from_epoch;
+  start.resumed_record = resumed_record_;
+  return start;
+}
+
+bool Trainer::should_end(int epoch) {
+  if (options_.cancel && options_.cancel->load(std::memory_order_relaxed)) {
+    result_.status = RunStatus::interrupted;
+    result_.error = fmt::format("interrupted during epoch {}", epoch);
+  } else if (options_.time_limit_seconds > 0 && seconds() > options_.time_limit_seconds) {
+    result_.status = RunStatus::failed;
+    result_.error = fmt::format("time limit of {:g} s exceeded in epoch {}",
+                                options_.time_limit_seconds, epoch);
+  } else {
+    return false;
+  }
+  result_.seconds = seconds();
+  return true;
+}
+
+std::optional<EpochRecord> Trainer::run_epoch(int epoch) {
+  const double learning_rate =
+      config_.optimizer.learning_rate * config_.learning_rate_schedule.factor(epoch);
+  optimizer_->set_learning_rate(learning_rate);
+  if (config_.shuffle) shuffle_rng_.shuffle(train_idx_);
+  const int bs = config_.batch_size;
+  const auto n_train = static_cast<int64_t>(train_idx_.size());
+  const auto t_epoch = Clock::now();
+  auto t_report = t_epoch;
+  double loss_sum = 0;
+  int64_t correct = 0, seen = 0;
+  for (int64_t start = 0; start < n_train; start += bs) {
+    const int n = static_cast<int>(std::min<int64_t>(bs, n_train - start));
+    if (n < bs && config_.drop_last) break;
+    if (should_end(epoch)) return std::nullopt;
+    net_->prepare(n);
+    train_input_->fill(net_->input(n), train_idx_.data() + start, n, labels_.data());
+    net_->forward(n, true);
+    const BatchLoss b = net_->loss(n, labels_.data(), true);
+    if (!std::isfinite(b.loss_sum)) {
+      result_.status = RunStatus::diverged;
+      result_.diverged_epoch = epoch;
+      result_.error = fmt::format("loss became non-finite ({}) in epoch {} at image {} of {}",
+                                  b.loss_sum, epoch, start + n, n_train);
+      result_.epochs_completed = epoch - 1;
+      result_.seconds = seconds();
+      result_.weights_hash = net_->weights_hash();
+      return std::nullopt;
+    }
+    net_->backward(n);
+    optimizer_->step();
+    crash_point("step");
+    loss_sum += b.loss_sum;
+    correct += b.correct;
+    seen += n;
+    if (std::chrono::duration<double>(Clock::now() - t_report).count() >= 0.25) {
+      t_report = Clock::now();
+      observer_.on_batch(epoch, seen, n_train, loss_sum / seen, double(correct) / seen);
     }
   }
-  result.test = evaluate(net, test_input, test_idx, bs);
-  result.weights_hash = net.weights_hash();
-  if (checkpoints) {
-    TrainState final_state;
-    final_state.run_key = key;
-    final_state.kind = "final";
-    final_state.epoch = result.epochs_completed;
-    final_state.params = net.snapshot();
-    final_state.weights_hash = result.weights_hash;
-    save_checkpoint(options.checkpoint_dir / "final.ckpt", final_state);
+  EpochRecord record;
+  record.epoch = epoch;
+  record.seconds = std::chrono::duration<double>(Clock::now() - t_epoch).count();
+  record.train_loss = loss_sum / std::max<int64_t>(seen, 1);
+  record.train_accuracy = double(correct) / std::max<int64_t>(seen, 1);
+  record.learning_rate = learning_rate;
+  record.images_per_second = record.seconds > 0 ? seen / record.seconds : 0.0;
+  end_epoch(record);
+  return record;
+}
+
+void Trainer::end_epoch(EpochRecord& record) {
+  const int epoch = record.epoch;
+  if (!val_idx_.empty()) {
+    const EvalMetrics v = evaluate(*net_, *train_input_, val_idx_, config_.batch_size);
+    record.val_loss = v.loss;
+    record.val_accuracy = v.accuracy;
+    if (!result_.best_val_accuracy || v.accuracy > *result_.best_val_accuracy) {
+      result_.best_val_accuracy = v.accuracy;
+      if (!config_.early_stopping.enabled) result_.best_epoch = epoch;
+    }
   }
-  result.seconds = seconds_since(t_run);
-  return result;
+  result_.epochs_completed = epoch;
+  stop_ = false;
+  if (config_.early_stopping.enabled) {
+    if (stopper_.update(monitored_value(config_.early_stopping.monitor, record), epoch)) {
+      result_.best_epoch = epoch;
+      if (track_best_) best_weights_ = net_->snapshot();
+    }
+    stop_ = stopper_.should_stop() && epoch < config_.epochs;
+  }
+  last_record_ = record;
+}
+
+TrainState Trainer::snapshot(CheckpointKind kind) {
+  TrainState s;
+  s.run_key = key_;
+  s.kind = kind;
+  s.conditions = conditions_;
+  s.weights_hash = net_->weights_hash();
+  if (kind == CheckpointKind::best && best_weights_) {
+    s.epoch = result_.best_epoch.value_or(0);
+    s.params = *best_weights_;
+    return s;
+  }
+  s.epoch = result_.epochs_completed;
+  s.params = net_->snapshot();
+  if (kind != CheckpointKind::last) return s;
+  s.optimizer_steps = optimizer_->steps();
+  s.optimizer_state = optimizer_->state();
+  s.shuffle_rng = shuffle_rng_.state();
+  for (Rng* r : layer_rngs(*net_)) s.layer_rngs.push_back(r->state());
+  s.train_order = train_idx_;
+  s.val_indices = val_idx_;
+  s.stopper = stopper_.state();
+  s.best_params = best_weights_;
+  s.best_val_accuracy = result_.best_val_accuracy;
+  s.best_epoch = result_.best_epoch;
+  s.record = last_record_;
+  return s;
+}
+
+RunResult Trainer::finish() {
+  const bool checkpoints = !options_.checkpoint_dir.empty();
+  if (track_best_ && best_weights_) {
+    net_->restore(*best_weights_);
+    if (checkpoints)
+      save_checkpoint(checkpoint_path(options_.checkpoint_dir, CheckpointKind::best),
+                      snapshot(CheckpointKind::best));
+  }
+  result_.test = evaluate(*net_, *test_input_, test_idx_, config_.batch_size);
+  result_.weights_hash = net_->weights_hash();
+  if (checkpoints)
+    save_checkpoint(checkpoint_path(options_.checkpoint_dir, CheckpointKind::final),
+                    snapshot(CheckpointKind::final));
+  result_.seconds = seconds();
+  return result_;
 }
 
 }  // namespace lenetlab

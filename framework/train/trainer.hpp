@@ -1,16 +1,29 @@
-// The training loop of one run: data split, epochs of shuffled mini-batches, validation, early
-// stopping, divergence detection and the final test evaluation.
+// The training loop of one run, as a Trainer with one member per stage (after Caffe's Solver:
+// Solve / Step / Snapshot / Restore): data split, resume from a checkpoint, epochs of shuffled
+// mini-batches with validation and early stopping, snapshots, and the final test evaluation.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <optional>
+#include <vector>
 
 #include "config/run_config.hpp"
 #include "core/records.hpp"
 #include "data/dataset.hpp"
+#include "nn/rng.hpp"
+#include "train/checkpoint.hpp"
+#include "train/early_stopping.hpp"
+#include "train/run_conditions.hpp"
 
 namespace lenetlab {
+
+class InputPipeline;
+class Network;
+class Optimizer;
 
 /// Size figures of the built network (see store/store.hpp ModelStats, same meaning).
 struct NetworkStats {
@@ -19,22 +32,32 @@ struct NetworkStats {
   int64_t macs_per_image = 0;
 };
 
+/// How a run starts: what is known once the network is built and the resume decision is taken.
+struct RunStart {
+  NetworkStats stats;
+  int64_t train_images = 0;  ///< after the validation split (and train_limit)
+  int64_t val_images = 0;
+  RunConditions conditions;  ///< what this invocation runs under (recorded in its checkpoints)
+  /// > 0: training continues after this epoch from last.ckpt. 0: it starts at epoch 1, and rows
+  /// of epochs recorded earlier for this run are stale.
+  int resumed_from_epoch = 0;
+  /// Epoch resumed_from_epoch's row as the checkpoint holds it (absent in older checkpoints): the
+  /// observer records it again if the crash came between the checkpoint and the database commit.
+  std::optional<EpochRecord> resumed_record;
+};
+
 /// Receives a run's progress; called on the run's own thread. Default implementations do nothing.
 class TrainObserver {
  public:
   virtual ~TrainObserver() = default;
-  /// The network is built (primitives not yet created); train/validation sizes are known.
-  virtual void on_built(const NetworkStats&, int64_t /*train_images*/, int64_t /*val_images*/) {}
+  /// Training is about to start (or continue); primitives are not created yet.
+  virtual void on_started(const RunStart&) {}
   /// Called at most ~4 times per second during an epoch. loss/accuracy are running means of the
   /// epoch.
   virtual void on_batch(int /*epoch*/, int64_t /*images_done*/, int64_t /*images_total*/,
                         double /*loss*/, double /*accuracy*/) {}
   /// An epoch ended; its record is final. Throwing from here fails the run.
   virtual void on_epoch(const EpochRecord&) {}
-  /// Training continues from a checkpoint after `epoch` completed epochs. `record` is that epoch's
-  /// row as the checkpoint holds it (absent in older checkpoints): the observer records it again if
-  /// the crash came between the checkpoint and the database commit.
-  virtual void on_resumed(int /*epoch*/, const std::optional<EpochRecord>& /*record*/) {}
 };
 
 struct TrainOptions {
@@ -57,11 +80,10 @@ struct TrainOptions {
 ///   drop_last. Loss is the batch mean (Keras/PyTorch reduction), so a tail batch of m images has
 ///   weight 1/m per image.
 /// - A non-finite batch loss ends the run: status diverged, diverged_epoch set, no test evaluation.
-/// - Early stopping (keras.callbacks.EarlyStopping semantics): stop when the monitored metric has
-/// not
-///   improved by more than min_delta for `patience` epochs; restore_best_weights restores the best
-///   epoch's parameters (incl. batch-norm statistics) before the test evaluation. Status
-///   stopped_early.
+/// - Early stopping (train/early_stopping.hpp, keras.callbacks.EarlyStopping semantics): stop when
+///   the monitored metric has not improved by more than min_delta for `patience` epochs;
+///   restore_best_weights restores the best epoch's parameters (incl. batch-norm statistics)
+///   before the test evaluation. Status stopped_early.
 /// - Checkpoints (options.checkpoint_dir): at the end of each epoch the whole training state and
 ///   the epoch's record go to last.ckpt, then the record is delivered (on_epoch); a run resumed
 ///   from it ends bit-identical to an uninterrupted one (same thread count and ISA). At the end
@@ -69,8 +91,86 @@ struct TrainOptions {
 ///   remove once the result is recorded (the sweep runner does), so that a process killed in
 ///   between resumes with every recorded epoch (from the last one, only the evaluation is redone).
 ///   An unreadable or foreign last.ckpt is ignored (training restarts).
-/// Throws RunError (bad shapes, input that does not fit); oneDNN errors propagate as dnnl::error.
+/// Must run on the thread whose OpenMP thread count is set for the run (oneDNN notes,
+/// "Threading"). Throws RunError (bad shapes, input that does not fit); oneDNN errors propagate as
+/// dnnl::error.
 RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver& observer,
                     const TrainOptions& options = {});
+
+/// One run's training, stage by stage. run() is train_run; the stages are public so that tests
+/// can drive them, in the order run() calls them: split(), then optionally try_resume(), then
+/// run_epoch() for each epoch from first_epoch(), then finish().
+class Trainer {
+ public:
+  /// Builds the network (initialised from the seed) and the optimizer; reads the conditions of the
+  /// calling thread (RunConditions::current()). Throws RunError when the architecture's class
+  /// count differs from the dataset's, batch_size <= 0, or the network cannot be built.
+  Trainer(const RunConfig& config, const Dataset& data, TrainObserver& observer,
+          const TrainOptions& options = {});
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  /// The whole run (see train_run).
+  RunResult run();
+
+  /// Splits the training images: validation indices drawn from the seed's split stream, both parts
+  /// in ascending order. Throws RunError when no training image is left.
+  void split();
+  /// Continues from `state` when it is a `last` checkpoint of this run that fits this network
+  /// (same key, parameter count and sizes, dropout streams): restores parameters, optimizer,
+  /// random streams, order, early stopping and best-epoch tracking. Returns false (and changes
+  /// nothing) otherwise.
+  bool try_resume(const TrainState& state);
+  /// Trains epoch `epoch` (1-based), validates and updates early stopping. Returns its record, or
+  /// nullopt when the run ended inside it (cancelled, time limit, diverged: see result()).
+  std::optional<EpochRecord> run_epoch(int epoch);
+  /// The state to write as a `kind` checkpoint now: last (after run_epoch: everything to continue,
+  /// with the epoch's record), best (the restored best weights, after finish's restore), final
+  /// (the evaluated weights).
+  TrainState snapshot(CheckpointKind kind);
+  /// Restores the best weights (restore_best_weights), evaluates the test set, writes best.ckpt
+  /// and final.ckpt; returns the result.
+  RunResult finish();
+
+  int first_epoch() const { return first_epoch_; }
+  const RunResult& result() const { return result_; }
+  const RunConditions& conditions() const { return conditions_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  double seconds() const;
+  /// Ends the run (status and message) when cancelled or past the time limit.
+  bool should_end(int epoch);
+  /// Validation metrics, best-epoch tracking and early stopping at the end of `record`'s epoch.
+  void end_epoch(EpochRecord& record);
+  /// last.ckpt when it exists and loads; nullopt otherwise (unreadable files are ignored).
+  std::optional<TrainState> read_last_checkpoint() const;
+  /// `state` is a last checkpoint of this run whose every array fits this network and split.
+  bool fits(const TrainState& state);
+  RunStart start_facts() const;
+
+  const RunConfig& config_;
+  const Dataset& data_;
+  TrainObserver& observer_;
+  TrainOptions options_;
+  std::string key_;  ///< config.key()
+  Clock::time_point t_run_;
+  RunConditions conditions_;
+  std::unique_ptr<Network> net_;
+  std::unique_ptr<InputPipeline> train_input_, test_input_;
+  std::unique_ptr<Optimizer> optimizer_;
+  std::vector<int64_t> train_idx_, val_idx_, test_idx_;
+  Rng shuffle_rng_;
+  EarlyStopping stopper_;
+  bool track_best_ = false;  ///< early stopping with restore_best_weights
+  std::optional<std::vector<std::vector<float>>> best_weights_;
+  std::vector<uint8_t> labels_;
+  RunResult result_;
+  int first_epoch_ = 1;
+  bool stop_ = false;  ///< early stopping decided to stop after the current epoch
+  std::optional<EpochRecord> last_record_;
+  std::optional<EpochRecord> resumed_record_;
+};
 
 }  // namespace lenetlab

@@ -1,0 +1,36 @@
+#include "train/run_conditions.hpp"
+
+#include <omp.h>
+
+#include <fmt/format.h>
+
+#include "core/environment.hpp"
+
+#ifndef LENETLAB_ENGINE_VERSION
+#error "LENETLAB_ENGINE_VERSION must be defined (framework/nn/CMakeLists.txt: the project version)"
+#endif
+
+namespace lenetlab {
+
+const char* current_engine_version() { return LENETLAB_ENGINE_VERSION; }
+
+RunConditions RunConditions::current() {
+  const int threads = omp_get_max_threads();
+  const Environment env = capture_environment(threads);
+  return {threads, env.isa, env.onednn_version, current_engine_version(), env.git_commit};
+}
+
+std::vector<std::string> condition_differences(const RunConditions& recorded,
+                                               const RunConditions& current) {
+  std::vector<std::string> out;
+  const auto differ = [&](const char* what, const std::string& was, const std::string& now) {
+    if (was != now) out.push_back(fmt::format("{} {} (now {})", what, was, now));
+  };
+  differ("threads per run", std::to_string(recorded.threads), std::to_string(current.threads));
+  differ("CPU ISA", recorded.isa, current.isa);
+  differ("oneDNN", recorded.onednn_version, current.onednn_version);
+  differ("engine version", recorded.engine_version, current.engine_version);
+  return out;
+}
+
+}  // namespace lenetlab

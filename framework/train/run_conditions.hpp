@@ -1,0 +1,41 @@
+// The conditions a run's bits depend on besides its configuration, recorded in every checkpoint so
+// that a run resumes only where it would continue exactly as if never stopped.
+//
+// What changes results (README "Reproducibility"): the OpenMP thread count inside oneDNN (its
+// reductions split the work per thread), the CPU ISA oneDNN dispatches to (other kernels, other
+// summation orders), the oneDNN version (other kernels), and the engine version (lenetlab's own
+// layers, optimizers and training loop). The engine version is lenetlab's project version
+// (CMakeLists.txt `project(lenetlab VERSION ...)`): the project's rule is that within one engine
+// version speed never changes results (every optimisation is checked bit for bit), and a change
+// that alters any result comes with a new version. So a new commit of the same engine version is
+// not a mismatch; the commit is recorded for information only.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace lenetlab {
+
+struct RunConditions {
+  int threads = 0;  ///< OpenMP threads inside oneDNN for the run (--threads-per-run)
+  std::string isa;  ///< dnnl::get_effective_cpu_isa(), e.g. "avx512_core"
+  std::string
+      onednn_version;  ///< as core/environment.hpp records it, e.g. "2.6.3 (..., OMP runtime)"
+  std::string engine_version;  ///< lenetlab's project version, e.g. "0.1.0"
+  std::string engine_commit;   ///< git commit of the build (information only, never compared)
+
+  /// The conditions of the calling thread: omp_get_max_threads() (what oneDNN's primitives created
+  /// on this thread will use), the effective ISA, the oneDNN and engine versions. Never throws.
+  static RunConditions current();
+};
+
+/// lenetlab's project version, the engine version of this build.
+const char* current_engine_version();
+
+/// The conditions that differ between `recorded` and `current`, as "threads 1 (now 2)", "ISA avx2
+/// (now avx512_core)", ...; empty when a run recorded under `recorded` continues bit for bit under
+/// `current`. engine_commit is never compared.
+std::vector<std::string> condition_differences(const RunConditions& recorded,
+                                               const RunConditions& current);
+
+}  // namespace lenetlab
