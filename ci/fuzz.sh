@@ -12,7 +12,7 @@
 #                      that earlier fuzzing runs reached (tests/fuzz/corpus/TARGET), plus sweeps/,
 #                      experiments/architectures/ and experiments/bench/ for the YAML targets. The
 #                      same inputs on every machine: what CI runs.
-#   FUZZ_TARGETS       space-separated subset (default: all five)
+#   FUZZ_TARGETS       space-separated subset (default: all six)
 #
 # To keep what a fuzzing run reached (new inputs, regression inputs from fixed crashes), merge it
 # into the committed corpus, which keeps only inputs that add coverage:
@@ -26,7 +26,7 @@ root=$PWD
 
 replay=${FUZZ_REPLAY:-0}
 seconds=${FUZZ_SECONDS:-60}
-read -r -a targets <<<"${FUZZ_TARGETS:-fuzz_sweep_yaml fuzz_arch_yaml fuzz_bench_matrix fuzz_idx fuzz_csv}"
+read -r -a targets <<<"${FUZZ_TARGETS:-fuzz_sweep_yaml fuzz_arch_yaml fuzz_bench_matrix fuzz_idx fuzz_csv fuzz_checkpoint}"
 
 packages=(clang libclang-rt-14-dev)
 missing=()

@@ -97,8 +97,8 @@ void run(const RunArgs& args, const GlobalOptions& global) {
              "lenetlab run: sweep '{}', {} runs, dataset {} ({} train / {} test images), "
              "{} concurrent run(s) x {} thread(s) [{} cores], database {}\n",
              sweep.name, sweep.runs.size(), data->name, data->train.n, data->test.n,
-             args.jobs > 0 ? args.jobs : std::max(1, cores / args.threads_per_run),
-             args.threads_per_run, cores, global.db.string());
+             concurrent_jobs(options, sweep.runs.size()), args.threads_per_run, cores,
+             global.db.string());
   const SweepSummary s = run_sweep(sweep, *data, store, options);
   fmt::print(
       "sweep {}: {} runs: {} finished, {} stopped early, {} skipped (already final, or running in "

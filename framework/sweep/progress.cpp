@@ -126,12 +126,10 @@ void Progress::resumed(int64_t run_id, int epoch) {
   }
 }
 
-void Progress::run_ended(int64_t run_id, RunStatus status, const std::string& detail) {
+void Progress::run_ended(int64_t run_id, int index, const std::string& name, RunStatus status,
+                         const std::string& detail) {
   std::lock_guard lock(mutex_);
-  auto it = active_.find(run_id);
-  const std::string name = it != active_.end() ? it->second.name : std::to_string(run_id);
-  const int index = it != active_.end() ? it->second.index : 0;
-  if (it != active_.end()) active_.erase(it);
+  active_.erase(run_id);
   ++ended_;
   if (status != RunStatus::finished && status != RunStatus::stopped_early) ++failed_;
   const std::string text = fmt::format("[{}/{}] {} {}{}{}\n", index, total_runs_, to_string(status),

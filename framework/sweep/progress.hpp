@@ -25,7 +25,9 @@ class Progress {
   void epoch(int64_t run_id, const EpochRecord& record);
   /// The run continues from a checkpoint after `epoch`.
   void resumed(int64_t run_id, int epoch);
-  void run_ended(int64_t run_id, RunStatus status, const std::string& detail);
+  /// The run ended (also when it ended before run_started, e.g. refused or not buildable).
+  void run_ended(int64_t run_id, int index, const std::string& name, RunStatus status,
+                 const std::string& detail);
   /// A run skipped, e.g. "already finished" or "running in another lenetlab process".
   void skipped(const std::string& name, const std::string& why);
   /// Erases the live block (call before printing the summary).

@@ -2,18 +2,18 @@
 
 #include <fmt/format.h>
 #include <omp.h>
-#include <tbb/parallel_for.h>
+#include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <map>
+#include <mutex>
 #include <thread>
 
+#include "config/architecture.hpp"
 #include "core/crash_point.hpp"
 #include "core/environment.hpp"
-#include "nn/network.hpp"
 #include "sweep/progress.hpp"
 #include "train/checkpoint.hpp"
 #include "train/trainer.hpp"
@@ -22,25 +22,26 @@ namespace lenetlab {
 
 namespace {
 
+/// A planned run registered in the store for this invocation.
 struct QueuedRun {
-  int index = 0;  ///< 1-based position in the sweep
+  const PlannedRun* plan = nullptr;
   int64_t id = 0;
-  const RunConfig* config = nullptr;
+  std::filesystem::path checkpoints;  ///< the run's checkpoint directory
 };
 
 /// Forwards a run's events to the store (every epoch committed when it ends) and the progress
 /// output.
 class RunObserver final : public TrainObserver {
  public:
-  RunObserver(Store& store, Progress& progress, const QueuedRun& run, const Dataset& data,
-              int threads)
-      : store_(store), progress_(progress), run_(run), data_(data), threads_(threads) {}
+  RunObserver(Store& store, Progress& progress, const QueuedRun& run, const Dataset& data)
+      : store_(store), progress_(progress), run_(run), data_(data) {}
 
   void on_started(const RunStart& start) override {
     const NetworkStats& s = start.stats;
-    store_.start_run(run_.id, capture_environment(threads_),
+    store_.start_run(run_.id, capture_environment(start.conditions.threads),
                      {s.parameters, s.trainable_parameters, s.macs_per_image}, data_.sha256);
-    progress_.run_started(run_.id, run_.index, run_.config->display_name(), run_.config->epochs,
+    const RunConfig& config = *run_.plan->config;
+    progress_.run_started(run_.id, run_.plan->index, config.display_name(), config.epochs,
                           start.train_images);
     if (start.resumed_from_epoch == 0) return;
     // A no-op when the row was committed before the process stopped.
@@ -60,7 +61,6 @@ class RunObserver final : public TrainObserver {
   Progress& progress_;
   const QueuedRun& run_;
   const Dataset& data_;
-  int threads_;
 };
 
 /// Marks this process's running runs alive every 15 s while it exists, so another process takes
@@ -93,152 +93,226 @@ class Heartbeat {
   std::thread thread_;
 };
 
-}  // namespace
+bool is_retryable_status(RunStatus s) {
+  return s == RunStatus::failed || s == RunStatus::diverged || s == RunStatus::interrupted;
+}
 
-SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
-                       const RunnerOptions& options) {
-  const auto t0 = std::chrono::steady_clock::now();
-  SweepSummary summary;
-  summary.total = static_cast<int>(sweep.runs.size());
-  Progress progress(options.progress, options.live, summary.total, sweep.name);
+/// One invocation of run_sweep: registers the runs, executes them and records their results.
+class SweepRunner {
+ public:
+  SweepRunner(const Sweep& sweep, const Dataset& data, Store& store, const RunnerOptions& options)
+      : sweep_(sweep),
+        data_(data),
+        store_(store),
+        options_(options),
+        threads_(std::max(1, options.threads_per_run)),
+        progress_(options.progress, options.live, static_cast<int>(sweep.runs.size()), sweep.name) {
+    summary_.total = static_cast<int>(sweep.runs.size());
+  }
 
-  const int64_t sweep_id = store.upsert_sweep(sweep.name, sweep.file, sweep.yaml);
-  store.set_published_results(sweep_id, sweep.references);
+  SweepSummary run() {
+    const auto t0 = std::chrono::steady_clock::now();
+    sweep_id_ = store_.upsert_sweep(sweep_.name, sweep_.file, sweep_.yaml);
+    store_.set_published_results(sweep_id_, sweep_.references);
+    const std::vector<PlannedRun> plan = plan_sweep(sweep_, data_.train.n);
+    const std::vector<QueuedRun> queue = register_runs(plan);
+    execute(queue);
+    progress_.finish();
+    summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return summary_;
+  }
+
+ private:
+  std::vector<QueuedRun> register_runs(const std::vector<PlannedRun>& plan);
+  void execute(const std::vector<QueuedRun>& queue);
+  bool claim(const QueuedRun& run);
+  void run_one(const QueuedRun& run);
+  void record(const QueuedRun& run, RunResult result);
+  void skip(const RunConfig& config, const std::string& why) {
+    progress_.skipped(config.display_name(), why);
+    std::lock_guard lock(summary_mutex_);
+    ++summary_.skipped;
+  }
+  bool cancelled() const { return options_.cancel && options_.cancel->load(); }
+
+  const Sweep& sweep_;
+  const Dataset& data_;
+  Store& store_;
+  const RunnerOptions& options_;
+  const int threads_;
+  Progress progress_;
+  int64_t sweep_id_ = 0;
+  SweepSummary summary_;
+  std::mutex summary_mutex_;
+};
+
+std::vector<QueuedRun> SweepRunner::register_runs(const std::vector<PlannedRun>& plan) {
   std::vector<QueuedRun> queue;
-  for (size_t i = 0; i < sweep.runs.size(); ++i) {
-    const RunConfig& config = sweep.runs[i];
-    const auto status = store.run_status(config.key());
-    const bool retry = status && (*status == RunStatus::failed || *status == RunStatus::diverged ||
-                                  *status == RunStatus::interrupted);
-    if (options.retry_failed ? !retry : status && is_final(*status)) {
-      progress.skipped(config.display_name(),
-                       status ? std::string("already ") + to_string(*status) : "not run yet");
-      ++summary.skipped;
+  for (const PlannedRun& run : plan) {
+    const auto status = store_.run_status(run.key);
+    const bool retry = status && is_retryable_status(*status);
+    if (options_.retry_failed ? !retry : status && is_final(*status)) {
+      skip(*run.config, status ? std::string("already ") + to_string(*status) : "not run yet");
       continue;
     }
+    const auto checkpoints = checkpoint_dir(store_.path(), run.key);
     // An interrupted run resumes from its last completed epoch's checkpoint (rows up to it are
     // kept).
     int keep = 0;
     try {
-      const auto last = checkpoint_dir(store.path(), config.key()) / "last.ckpt";
+      const auto last = checkpoint_path(checkpoints, CheckpointKind::last);
       if (std::filesystem::exists(last)) keep = read_checkpoint_header(last).epoch;
-    } catch (const Error&) {  // unreadable: train_run ignores it too and starts over
+    } catch (const Error&) {  // unreadable: the trainer ignores it too and starts over
     }
-    queue.push_back({static_cast<int>(i) + 1,
-                     store.prepare_run(sweep_id, config, keep, /*reset_final=*/retry), &config});
+    queue.push_back({&run, store_.prepare_run(sweep_id_, *run.config, keep, /*reset_final=*/retry),
+                     checkpoints});
   }
+  return queue;
+}
 
+void SweepRunner::execute(const std::vector<QueuedRun>& queue) {
+  if (queue.empty()) return;
+  std::vector<const PlannedRun*> plans;
+  std::vector<const QueuedRun*> by_index(sweep_.runs.size() + 1);
+  for (const QueuedRun& run : queue) {
+    plans.push_back(run.plan);
+    by_index[static_cast<size_t>(run.plan->index)] = &run;
+  }
+  order_longest_first(plans);
+  std::vector<const QueuedRun*> order;
+  for (const PlannedRun* plan : plans) order.push_back(by_index[static_cast<size_t>(plan->index)]);
+  const int jobs = concurrent_jobs(options_, queue.size());
+  Heartbeat heartbeat(store_);
+  // oneTBB schedules: the serial input stage hands out the runs in order (longest first), at most
+  // `jobs` at a time (the pipeline's live tokens, the arena's threads); once cancelled it hands
+  // out no more, so the rest stays queued.
+  size_t next = 0;
+  tbb::task_arena arena(jobs);
+  arena.execute([&] {
+    tbb::parallel_pipeline(
+        static_cast<size_t>(jobs),
+        tbb::make_filter<void, size_t>(tbb::filter_mode::serial_in_order,
+                                       [&](tbb::flow_control& flow) -> size_t {
+                                         if (next == order.size() || cancelled()) flow.stop();
+                                         return next++;
+                                       }) &
+            tbb::make_filter<size_t, void>(tbb::filter_mode::parallel,
+                                           [&](size_t i) { run_one(*order[i]); }));
+  });
+}
+
+bool SweepRunner::claim(const QueuedRun& run) {
+  try {
+    if (store_.claim_run(run.id)) return true;
+    skip(*run.plan->config, "running in another lenetlab process");
+  } catch (const std::exception& e) {
+    skip(*run.plan->config, std::string("not claimed: ") + e.what());
+  }
+  return false;
+}
+
+void SweepRunner::run_one(const QueuedRun& run) {
+  if (!claim(run)) return;
+  // Before any primitive is created on this thread (oneDNN notes, "Threading").
+  omp_set_num_threads(threads_);
+  RunObserver observer(store_, progress_, run, data_);
+  RunResult result;
+  try {
+    TrainOptions train_options;
+    train_options.checkpoint_dir = run.checkpoints;
+    train_options.run_key = run.plan->key;
+    train_options.cancel = options_.cancel;
+    train_options.time_limit_seconds = options_.time_limit_seconds;
+    result = train_run(*run.plan->config, data_, observer, train_options);
+  } catch (const std::exception& e) {
+    result.status = RunStatus::failed;
+    result.error = e.what();
+  }
+  record(run, std::move(result));
+}
+
+void SweepRunner::record(const QueuedRun& run, RunResult result) {
+  std::string detail = result.error;
+  if (result.test)
+    detail = fmt::format("test accuracy {:.2f}%, {} epochs, {:.1f} s", 100 * result.test->accuracy,
+                         result.epochs_completed, result.seconds);
+  crash_point("run-trained");
+  try {
+    store_.finish_run(run.id, result);
+    // Recorded: the resume point can go. Not before: a run whose last.ckpt is gone starts over,
+    // and its recorded epochs would be dropped. Runs that are not final (failed: time limit or
+    // refused; interrupted) keep it to resume from.
+    if (is_final(result.status)) {
+      std::error_code ec;
+      std::filesystem::remove(checkpoint_path(run.checkpoints, CheckpointKind::last), ec);
+    }
+  } catch (const std::exception& e) {
+    result.status = RunStatus::failed;
+    detail = std::string("could not record the result: ") + e.what();
+  }
+  progress_.run_ended(run.id, run.plan->index, run.plan->config->display_name(), result.status,
+                      detail);
+  std::lock_guard lock(summary_mutex_);
+  switch (result.status) {
+    case RunStatus::finished:
+      ++summary_.finished;
+      break;
+    case RunStatus::stopped_early:
+      ++summary_.stopped_early;
+      break;
+    case RunStatus::diverged:
+      ++summary_.diverged;
+      break;
+    case RunStatus::interrupted:
+      ++summary_.interrupted;
+      break;
+    default:
+      ++summary_.failed;
+      break;
+  }
+}
+
+}  // namespace
+
+std::vector<PlannedRun> plan_sweep(const Sweep& sweep, int64_t train_images) {
+  std::vector<PlannedRun> plan;
+  plan.reserve(sweep.runs.size());
+  for (size_t i = 0; i < sweep.runs.size(); ++i) {
+    const RunConfig& config = sweep.runs[i];
+    PlannedRun run;
+    run.index = static_cast<int>(i) + 1;
+    run.config = &config;
+    run.config_json = config.to_json().dump();
+    run.key = config.key();
+    int64_t macs = 0;
+    try {
+      macs = arch_cost(config.arch).macs_per_image;
+    } catch (const Error&) {  // the run itself reports the problem
+    }
+    const int64_t images =
+        config.train_limit > 0 ? std::min<int64_t>(config.train_limit, train_images) : train_images;
+    run.cost = double(macs) * double(images) * (1.0 - config.validation_split) * config.epochs;
+    plan.push_back(std::move(run));
+  }
+  return plan;
+}
+
+void order_longest_first(std::vector<const PlannedRun*>& runs) {
+  std::stable_sort(runs.begin(), runs.end(),
+                   [](const PlannedRun* a, const PlannedRun* b) { return a->cost > b->cost; });
+}
+
+int concurrent_jobs(const RunnerOptions& options, size_t runs) {
   const int threads = std::max(1, options.threads_per_run);
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int jobs = options.jobs > 0 ? options.jobs : std::max(1, cores / threads);
-  jobs = std::max(1, std::min<int>(jobs, static_cast<int>(queue.size())));
+  if (runs > 0) jobs = std::min<int>(jobs, static_cast<int>(std::min<size_t>(runs, 1 << 20)));
+  return std::max(1, jobs);
+}
 
-  // Longest runs first (LPT scheduling keeps the last worker from finishing alone on a long run):
-  // estimated cost = forward MACs per image x training images x epochs. Order affects wall time
-  // only; each run's result depends on its own config, seed and thread count, never on its
-  // neighbours.
-  std::map<std::string, int64_t> macs;
-  for (const QueuedRun& run : queue) {
-    auto [it, inserted] = macs.try_emplace(run.config->arch.file, 0);
-    if (inserted) {
-      try {
-        it->second = Network(run.config->arch, 0).macs_per_image();
-      } catch (const std::exception&) {  // the run itself will report the problem
-      }
-    }
-  }
-  auto cost = [&](const QueuedRun& r) {
-    const RunConfig& c = *r.config;
-    const double images = c.train_limit > 0 ? c.train_limit : static_cast<double>(data.train.n);
-    return double(macs[c.arch.file]) * images * (1.0 - c.validation_split) * c.epochs;
-  };
-  std::stable_sort(queue.begin(), queue.end(),
-                   [&](const QueuedRun& a, const QueuedRun& b) { return cost(a) > cost(b); });
-
-  std::mutex summary_mutex;
-  std::atomic<size_t> next{0};
-  Heartbeat heartbeat(store);
-  tbb::task_arena arena(jobs);
-  arena.execute([&] {
-    tbb::parallel_for(0, jobs, [&](int) {
-      for (size_t i; (i = next.fetch_add(1)) < queue.size();) {
-        const QueuedRun& run = queue[i];
-        if (options.cancel && options.cancel->load()) break;  // leave the rest queued
-        bool claimed = false;
-        try {
-          claimed = store.claim_run(run.id);
-        } catch (const std::exception& e) {
-          progress.skipped(run.config->display_name(), std::string("not claimed: ") + e.what());
-          std::lock_guard lock(summary_mutex);
-          ++summary.skipped;
-          continue;
-        }
-        if (!claimed) {
-          progress.skipped(run.config->display_name(), "running in another lenetlab process");
-          std::lock_guard lock(summary_mutex);
-          ++summary.skipped;
-          continue;
-        }
-        // Before any primitive is created on this thread (oneDNN notes, "Threading").
-        omp_set_num_threads(threads);
-        RunObserver observer(store, progress, run, data, threads);
-        RunResult result;
-        const auto run_checkpoints = checkpoint_dir(store.path(), run.config->key());
-        try {
-          TrainOptions train_options;
-          train_options.checkpoint_dir = run_checkpoints;
-          train_options.cancel = options.cancel;
-          train_options.time_limit_seconds = options.time_limit_seconds;
-          result = train_run(*run.config, data, observer, train_options);
-        } catch (const std::exception& e) {
-          result.status = RunStatus::failed;
-          result.error = e.what();
-        }
-        std::string detail = result.error;
-        if (result.test)
-          detail =
-              fmt::format("test accuracy {:.2f}%, {} epochs, {:.1f} s", 100 * result.test->accuracy,
-                          result.epochs_completed, result.seconds);
-        crash_point("run-trained");
-        try {
-          store.finish_run(run.id, result);
-          // Recorded: the resume point can go. Not before: a run whose last.ckpt is gone resumes
-          // from scratch, and its recorded epochs would be dropped (Store::prepare_run). Failed
-          // (time limit) and interrupted runs keep it to resume from.
-          if (result.status == RunStatus::finished || result.status == RunStatus::stopped_early ||
-              result.status == RunStatus::diverged) {
-            std::error_code ec;
-            std::filesystem::remove(run_checkpoints / "last.ckpt", ec);
-          }
-        } catch (const std::exception& e) {
-          result.status = RunStatus::failed;
-          detail = std::string("could not record the result: ") + e.what();
-        }
-        progress.run_ended(run.id, result.status, detail);
-        std::lock_guard lock(summary_mutex);
-        switch (result.status) {
-          case RunStatus::finished:
-            ++summary.finished;
-            break;
-          case RunStatus::stopped_early:
-            ++summary.stopped_early;
-            break;
-          case RunStatus::diverged:
-            ++summary.diverged;
-            break;
-          case RunStatus::interrupted:
-            ++summary.interrupted;
-            break;
-          default:
-            ++summary.failed;
-            break;
-        }
-      }
-    });
-  });
-  progress.finish();
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return summary;
+SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
+                       const RunnerOptions& options) {
+  return SweepRunner(sweep, data, store, options).run();
 }
 
 }  // namespace lenetlab

@@ -1,23 +1,27 @@
-// Runs the runs of a sweep in parallel (oneTBB) and records them in the results store.
+// Runs the runs of a sweep and records them in the results store, in three steps:
+//   plan     each run once: its key, canonical JSON and estimated cost (plan_sweep);
+//   execute  the runs to do, longest first, `jobs` at a time on a oneTBB arena;
+//   record   each run's result, its checkpoint cleanup, and the sweep's summary.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
-#include <memory>
+#include <string>
+#include <vector>
 
-#include "config/yaml_loader.hpp"
+#include "config/sweep_loader.hpp"
 #include "data/dataset.hpp"
 #include "store/store.hpp"
 
 namespace lenetlab {
 
 struct RunnerOptions {
-  /// Concurrent runs (oneTBB task arena size). 0 = number of cores / threads_per_run (at least 1).
+  /// Concurrent runs (oneTBB arena size). 0 = number of cores / threads_per_run (at least 1).
   int jobs = 0;
   /// OpenMP threads inside oneDNN per run, set on the worker thread before it creates primitives
   /// (oneDNN notes, "Threading": one thread per concurrent run avoids oversubscription). Results
-  /// are bit-identical only for the same value (it is recorded with each run).
+  /// are bit-identical only for the same value (it is recorded with each run and its checkpoints).
   int threads_per_run = 1;
   /// Where progress goes, and whether to redraw live lines (a terminal) or print log lines.
   std::FILE* progress = stderr;
@@ -32,22 +36,49 @@ struct RunnerOptions {
   bool retry_failed = false;
 };
 
+/// One run of a sweep as planned: everything derived from its configuration, computed once.
+struct PlannedRun {
+  int index = 0;                      ///< 1-based position in the sweep
+  const RunConfig* config = nullptr;  ///< into Sweep::runs
+  std::string key;                    ///< config->key()
+  std::string config_json;            ///< config->to_json().dump(), what the store records
+  /// Estimated work in forward multiply-accumulates: MACs per image (config/architecture.hpp
+  /// arch_cost) x training images after the validation split x epochs. Orders the runs only.
+  double cost = 0;
+};
+
+/// The runs of `sweep` in sweep order, each with its key, JSON and cost; `train_images` is the
+/// dataset's training set size (train_limit applies).
+std::vector<PlannedRun> plan_sweep(const Sweep& sweep, int64_t train_images);
+
+/// Longest first (LPT scheduling keeps the last worker from finishing alone on a long run); ties
+/// keep their sweep order. Order affects wall time only: each run's result depends on its own
+/// config, seed and thread count, never on its neighbours.
+void order_longest_first(std::vector<const PlannedRun*>& runs);
+
+/// How many runs execute at once for `runs` runs to do: options.jobs, else cores /
+/// threads_per_run; at least 1 and at most `runs` (when runs > 0).
+int concurrent_jobs(const RunnerOptions& options, size_t runs);
+
 struct SweepSummary {
   int total = 0;    ///< runs in the sweep
-  int skipped = 0;  ///< already final in the database
+  int skipped = 0;  ///< already final in the database, or running in another process
   int finished = 0;
   int stopped_early = 0;
   int diverged = 0;
-  int failed = 0;
+  int failed = 0;  ///< includes the refused ones
   int interrupted = 0;
+  /// Runs refused to resume because their checkpoint was written under other conditions
+  /// (train/run_conditions.hpp); recorded as failed with the message.
+  int refused = 0;
   double seconds = 0;
   /// Runs that did not end finished/stopped_early in this invocation.
   int not_finished() const { return diverged + failed + interrupted; }
 };
 
-/// Records the sweep, skips runs already final, trains the others `jobs` at a time and records
-/// every epoch as it ends. A run that throws is recorded as failed with its message; the others go
-/// on. Throws StoreError only when the database cannot be written at all.
+/// Records the sweep, skips runs already final, trains the others concurrent_jobs() at a time and
+/// records every epoch as it ends. A run that throws is recorded as failed with its message; the
+/// others go on. Throws StoreError only when the database cannot be written at all.
 SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
                        const RunnerOptions& options);
 

@@ -71,7 +71,7 @@ Trainer::Trainer(const RunConfig& config, const Dataset& data, TrainObserver& ob
     if (p->trainable) views.push_back({p->value(), p->gradient(), p->size});
   optimizer_ = make_optimizer(config.optimizer, std::move(views));
   labels_.resize(static_cast<size_t>(config.batch_size));
-  key_ = config.key();
+  key_ = options.run_key.empty() ? config.key() : options.run_key;
 }
 
 Trainer::~Trainer() = default;

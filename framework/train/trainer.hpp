@@ -63,6 +63,8 @@ class TrainObserver {
 struct TrainOptions {
   /// Where the run's checkpoints go (train/checkpoint.hpp); empty = no checkpoints.
   std::filesystem::path checkpoint_dir;
+  /// The run's key (config.key(), what its checkpoints are marked with); computed when empty.
+  std::string run_key;
   /// Continue from checkpoint_dir/last.ckpt when it exists and belongs to this run.
   bool resume = true;
   /// Polled every batch; when set, the run ends with status interrupted (the last completed epoch's
