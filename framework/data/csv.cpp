@@ -3,14 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <string_view>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "data/loaders.hpp"
 
 namespace lenetlab {
@@ -18,23 +18,15 @@ namespace {
 
 constexpr int kMaxSide = 4096;
 
+/// Largest CSV file read (MNIST's training set: 110 MB).
+constexpr std::uintmax_t kMaxCsvBytes = std::uintmax_t{1} << 31;  // 2 GiB
+
 std::string read_text(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    throw DataError(fmt::format("{}: file not found (or not a regular file)", path.string()));
+  try {
+    return read_file(path, kMaxCsvBytes);
+  } catch (const FileError& e) {
+    throw DataError(e.what());
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  if (size < 0) throw DataError(fmt::format("{}: cannot determine file size", path.string()));
-  std::string text(static_cast<size_t>(size), '\0');
-  if (size > 0 && !in.read(text.data(), size)) {
-    throw DataError(
-        fmt::format("{}: read error after {} of {} bytes", path.string(), in.gcount(), size));
-  }
-  return text;
 }
 
 std::string_view trim(std::string_view s) {

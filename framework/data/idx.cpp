@@ -6,12 +6,12 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "data/loaders.hpp"
 
 namespace lenetlab {
@@ -31,50 +31,60 @@ struct GzCloser {
 };
 using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
 
-/// Whole content of `path`; a ".gz" path is decompressed. Throws DataError if unreadable or
-/// corrupt.
-std::vector<uint8_t> read_bytes(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    throw DataError(fmt::format("{}: file not found (or not a regular file)", path.string()));
+/// Largest IDX content read (compressed or not): far above MNIST's 47 MB, far below memory.
+constexpr std::uintmax_t kMaxIdxBytes = std::uintmax_t{1} << 31;  // 2 GiB
+
+/// Decompressed content of the gzip file `path`, at most kMaxIdxBytes.
+std::vector<uint8_t> read_gzip(const std::filesystem::path& path) {
+  GzFile file(gzopen(path.c_str(), "rb"));
+  if (!file)
+    throw DataError(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
+  gzbuffer(file.get(), 1 << 20);
+  constexpr size_t kChunk = 1 << 20;
+  std::vector<uint8_t> bytes;
+  for (;;) {
+    size_t old_size = bytes.size();
+    if (old_size > kMaxIdxBytes) {
+      throw DataError(fmt::format("{}: decompressed data larger than the limit of {} bytes",
+                                  path.string(), kMaxIdxBytes));
+    }
+    bytes.resize(old_size + kChunk);
+    int got = gzread(file.get(), bytes.data() + old_size, kChunk);
+    if (got < 0) {
+      int code = 0;
+      const char* message = gzerror(file.get(), &code);
+      throw DataError(fmt::format("{}: corrupt gzip data: {}", path.string(), message));
+    }
+    bytes.resize(old_size + static_cast<size_t>(got));
+    if (got == 0) break;
   }
+  // gzclose_r reports a truncated stream (Z_BUF_ERROR) that gzread may have let pass.
+  if (int rc = gzclose_r(file.release()); rc != Z_OK) {
+    throw DataError(
+        fmt::format("{}: corrupt or truncated gzip data (zlib error {})", path.string(), rc));
+  }
+  return bytes;
+}
+
+/// Whole content of `path`; a ".gz" path is decompressed. `check` (when set) sees it first.
+/// Throws DataError if unreadable, corrupt or larger than kMaxIdxBytes.
+std::vector<uint8_t> read_bytes(const std::filesystem::path& path, const IdxContentCheck& check) {
   std::vector<uint8_t> bytes;
   if (is_gzip_path(path)) {
-    GzFile file(gzopen(path.c_str(), "rb"));
-    if (!file)
-      throw DataError(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
-    gzbuffer(file.get(), 1 << 20);
-    constexpr size_t kChunk = 1 << 20;
-    for (;;) {
-      size_t old_size = bytes.size();
-      bytes.resize(old_size + kChunk);
-      int got = gzread(file.get(), bytes.data() + old_size, kChunk);
-      if (got < 0) {
-        int code = 0;
-        const char* message = gzerror(file.get(), &code);
-        throw DataError(fmt::format("{}: corrupt gzip data: {}", path.string(), message));
-      }
-      bytes.resize(old_size + static_cast<size_t>(got));
-      if (got == 0) break;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+      throw DataError(fmt::format("{}: file not found (or not a regular file)", path.string()));
     }
-    // gzclose_r reports a truncated stream (Z_BUF_ERROR) that gzread may have let pass.
-    if (int rc = gzclose_r(file.release()); rc != Z_OK) {
-      throw DataError(
-          fmt::format("{}: corrupt or truncated gzip data (zlib error {})", path.string(), rc));
+    bytes = read_gzip(path);
+  } else {
+    try {
+      std::string text = read_file(path, kMaxIdxBytes);
+      bytes.assign(text.begin(), text.end());
+    } catch (const FileError& e) {
+      throw DataError(e.what());
     }
-    return bytes;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  if (size < 0) throw DataError(fmt::format("{}: cannot determine file size", path.string()));
-  bytes.resize(static_cast<size_t>(size));
-  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) {
-    throw DataError(
-        fmt::format("{}: read error after {} of {} bytes", path.string(), in.gcount(), size));
-  }
+  if (check) check(path, bytes);
   return bytes;
 }
 
@@ -130,13 +140,13 @@ void check_length(const std::filesystem::path& path, size_t actual, int64_t expe
 }  // namespace
 
 ImageSet read_idx_images(const std::filesystem::path& images, const std::filesystem::path& labels,
-                         int num_classes) {
+                         int num_classes, const IdxContentCheck& check) {
   if (num_classes < 1 || num_classes > 256) {
     throw DataError(fmt::format("{}: num_classes must be in 1..256 (labels are bytes), got {}",
                                 labels.string(), num_classes));
   }
 
-  std::vector<uint8_t> image_bytes = read_bytes(images);
+  std::vector<uint8_t> image_bytes = read_bytes(images, check);
   check_header(images, image_bytes, kImagesHeaderBytes, kImagesMagic, "IDX3 unsigned-byte images");
   const uint32_t count = big_endian_u32(image_bytes.data() + 4);
   const uint32_t rows = big_endian_u32(image_bytes.data() + 8);
@@ -154,7 +164,7 @@ ImageSet read_idx_images(const std::filesystem::path& images, const std::filesys
   check_length(images, image_bytes.size(), kImagesHeaderBytes + int64_t{count} * pixels,
                fmt::format("{} images of {}x{}", count, rows, cols));
 
-  std::vector<uint8_t> label_bytes = read_bytes(labels);
+  std::vector<uint8_t> label_bytes = read_bytes(labels, check);
   check_header(labels, label_bytes, kLabelsHeaderBytes, kLabelsMagic, "IDX1 unsigned-byte labels");
   const uint32_t label_count = big_endian_u32(label_bytes.data() + 4);
   if (label_count != count) {

