@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "nn/layers.hpp"
 
 namespace lenetlab {

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "core/error.hpp"
+
 namespace lenetlab {
 
 using tag = dnnl::memory::format_tag;
@@ -26,6 +28,11 @@ int64_t Param::count() const {
   int64_t n = 0;
   for (float m : mask) n += m != 0.0f;
   return n;
+}
+
+Context::Context(WindowIsa window_isa) : window_isa(window_isa) {
+  if (!window_isa_supported(window_isa))
+    throw RunError("this CPU has no AVX-512 (AVX512F) for the hand-written poolings");
 }
 
 dnnl::primitive_attr Context::attr() const {

@@ -22,6 +22,8 @@
 #include <dnnl.hpp>
 
 #include "config/architecture.hpp"
+#include "core/parallel.hpp"
+#include "nn/window_pool.hpp"
 
 namespace lenetlab {
 
@@ -61,8 +63,15 @@ struct Step {
   dnnl::memory::desc scratchpad;  ///< user scratchpad this primitive needs (may be zero-sized).
 };
 
-/// Per-run oneDNN context shared by all layers of a network.
+/// Per-run context shared by all layers of a network: oneDNN's engine and stream, and the
+/// instruction set of the hand-written poolings, chosen once when the run's context is made.
 struct Context {
+  /// Throws RunError when the CPU cannot run `window_isa` (window_isa_supported).
+  explicit Context(WindowIsa window_isa = best_window_isa());
+
+  /// The hand-written poolings' instructions (PoolLayer copies it into each WindowPool). Either
+  /// gives the same bits; tests make a context of each to check that.
+  const WindowIsa window_isa;
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
   /// Attribute with scratchpad_mode::user (oneDNN notes, pitfall 3: never the global scratchpad).
@@ -75,10 +84,6 @@ struct Context {
     stream.wait();
   }
 };
-
-/// Element count from which the engine's own element-wise loops run across the run's OpenMP threads
-/// (below it, starting the threads costs more than the loop; about 10 us on 2 cores).
-constexpr int64_t kParallelElements = int64_t{1} << 14;
 
 class Layer {
  public:

@@ -40,7 +40,8 @@ std::unique_ptr<Layer> make_layer(Context& ctx, const LayerSpec& spec, const std
   throw RunError(spec.mark.str() + ": unknown layer kind");
 }
 
-Network::Network(const ArchSpec& arch, uint64_t seed) : ctx_(std::make_unique<Context>()) {
+Network::Network(const ArchSpec& arch, uint64_t seed, WindowIsa window_isa)
+    : ctx_(std::make_unique<Context>(window_isa)) {
   input_shape_ = Shape{arch.input_channels, arch.input_height, arch.input_width, false};
   num_classes_ = arch.num_classes;
   Rng init_rng(seed, RngStream::init);

@@ -25,8 +25,9 @@ class Network {
   /// Builds every layer (shape checks raise RunError with the YAML position) and initialises the
   /// parameters from the run's init stream. Must be called on the thread that will run it, after
   /// the OpenMP thread count is set (oneDNN notes: the count at primitive creation is the one
-  /// used).
-  Network(const ArchSpec& arch, uint64_t seed);
+  /// used). `window_isa`: the hand-written poolings' instructions (Context; the same bits with
+  /// either); throws RunError when the CPU lacks them.
+  Network(const ArchSpec& arch, uint64_t seed, WindowIsa window_isa = best_window_isa());
   ~Network();
   Network(const Network&) = delete;
   Network& operator=(const Network&) = delete;

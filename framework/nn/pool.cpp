@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "nn/layers.hpp"
 
 namespace lenetlab {
@@ -132,6 +133,7 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
     WindowPool m;
     m.k = k;
     m.parallel_elements = kParallelElements;
+    m.isa = ctx.window_isa;
     m.channels = in_.c;
     m.in_h = in_.h;
     m.in_w = in_.w;

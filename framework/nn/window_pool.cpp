@@ -50,22 +50,13 @@ struct Sse2 {
 
 bool cpu_has_avx512() { return __builtin_cpu_supports("avx512f"); }
 
-WindowIsa& chosen_isa() {
-  static WindowIsa isa = cpu_has_avx512() ? WindowIsa::avx512 : WindowIsa::sse2;
-  return isa;
-}
-
-bool use_avx512(const WindowPool& m) { return m.block == 16 && chosen_isa() == WindowIsa::avx512; }
+bool use_avx512(const WindowPool& m) { return m.block == 16 && m.isa == WindowIsa::avx512; }
 
 }  // namespace
 
-WindowIsa window_pool_isa() { return chosen_isa(); }
+bool window_isa_supported(WindowIsa isa) { return isa == WindowIsa::sse2 || cpu_has_avx512(); }
 
-bool set_window_pool_isa(WindowIsa isa) {
-  if (isa == WindowIsa::avx512 && !cpu_has_avx512()) return false;
-  chosen_isa() = isa;
-  return true;
-}
+WindowIsa best_window_isa() { return cpu_has_avx512() ? WindowIsa::avx512 : WindowIsa::sse2; }
 
 void WindowPool::forward(int n, const float* x, float* y, float* argmax) const {
   if (use_avx512(*this)) return window_avx512::max_forward(*this, n, x, y, argmax);

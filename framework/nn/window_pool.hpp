@@ -14,6 +14,16 @@ namespace lenetlab {
 constexpr float kScaledTanhA = 1.7159f;
 constexpr float kScaledTanhS = 2.0f / 3.0f;
 
+/// The instructions of the window kernels: AVX-512 on 16-channel blocks (AVX512F), else SSE2 (the
+/// x86-64 baseline; also for 8-channel blocks). The same IEEE operations lane by lane and no fused
+/// multiply-add, so the same bits either way (tests run both). A run chooses one in its Context
+/// (nn/layer.hpp), by default best_window_isa().
+enum class WindowIsa { sse2, avx512 };
+/// Whether this CPU can run `isa` (SSE2: always).
+bool window_isa_supported(WindowIsa isa);
+/// The best ISA this CPU has: AVX-512 where supported, else SSE2.
+WindowIsa best_window_isa();
+
 /// Where element (n, c, j) of a (N, C, H, W) tensor is, j = h * W + w, for the layouts oneDNN
 /// gives activations here: plain NCHW, NHWC and channel-blocked nChw8c / nChw16c (aBcd8b, aBcd16b:
 /// channels padded up to the block, the padding zero). Strides in floats.
@@ -33,7 +43,7 @@ struct ChannelPlanes {
 /// (as a float), the first greatest value in (kh, kw) order, the element oneDNN picks. Average:
 /// oneDNN's operations in its order. Values and gradients are the same bits as oneDNN's (unit tests
 /// against it, ties and zeros of both signs included), and the same with either instruction set
-/// (window_pool_isa()). Rows and columns beyond the last whole window get a zero gradient. Images
+/// (isa). Rows and columns beyond the last whole window get a zero gradient. Images
 /// run across the calling thread's OpenMP threads once the work reaches parallel_elements.
 struct WindowPool {
   int k = 2, channels = 0, block = 1;
@@ -45,6 +55,9 @@ struct WindowPool {
   /// pooling): blocked.
   ChannelPlanes src_planes, dst_planes, diff_dst_planes, diff_src_planes, pooled_planes;
   int64_t parallel_elements = 0;  ///< input elements from which images run across threads
+  /// The kernels' instructions (AVX-512 applies to 16-channel blocks); the caller checks that the
+  /// CPU has them (Context does).
+  WindowIsa isa = WindowIsa::sse2;
   /// Average pooling: when nonzero, src holds tanh(S x) of a scaled tanh whose last pass (y = A t)
   /// this pooling applies where it reads src, forward and backward (A: kScaledTanhA). Max pooling
   /// ignores it.
@@ -85,15 +98,6 @@ struct WindowPool {
   void avg_backward(int n, const float* dy, const float* pooled, const float* a, float* dx,
                     float* sums, const float* tanh_before, const float* tanh_after) const;
 };
-
-/// The instructions of the window kernels: AVX-512 on 16-channel blocks where the CPU has it
-/// (AVX512F), else SSE2. The same IEEE operations lane by lane and no fused multiply-add, so the
-/// same bits either way (tests run both).
-enum class WindowIsa { sse2, avx512 };
-/// The ISA in use: the best this CPU has, unless set_window_pool_isa() chose another.
-WindowIsa window_pool_isa();
-/// Chooses the ISA (tests); returns false and changes nothing when the CPU lacks it.
-bool set_window_pool_isa(WindowIsa isa);
 
 /// The scaled tanh's derivative as ActivationLayer's backward applies it:
 /// dx = dy * S * (A - y * y * (1 / A)) for y = A tanh(S x) (dy/dx = A S (1 - tanh^2)), in this

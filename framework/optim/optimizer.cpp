@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
-#include "nn/layer.hpp"  // kParallelElements
+#include "core/parallel.hpp"
 
 namespace lenetlab {
 

@@ -118,11 +118,13 @@ class LayerHarness {
  public:
   using Tag = dnnl::memory::format_tag;
 
-  /// `before_prepare` (if any) is called with the layer and n right before prepare(n).
+  /// `before_prepare` (if any) is called with the layer and n right before prepare(n). `isa`:
+  /// the context's instructions for the hand-written poolings.
   LayerHarness(const LayerSpec& spec, Shape in, int n, bool with_diff_src = true, uint64_t seed = 1,
                InitKind init = InitKind::glorot_uniform, Tag src_tag = Tag::undef,
-               const std::function<void(Layer&, int)>& before_prepare = nullptr)
-      : n_(n), in_(in), init_rng_(seed, RngStream::init) {
+               const std::function<void(Layer&, int)>& before_prepare = nullptr,
+               WindowIsa isa = best_window_isa())
+      : ctx_(isa), n_(n), in_(in), init_rng_(seed, RngStream::init) {
     layer_ = make_layer(ctx_, spec, "layer", 0, in, init, init_rng_, seed);
     if (before_prepare) before_prepare(*layer_, n);
     const dnnl::memory::desc md(in.dims(n), dnnl::memory::data_type::f32,
@@ -205,18 +207,9 @@ class LayerHarness {
 /// The instruction sets of the hand-written poolings this CPU can run (SSE2 always).
 inline std::vector<WindowIsa> window_isas() {
   std::vector<WindowIsa> isas{WindowIsa::sse2};
-  const WindowIsa before = window_pool_isa();
-  if (set_window_pool_isa(WindowIsa::avx512)) isas.push_back(WindowIsa::avx512);
-  set_window_pool_isa(before);
+  if (window_isa_supported(WindowIsa::avx512)) isas.push_back(WindowIsa::avx512);
   return isas;
 }
-
-/// Sets the hand-written poolings' ISA for a scope, then restores the previous one.
-struct WindowIsaScope {
-  WindowIsa before = window_pool_isa();
-  explicit WindowIsaScope(WindowIsa isa) { REQUIRE(set_window_pool_isa(isa)); }
-  ~WindowIsaScope() { set_window_pool_isa(before); }
-};
 
 // ---- comparisons --------------------------------------------------------------------------------
 

@@ -487,9 +487,8 @@ TEST_CASE("nn: pool: max pooling gives oneDNN's values and gradients bit for bit
           CAPTURE(in.str());
           CAPTURE(layout_name(layout));
           CAPTURE(dst_layouts_name(d));
-          const WindowIsaScope scope(isa);
           LayerHarness h(pool_spec(true, 2), in, n, true, 1, InitKind::glorot_uniform, layout,
-                         prefer(d, in, layout));
+                         prefer(d, in, layout), isa);
           check_dst_layouts(h.layer(), n, d);
           const float values[] = {-0.0f, 0.0f, 0.5f, 1.0f, 2.0f};
           Rng rng(11, RngStream::shuffle);
@@ -524,9 +523,8 @@ TEST_CASE("nn: pool: average pooling gives oneDNN's values and gradients bit for
             CAPTURE(in.str());
             CAPTURE(layout_name(layout));
             CAPTURE(dst_layouts_name(d));
-            const WindowIsaScope scope(isa);
             LayerHarness h(pool_spec(false, 2, 0, trainable), in, n, true, 1,
-                           InitKind::glorot_uniform, layout, prefer(d, in, layout));
+                           InitKind::glorot_uniform, layout, prefer(d, in, layout), isa);
             check_dst_layouts(h.layer(), n, d);
             Rng rng(12, RngStream::shuffle);
             for (int64_t i = 0; i < h.src_size(); ++i) {

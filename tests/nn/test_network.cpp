@@ -345,8 +345,7 @@ TEST_CASE("nn: network: the scaled tanh fused and inside the average poolings: s
   };
   for (const WindowIsa isa : window_isas()) {
     CAPTURE(isa == WindowIsa::avx512);
-    const WindowIsaScope scope(isa);
-    Network fused(arch(false), 5), reference(arch(true), 5);
+    Network fused(arch(false), 5, isa), reference(arch(true), 5, isa);
     const auto fused_count = [](const Network& net) {
       int count = 0;
       for (const auto& layer : net.layers())
