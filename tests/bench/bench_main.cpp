@@ -1,4 +1,5 @@
-// lenetlab_benchmarks: Google Benchmark suite of the training engine (not run by ctest).
+// lenetlab_benchmarks: Google Benchmark suite of the training engine (ctest runs it once, briefly:
+// tests/bench/CMakeLists.txt).
 //   build/<preset>/tests/bench/lenetlab_benchmarks --benchmark_filter='layer/lenet-relu/.*'
 // The context block records oneDNN version, ISA, compiler, build flags and commit with the results.
 #include <omp.h>
