@@ -1,5 +1,6 @@
 // The JavaScript libraries the HTML report inlines so that it renders offline: Vega, Vega-Lite and
-// vega-embed, pinned to exact npm versions and SHA-256 sums of their UMD builds.
+// vega-embed, pinned to exact npm versions and SHA-256 sums of their UMD builds, fetched with the
+// shared pinned-package fetcher (data/pinned_package.hpp).
 //
 // Location: $LENETLAB_ASSETS_DIR if set, else the sibling "assets" of the dataset cache
 // (<XDG cache>/lenetlab/assets, see data/loaders.hpp dataset_cache_dir). The files are named as in
@@ -11,25 +12,20 @@
 #include <string>
 #include <string_view>
 
+#include "data/pinned_package.hpp"
+
 namespace lenetlab {
 
-/// One pinned library file.
-struct ReportAssetPin {
-  std::string_view file;     ///< name in the assets directory and in the package's build/ folder.
-  std::string_view package;  ///< npm package name.
-  std::string_view version;  ///< exact npm version.
-  std::string_view sha256;   ///< SHA-256 of package/build/<file> in that version (lowercase hex).
-};
-
-/// The three libraries, in the order they must be loaded (vega-embed needs vega and vega-lite).
+/// The three libraries, in the order they must be loaded (vega-embed needs vega and vega-lite):
+/// package/build/<file> of each package, installed as <file>.
 /// Sums computed from `npm pack vega@6.4.0 vega-lite@6.5.0 vega-embed@7.3.0`.
-inline constexpr std::array<ReportAssetPin, 3> kReportAssetPins = {{
-    {"vega.min.js", "vega", "6.4.0",
-     "8f6a3587cf8d4f42c7e08120e3eb05d067e746d554e39d2dcf52acc0bd5ba28f"},
-    {"vega-lite.min.js", "vega-lite", "6.5.0",
-     "83e215e84e308ee8688fa6503ba0f1cf8a3c05c0d61df2841a0b92bf86809e00"},
-    {"vega-embed.min.js", "vega-embed", "7.3.0",
-     "b1455caba2fb1a72fb46025ba0ba1316e2dbc7f0dd40a3f6040172bf9c08ba91"},
+inline constexpr std::array<PinnedFile, 3> kReportAssetPins = {{
+    {"vega", "6.4.0", "build/vega.min.js",
+     "8f6a3587cf8d4f42c7e08120e3eb05d067e746d554e39d2dcf52acc0bd5ba28f", "vega.min.js"},
+    {"vega-lite", "6.5.0", "build/vega-lite.min.js",
+     "83e215e84e308ee8688fa6503ba0f1cf8a3c05c0d61df2841a0b92bf86809e00", "vega-lite.min.js"},
+    {"vega-embed", "7.3.0", "build/vega-embed.min.js",
+     "b1455caba2fb1a72fb46025ba0ba1316e2dbc7f0dd40a3f6040172bf9c08ba91", "vega-embed.min.js"},
 }};
 
 /// Default assets directory: $LENETLAB_ASSETS_DIR when set and not empty, else
@@ -43,26 +39,22 @@ struct ReportAssets {
   std::string vega_embed;
 };
 
-/// Reads the three files from `dir`. With `verify` (the default) each file's SHA-256 must equal its
-/// pin; tests pass false to use small stand-in files.
-/// Throws lenetlab::Error when a file is missing (naming `lenetlab report --fetch-assets`) or its
-/// checksum differs from the pin.
+/// Reads the three files from `dir` (at most 16 MiB each). With `verify` (the default) each file's
+/// SHA-256 must equal its pin; tests pass false to use small stand-in files.
+/// Throws lenetlab::Error when a file is missing (naming `lenetlab report --fetch-assets`), its
+/// checksum differs from the pin, or it cannot be read (FileError).
 ReportAssets load_report_assets(const std::filesystem::path& dir, bool verify = true);
 
-/// Downloads the pinned packages with `npm pack` (run in a temporary directory with
-/// data/process.hpp run_process: no shell), extracts package/build/<file> with `tar`, verifies each
-/// SHA-256 and installs the files into `dir` atomically (temporary name, then rename). Files
-/// already present with the right checksum are kept. Prints one line per file to stderr. Needs
-/// `npm` and `tar` on PATH. Throws lenetlab::Error when npm/tar cannot be run or fail, or a
-/// checksum differs.
+/// Installs the pinned files into `dir` with fetch_pinned_files (data/pinned_package.hpp: npm pack,
+/// tar, SHA-256 check, atomic install; files already present and verified are kept). Prints one
+/// line per file to stderr. Throws DataError as fetch_pinned_files.
 void fetch_report_assets(const std::filesystem::path& dir);
 
 /// Makes JavaScript source safe to place between <script> and </script>: every "</script" (any
 /// case) becomes "<\/script" (so the HTML parser cannot end the element early) and every "<!--"
-/// becomes
-/// "\x3C!--" (so it cannot switch the parser into its escaped script state). JavaScript reads both
-/// the same inside string, template and regular-expression literals, the only places they can
-/// occur.
+/// becomes "\x3C!--" (so it cannot switch the parser into its escaped script state). JavaScript
+/// reads both the same inside string, template and regular-expression literals, the only places
+/// they can occur.
 std::string escape_inline_script(std::string_view js);
 
 }  // namespace lenetlab

@@ -911,7 +911,8 @@ void finish_with_test_metrics(Store& store, int64_t run) {
 ReportOptions stand_in_report_options(const TempDir& tmp) {
   const fs::path assets = tmp / "assets";
   fs::create_directories(assets);
-  for (const auto& pin : kReportAssetPins) write_file(assets / pin.file, "var stand_in = 1;\n");
+  for (const auto& pin : kReportAssetPins)
+    write_file(assets / pin.install_as, "var stand_in = 1;\n");
   ReportOptions options;
   options.output = tmp / "report.html";
   options.assets_dir = assets;

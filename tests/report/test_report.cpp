@@ -45,7 +45,7 @@ fs::path make_fake_assets(const fs::path& dir) {
   const fs::path assets = dir / "assets";
   fs::create_directories(assets);
   for (const auto& pin : lenetlab::kReportAssetPins)
-    std::ofstream(assets / pin.file) << "/* stand-in for " << pin.package << " */ var x = 1;\n";
+    std::ofstream(assets / pin.install_as) << "/* stand-in for " << pin.package << " */ var x = 1;\n";
   return assets;
 }
 
