@@ -1,15 +1,16 @@
 // Layer base class of the training engine. A layer owns its parameters (with their gradients) and,
 // for every batch size it is prepared for, the oneDNN primitives and the dst / diff_dst buffers of
-// that batch size. Tensors between layers are plain, dense f32: (N, C, H, W) in NCHW layout, or (N,
-// K).
+// that batch size. Tensors between layers are f32 of shape (N, C, H, W), or (N, K) after flatten
+// and dense, in the layout the layer that writes them chooses (often channel-blocked, nChw16c or
+// nChw8c, after a convolution); a layer reorders only where its primitive needs another layout
+// (Plan, src_layouts). Parameters and their gradients are plain (OIHW, OI, X).
 //
 // Life cycle (driven by nn::Network):
 //   1. constructor: shapes are checked (RunError with the layer's file:line on mismatch),
-//   parameters
-//      allocated and initialised;
+//      parameters allocated and initialised;
 //   2. prepare(N, src, diff_src): primitives for batch size N are created once (never per batch);
-//   3. forward(N, training) / backward(N, need_diff_src) execute them on the network's stream.
-// Not thread-safe: one run (one thread) owns a network.
+//   3. forward(N, training) / backward(N) execute them on the network's stream.
+// Not thread-safe: one run (one thread) owns a network. Engine overview: framework/nn/README.md.
 #pragma once
 
 #include <cstdint>

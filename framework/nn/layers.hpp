@@ -1,5 +1,6 @@
 // The concrete layers. Each is built by make_layer() from a LayerSpec; see config/architecture.hpp
-// for the meaning of each spec field. All tensors are plain f32, NCHW / NC.
+// for the meaning of each spec field. Shapes are (N, C, H, W) or (N, K), f32, in the layouts the
+// layers choose (nn/layer.hpp).
 #pragma once
 
 #include <memory>
@@ -47,9 +48,9 @@ class ConvLayer : public Layer {
 /// instead (WindowPool, AVX-512 or SSE2), one pass each way in training and inference, the same
 /// bits as oneDNN's (unit tests against it): max pooling (no workspace, no zero-fill) and 2x2
 /// average pooling (a trainable one's coefficient and bias in the same pass). Average pooling
-/// excludes padding. With spec.pool_trainable (LeNet-5 S2/S4, LeCun 1998 sec.
-/// II.B): y[n,c] = coefficient[c] * avg_pool(x)[n,c] + bias[c]; params coefficient (C) init 1, bias
-/// (C) init 0.
+/// excludes padding. With spec.pool_trainable (LeNet-5 S2/S4, LeCun 1998 sec. II.B):
+/// y[n,c] = coefficient[c] * avg_pool(x)[n,c] + bias[c]; params coefficient (C) init 1, bias (C)
+/// init 0.
 class PoolLayer : public Layer {
  public:
   PoolLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in);
@@ -66,12 +67,11 @@ class PoolLayer : public Layer {
   /// this layer's diff_dst), so that they need not run their own pass over the tensor
   /// (ActivationLayer::drop_backward). Only the hand-written poolings can: max pooling a relu
   /// fused before it (diff_src = dy * 0 where the window's maximum is not > 0), average pooling
-  /// LeNet's scaled tanh on either side (scaled_tanh_backward on each element,
-  /// the activation's own operations); average pooling also takes the forward of a scaled tanh
-  /// fused into the layer before it (its remaining pass, y = A t: WindowPool::src_scale) and the
-  /// first pass of one after it (S x: WindowPool::dst_scale). Pass only
-  /// activations whose can_drop_backward(n) holds (null: none); call after prepare(n). Returns
-  /// which it took.
+  /// LeNet's scaled tanh on either side (scaled_tanh_backward on each element, the activation's
+  /// own operations); average pooling also takes the forward of a scaled tanh fused into the layer
+  /// before it (its remaining pass, y = A t: WindowPool::src_scale) and the first pass of one after
+  /// it (S x: WindowPool::dst_scale). Pass only activations whose can_drop_backward(n) holds (null:
+  /// none); call after prepare(n). Returns which it took.
   Absorbed absorb_activations(int n, const ActivationLayer* before, const ActivationLayer* after);
   /// The layouts the layer that reads this pooling's dst wants (its src_layouts(), through
   /// element-wise activations in between, which keep the layout they get): when that is plain

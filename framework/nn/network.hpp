@@ -57,10 +57,12 @@ class Network {
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
   Context& context() { return *ctx_; }
 
-  int64_t parameter_count()
-      const;  ///< incl. batch-norm running statistics, masked weights excluded
-  int64_t trainable_parameter_count() const;  ///< excl. running statistics and masked weights
-  int64_t macs_per_image() const;  ///< forward multiply-accumulates of conv and dense layers
+  /// Parameters, batch-norm running statistics included, masked (C3) weights excluded.
+  int64_t parameter_count() const;
+  /// Parameters without the running statistics and masked weights.
+  int64_t trainable_parameter_count() const;
+  /// Forward multiply-accumulates per image of the conv and dense layers.
+  int64_t macs_per_image() const;
 
   /// Copy of every parameter value (for restore_best_weights).
   std::vector<std::vector<float>> snapshot();
