@@ -62,8 +62,8 @@ void print_dry_run(const Sweep& sweep, Store* store) {
     if (store)
       if (auto s = store->run_status(r.key())) status = to_string(*s);
     fmt::print("{:>4}  {:<16}  {:<18}  {:<8}  {:>9.3g}  {:>5}  {:>6}  {:>5}  {:>9.3g}  {}\n", ++i,
-               r.key(), r.architecture, r.optimizer.name, r.optimizer.learning_rate, r.batch_size,
-               r.epochs, r.seed, r.validation_split, status);
+               r.key(), r.architecture, to_string(r.optimizer.kind), r.optimizer.learning_rate,
+               r.batch_size, r.epochs, r.seed, r.validation_split, status);
   }
   fmt::print("{} runs\n", sweep.runs.size());
 }
@@ -139,7 +139,7 @@ void describe(const std::string& name) {
     int64_t params = 0;
     for (const auto& p : layer->params()) params += p.count();
     std::string kind = to_string(layer->spec().kind);
-    if (layer->spec().kind == LayerKind::activation) kind = layer->spec().activation;
+    if (layer->spec().kind == LayerKind::activation) kind = to_string(layer->spec().activation);
     if (layer->spec().kind == LayerKind::pool)
       kind = layer->spec().pool_max ? "max_pool" : "avg_pool";
     fmt::print("{:<14} {:<12} {:<16} {:>12} {:>14}\n", layer->name(), kind,

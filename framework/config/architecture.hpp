@@ -1,43 +1,89 @@
 // Architecture description: an ordered list of layers, loaded from YAML
-// (experiments/architectures/*.yaml) by config/yaml_loader.hpp. Plain data; the engine
+// (experiments/architectures/*.yaml, format in its README.md) by config/architecture_loader.hpp. Plain data; the engine
 // (nn/network.hpp) turns it into oneDNN primitives.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "config/enum_names.hpp"
 #include "core/error.hpp"
 
 namespace lenetlab {
 
-/// Kind of one layer. Tensor layout between layers is plain NCHW (4-D) or NC (2-D, after
-/// flatten/dense).
+/// Kind of one layer. Shapes between layers are (N, C, H, W), or (N, C) after flatten and dense;
+/// the engine chooses the memory layouts (nn/layer.hpp).
+///
+/// Adding a layer kind (4 places): (1) an enumerator here and its row in kLayerKinds; (2) its
+/// parameters in architecture_loader.cpp (parse_layer's switch) and its shape and cost in
+/// architecture.cpp (walk_layer); (3) the engine's layer class and its case in make_layer
+/// (nn/network.cpp); (4) its section in experiments/architectures/README.md. The compiler points
+/// at the switches that miss it.
 enum class LayerKind {
-  conv,  ///< 2-D convolution with bias, (N, C, H, W) -> (N, filters, H', W').
-  pool,  ///< max or average pooling, optional trainable per-channel coefficient and bias (LeNet-5
-         ///< S2/S4).
-  activation,  ///< element-wise: relu, tanh, sigmoid, scaled_tanh (1.7159 tanh(2a/3), LeCun 1998
-               ///< appendix A).
-  batch_norm,  ///< batch normalization (Ioffe & Szegedy 2015) over C for 4-D, over features for 2-D
-               ///< input.
-  dropout,     ///< inverted dropout (Srivastava et al. 2014): keep with prob 1-rate, scale by
-               ///< 1/(1-rate).
-  flatten,     ///< (N, C, H, W) -> (N, C*H*W), no copy (NCHW is contiguous).
-  dense,       ///< fully connected (inner product) with bias, (N, K) -> (N, units).
-  softmax,     ///< marks the output: softmax over the logits, trained with cross-entropy. Must be
-               ///< last.
+  /// 2-D convolution with bias, (N, C, H, W) -> (N, filters, H', W').
+  conv,
+  /// Max or average pooling, optional trainable per-channel coefficient and bias (LeNet-5 S2/S4).
+  pool,
+  /// Element-wise (ActivationKind).
+  activation,
+  /// Batch normalization (Ioffe & Szegedy 2015) over C for 4-D, over features for 2-D input.
+  batch_norm,
+  /// Inverted dropout (Srivastava et al. 2014): keep with probability 1 - rate, scale by
+  /// 1 / (1 - rate).
+  dropout,
+  /// (N, C, H, W) -> (N, C*H*W).
+  flatten,
+  /// Fully connected (inner product) with bias, (N, K) -> (N, units).
+  dense,
+  /// Marks the output: softmax over the logits, trained with cross-entropy. Must be last.
+  softmax,
 };
+inline constexpr std::array<EnumName<LayerKind>, 8> kLayerKinds = {{
+    {LayerKind::conv, "conv"},
+    {LayerKind::pool, "pool"},
+    {LayerKind::activation, "activation"},
+    {LayerKind::batch_norm, "batch_norm"},
+    {LayerKind::dropout, "dropout"},
+    {LayerKind::flatten, "flatten"},
+    {LayerKind::dense, "dense"},
+    {LayerKind::softmax, "softmax"},
+}};
+
+/// Element-wise activation of an `activation` layer.
+enum class ActivationKind {
+  relu,
+  tanh,
+  sigmoid,
+  /// 1.7159 tanh(2a/3) (LeCun et al. 1998, appendix A).
+  scaled_tanh,
+};
+inline constexpr std::array<EnumName<ActivationKind>, 4> kActivationKinds = {{
+    {ActivationKind::relu, "relu"},
+    {ActivationKind::tanh, "tanh"},
+    {ActivationKind::sigmoid, "sigmoid"},
+    {ActivationKind::scaled_tanh, "scaled_tanh"},
+}};
 
 /// Weight initialisation schemes (bias is always initialised to zero).
 enum class InitKind {
-  glorot_uniform,  ///< U(-l, l), l = sqrt(6 / (fan_in + fan_out)); Keras default (Glorot & Bengio
-                   ///< 2010).
-  he_uniform,      ///< U(-l, l), l = sqrt(6 / fan_in) (He et al. 2015).
-  lecun_uniform_1998,     ///< U(-2.4/fan_in, 2.4/fan_in) (LeCun et al. 1998, appendix C).
-  kaiming_uniform_torch,  ///< PyTorch default for Conv2d/Linear: kaiming_uniform(a=sqrt(5)) =
-                          ///< U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+  /// U(-l, l), l = sqrt(6 / (fan_in + fan_out)); Keras default (Glorot & Bengio 2010).
+  glorot_uniform,
+  /// U(-l, l), l = sqrt(6 / fan_in) (He et al. 2015).
+  he_uniform,
+  /// U(-2.4/fan_in, 2.4/fan_in) (LeCun et al. 1998, appendix C).
+  lecun_uniform_1998,
+  /// PyTorch default for Conv2d/Linear: kaiming_uniform(a=sqrt(5)) =
+  /// U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+  kaiming_uniform_torch,
 };
+inline constexpr std::array<EnumName<InitKind>, 4> kInitKinds = {{
+    {InitKind::glorot_uniform, "glorot_uniform"},
+    {InitKind::he_uniform, "he_uniform"},
+    {InitKind::lecun_uniform_1998, "lecun_uniform_1998"},
+    {InitKind::kaiming_uniform_torch, "kaiming_uniform_torch"},
+}};
 
 struct LayerSpec {
   LayerKind kind = LayerKind::conv;
@@ -47,8 +93,8 @@ struct LayerSpec {
   int filters = 0;
   int kernel = 0;  ///< square kernel size (conv and pool).
   int stride = 1;  ///< conv default 1; pool default = kernel.
-  int padding =
-      0;  ///< explicit zero padding on each side; "same" resolves to kernel/2 (odd kernels only).
+  /// Explicit zero padding on each side; "same" resolves to kernel/2 (odd kernels only).
+  int padding = 0;
   /// Optional partial connectivity (LeNet-5 C3, Table I): connection_map[o] lists the input
   /// channels output channel o sees. Empty = fully connected. Implemented as a fixed 0/1 mask on
   /// the weights.
@@ -59,11 +105,11 @@ struct LayerSpec {
   bool pool_trainable = false;  ///< LeNet-5 subsampling: y = coefficient[c] * avg + bias[c].
 
   // activation
-  std::string activation;  ///< relu | tanh | sigmoid | scaled_tanh.
+  ActivationKind activation = ActivationKind::relu;
 
   // batch_norm (defaults of Keras BatchNormalization: momentum 0.99, epsilon 1e-3)
-  double bn_momentum =
-      0.99;  ///< running = momentum * running + (1 - momentum) * batch (Keras convention).
+  /// running = momentum * running + (1 - momentum) * batch (Keras convention).
+  double bn_momentum = 0.99;
   double bn_epsilon = 1e-3;
 
   // dropout
@@ -97,8 +143,8 @@ struct ArchSpec {
   std::string file;         ///< path it was loaded from.
   std::string yaml;         ///< verbatim file text (stored with each run for reproducibility).
   int input_channels = 1;
-  int input_height =
-      28;  ///< MNIST images (28x28) are zero-padded, centred, to this size (LeNet-5: 32).
+  /// MNIST images (28x28) are zero-padded, centred, to this size (LeNet-5: 32).
+  int input_height = 28;
   int input_width = 28;
   int num_classes = 10;
   InitKind init = InitKind::glorot_uniform;  ///< default initialiser of conv/dense weights.
@@ -107,7 +153,9 @@ struct ArchSpec {
   SourceMark input_mark;
 };
 
+/// Names of the tables above (the spellings of architecture files).
 const char* to_string(LayerKind kind);
+const char* to_string(ActivationKind kind);
 const char* to_string(InitKind kind);
 
 /// What one image costs in a network built from an ArchSpec, computed from the shapes alone

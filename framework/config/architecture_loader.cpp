@@ -16,25 +16,15 @@ using Reader = YamlReader;
 
 const Names kArchKeys = {"name", "description", "source", "input", "init", "num_classes", "layers"};
 const Names kInputKeys = {"channels", "height", "width"};
-const Names kInitNames = {"glorot_uniform", "he_uniform", "lecun_uniform_1998",
-                          "kaiming_uniform_torch"};
-const InitKind kInitKinds[] = {InitKind::glorot_uniform, InitKind::he_uniform,
-                               InitKind::lecun_uniform_1998, InitKind::kaiming_uniform_torch};
-const Names kLayerKinds = {"conv",    "pool",    "activation", "batch_norm",
-                           "dropout", "flatten", "dense",      "softmax"};
-const LayerKind kLayerKindValues[] = {
-    LayerKind::conv,    LayerKind::pool,    LayerKind::activation, LayerKind::batch_norm,
-    LayerKind::dropout, LayerKind::flatten, LayerKind::dense,      LayerKind::softmax};
 const Names kConvKeys = {"filters", "kernel", "stride", "padding", "connection_map", "init"};
 const Names kPoolKeys = {"type", "size", "stride", "trainable"};
 const Names kPoolTypes = {"max", "avg"};
-const Names kActivations = {"relu", "tanh", "sigmoid", "scaled_tanh"};
 const Names kBatchNormKeys = {"momentum", "epsilon"};
 const Names kDropoutKeys = {"rate"};
 const Names kDenseKeys = {"units", "init"};
 
 InitKind parse_init(const Reader& r, const YAML::Node& v) {
-  return kInitKinds[r.one_of(v, "initializer", kInitNames)];
+  return kInitKinds[r.one_of(v, "initializer", names_of(kInitKinds))].value;
 }
 
 void parse_connection_map(const Reader& r, const YAML::Node& v, LayerSpec& layer) {
@@ -217,12 +207,13 @@ LayerSpec parse_layer(const Reader& r, const YAML::Node& item,
     r.fail(kind_node, fmt::format("expected a layer kind, found {}", describe(kind_node)));
   }
   const std::string& kind = kind_node.Scalar();
-  const auto found = std::find(kLayerKinds.begin(), kLayerKinds.end(), kind);
-  if (found == kLayerKinds.end()) {
-    r.fail(kind_node, fmt::format("unknown layer kind '{}'; valid kinds: {}{}", kind,
-                                  join(kLayerKinds), suggestion(kind, kLayerKinds)));
+  const std::optional<LayerKind> found = value_of(kLayerKinds, kind);
+  if (!found) {
+    const Names kinds = names_of(kLayerKinds);
+    r.fail(kind_node, fmt::format("unknown layer kind '{}'; valid kinds: {}{}", kind, join(kinds),
+                                  suggestion(kind, kinds)));
   }
-  layer.kind = kLayerKindValues[found - kLayerKinds.begin()];
+  layer.kind = *found;
   const bool plain = params.IsNull();
   const auto needs_params = [&](const char* example) {
     if (plain) {
@@ -240,7 +231,8 @@ LayerSpec parse_layer(const Reader& r, const YAML::Node& item,
       break;
     case LayerKind::activation:
       needs_params("activation: relu");
-      layer.activation = kActivations[r.one_of(params, "activation", kActivations)];
+      layer.activation =
+          kActivationKinds[r.one_of(params, "activation", names_of(kActivationKinds))].value;
       break;
     case LayerKind::batch_norm:
       parse_batch_norm(r, params, layer);

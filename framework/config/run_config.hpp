@@ -1,8 +1,10 @@
 // The resolved configuration of one run: everything needed to repeat it. Produced by sweep
-// expansion (config/yaml_loader.hpp), serialised to canonical JSON for the results database and the
-// run key.
+// expansion (config/sweep_loader.hpp; the settings and their defaults are documented for users in
+// sweeps/README.md and described once in config/run_settings.cpp), serialised to canonical JSON
+// for the results database and the run key.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,31 +15,81 @@
 
 namespace lenetlab {
 
+/// The update rule (optim/optimizer.hpp).
+enum class OptimizerKind { sgd, adam, rmsprop };
+inline constexpr std::array<EnumName<OptimizerKind>, 3> kOptimizerKinds = {{
+    {OptimizerKind::sgd, "sgd"},
+    {OptimizerKind::adam, "adam"},
+    {OptimizerKind::rmsprop, "rmsprop"},
+}};
+
 /// Optimizer hyper-parameters. Names and defaults follow the Keras optimizer docs
 /// (keras.io/api/optimizers); update rules are documented in optim/optimizer.hpp.
 struct OptimizerConfig {
-  std::string name = "sgd";  ///< sgd | adam | rmsprop.
-  double learning_rate =
-      0.01;  ///< Keras defaults: sgd 0.01, adam 0.001, rmsprop 0.001 (set by name when omitted).
-  double momentum = 0.0;  ///< sgd, rmsprop. Keras default 0.
-  bool nesterov = false;  ///< sgd only.
-  double beta_1 = 0.9;    ///< adam.
-  double beta_2 = 0.999;  ///< adam.
-  double epsilon = 1e-7;  ///< adam, rmsprop (Keras default 1e-7; PyTorch uses 1e-8).
-  double rho = 0.9;  ///< rmsprop decay of the squared-gradient average (PyTorch calls it alpha).
-  double weight_decay =
-      0.0;  ///< L2 penalty added to the gradient: g += weight_decay * w (PyTorch semantics).
+  OptimizerKind kind = OptimizerKind::sgd;
+  /// Keras defaults: sgd 0.01, adam 0.001, rmsprop 0.001 (set by kind when omitted).
+  double learning_rate = 0.01;
+  /// sgd, rmsprop. Keras default 0.
+  double momentum = 0.0;
+  /// sgd only.
+  bool nesterov = false;
+  /// adam.
+  double beta_1 = 0.9;
+  /// adam.
+  double beta_2 = 0.999;
+  /// adam, rmsprop (Keras default 1e-7; PyTorch uses 1e-8).
+  double epsilon = 1e-7;
+  /// rmsprop decay of the squared-gradient average (PyTorch calls it alpha).
+  double rho = 0.9;
+  /// L2 penalty added to the gradient: g += weight_decay * w (PyTorch semantics).
+  double weight_decay = 0.0;
 };
+
+/// The metric early stopping watches (an EpochRecord field).
+enum class EarlyStoppingMonitor { val_loss, val_accuracy, train_loss, train_accuracy };
+inline constexpr std::array<EnumName<EarlyStoppingMonitor>, 4> kEarlyStoppingMonitors = {{
+    {EarlyStoppingMonitor::val_loss, "val_loss"},
+    {EarlyStoppingMonitor::val_accuracy, "val_accuracy"},
+    {EarlyStoppingMonitor::train_loss, "train_loss"},
+    {EarlyStoppingMonitor::train_accuracy, "train_accuracy"},
+}};
+/// Whether the monitored value improves upwards; automatic: max for accuracies, min for losses.
+enum class EarlyStoppingMode { min, max, automatic };
+inline constexpr std::array<EnumName<EarlyStoppingMode>, 3> kEarlyStoppingModes = {{
+    {EarlyStoppingMode::min, "min"},
+    {EarlyStoppingMode::max, "max"},
+    {EarlyStoppingMode::automatic, "auto"},
+}};
 
 /// Early stopping as keras.callbacks.EarlyStopping.
 struct EarlyStoppingConfig {
   bool enabled = false;
-  std::string monitor = "val_loss";   ///< val_loss | val_accuracy | train_loss | train_accuracy.
-  int patience = 0;                   ///< epochs without improvement before stopping.
-  double min_delta = 0.0;             ///< minimum change that counts as an improvement.
-  std::string mode = "auto";          ///< min | max | auto (max for *accuracy, min for *loss).
-  bool restore_best_weights = false;  ///< evaluate the test set with the best epoch's weights.
+  EarlyStoppingMonitor monitor = EarlyStoppingMonitor::val_loss;
+  /// Epochs without improvement before stopping.
+  int patience = 0;
+  /// Minimum change that counts as an improvement.
+  double min_delta = 0.0;
+  EarlyStoppingMode mode = EarlyStoppingMode::automatic;
+  /// Evaluate the test set with the best epoch's weights.
+  bool restore_best_weights = false;
+
+  /// Whether the monitor is computed on the validation images (needs validation_split > 0).
+  bool monitors_validation() const {
+    return monitor == EarlyStoppingMonitor::val_loss ||
+           monitor == EarlyStoppingMonitor::val_accuracy;
+  }
+  /// Whether larger values of the monitor are better (mode, or for automatic the metric).
+  bool maximizes() const {
+    return mode == EarlyStoppingMode::max || (mode == EarlyStoppingMode::automatic &&
+                                              (monitor == EarlyStoppingMonitor::val_accuracy ||
+                                               monitor == EarlyStoppingMonitor::train_accuracy));
+  }
 };
+
+/// Names of the tables above (the spellings of sweep files and of to_json).
+const char* to_string(OptimizerKind kind);
+const char* to_string(EarlyStoppingMonitor monitor);
+const char* to_string(EarlyStoppingMode mode);
 
 /// Piecewise-constant learning-rate schedule by epoch (the idea of Keras's PiecewiseConstantDecay
 /// and PyTorch's MultiStepLR, with epochs as the unit and factors of the run's learning rate):
@@ -58,15 +110,16 @@ struct LearningRateSchedule {
 };
 
 struct RunConfig {
-  std::string architecture;       ///< name as given in the sweep (resolved to arch.file).
-  ArchSpec arch;                  ///< resolved architecture (not part of to_json(); its yaml is).
-  std::string dataset = "mnist";  ///< mnist | fashion-mnist | csv:<train.csv>,<test.csv>.
+  std::string architecture;  ///< name as given in the sweep (resolved to arch.file).
+  ArchSpec arch;             ///< resolved architecture (not part of to_json(); its yaml is).
+  /// mnist | fashion-mnist | csv:<train.csv>,<test.csv> (core/dataset_ref.hpp).
+  std::string dataset = "mnist";
   OptimizerConfig optimizer;
   int epochs = 10;
   int batch_size = 64;
   uint64_t seed = 0;
-  double validation_split =
-      0.0;  ///< fraction of the training images held out, drawn from the seed; 0 = none.
+  /// Fraction of the training images held out, drawn from the seed; 0 = none.
+  double validation_split = 0.0;
   bool shuffle = true;  ///< reshuffle the training images every epoch (from the seed).
   /// Tail batch policy: the last partial batch of an epoch is trained on (Keras/PyTorch default,
   /// drop_last=False) with its own primitive set.
@@ -82,7 +135,8 @@ struct RunConfig {
   int test_limit = 0;
 
   /// Canonical JSON (keys sorted by nlohmann's std::map) of every setting that changes results,
-  /// including the architecture's YAML text. The run key is a hash of this.
+  /// including the architecture's YAML text. The run key is a hash of this. Written and read
+  /// from the settings tables (config/run_settings.cpp).
   nlohmann::json to_json() const;
   /// Stable run identifier: 16 hex digits of XXH3-64 over to_json().dump().
   std::string key() const;

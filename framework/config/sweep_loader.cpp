@@ -49,13 +49,13 @@ PublishedResult parse_reference(const Reader& r, const YAML::Node& node) {
     r.fail(node, "a reference needs 'test_accuracy', 'test_error' or 'required_test_accuracy'");
   return p;
 }
-/// Checks that `map` is a settings mapping (keys from kSettingKeys).
+/// Checks that `map` is a settings mapping (keys from setting_keys()).
 void check_settings(const Reader& r, const YAML::Node& map, std::string_view where) {
   if (!map.IsMap()) {
     r.fail(map,
            fmt::format("expected a mapping of settings for {}, found {}", where, describe(map)));
   }
-  r.for_each_field(map, where, kSettingKeys, [](auto&&...) {});
+  r.for_each_field(map, where, setting_keys(), [](auto&&...) {});
 }
 
 /// `dataset`: one of the forms core/dataset_ref.hpp parses, checked here so that a name the

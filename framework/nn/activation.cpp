@@ -8,16 +8,12 @@ namespace lenetlab {
 
 ActivationLayer::ActivationLayer(Context&, const LayerSpec& spec, std::string name, Shape in)
     : Layer(spec, std::move(name), in) {
-  const auto& a = spec.activation;
-  if (a != "relu" && a != "tanh" && a != "sigmoid" && a != "scaled_tanh")
-    throw RunError(spec.mark.str() + ": " + name_ + ": unknown activation '" + a +
-                   "'; expected relu, tanh, sigmoid or scaled_tanh");
   out_ = in;
 }
 
 dnnl::post_ops ActivationLayer::post_ops() const {
   dnnl::post_ops ops;  // fusable(): relu and scaled_tanh
-  if (spec_.activation == "scaled_tanh") {
+  if (spec_.activation == ActivationKind::scaled_tanh) {
     // S x and tanh; A y stays this layer's pass (see the class comment).
     ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, kScaledTanhS, 0.0f);
     ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_tanh, 0.0f, 0.0f);
@@ -47,19 +43,19 @@ std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const
   const bool in_place = fused && diff_src && diff_src.get_desc() == md;
   p->diff_dst = in_place ? diff_src : make_memory(ctx, md);
   const auto attr = ctx.attr();
-  const auto& a = spec_.activation;
+  const ActivationKind a = spec_.activation;
   auto eltwise = [&](dnnl::algorithm algo, float alpha, const dnnl::memory& in,
                      const dnnl::memory& out) {
     dnnl::eltwise_forward::primitive_desc pd(
         {dnnl::prop_kind::forward_training, algo, md, alpha, 0.0f}, attr, ctx.engine);
-    if (!fused || a == "scaled_tanh") {
+    if (!fused || a == ActivationKind::scaled_tanh) {
       p->train.push_back({dnnl::eltwise_forward(pd),
                           {{DNNL_ARG_SRC, in}, {DNNL_ARG_DST, out}},
                           pd.scratchpad_desc()});
     }
     return pd;
   };
-  if (a == "scaled_tanh") {
+  if (a == ActivationKind::scaled_tanh) {
     // dst = A * tanh(S * src), as three passes, or fused only the last, in place on the previous
     // layer's dst (backward is hand-written below).
     if (!fused) {
@@ -70,15 +66,16 @@ std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const
   } else {
     // relu's derivative from src unfused (src > 0); fused, src is gone and dst > 0 is the same
     // mask. tanh and sigmoid always use dst. Fused, the forward descriptor only hints the backward.
-    const auto algo = a == "relu"   ? (fused ? dnnl::algorithm::eltwise_relu_use_dst_for_bwd
+    const auto algo =
+        a == ActivationKind::relu   ? (fused ? dnnl::algorithm::eltwise_relu_use_dst_for_bwd
                                              : dnnl::algorithm::eltwise_relu)
-                      : a == "tanh" ? dnnl::algorithm::eltwise_tanh_use_dst_for_bwd
+        : a == ActivationKind::tanh ? dnnl::algorithm::eltwise_tanh_use_dst_for_bwd
                                     : dnnl::algorithm::eltwise_logistic_use_dst_for_bwd;
     auto fwd_pd = eltwise(algo, 0.0f, src, p->dst);
     if (diff_src) {
       dnnl::eltwise_backward::primitive_desc bwd_pd({algo, md, md, 0.0f, 0.0f}, attr, ctx.engine,
                                                     fwd_pd);
-      const bool use_dst = a != "relu" || fused;
+      const bool use_dst = a != ActivationKind::relu || fused;
       std::vector<Step> after;
       const dnnl::memory dx = convert_back(ctx, diff_src, md, after);
       p->bwd.push_back({dnnl::eltwise_backward(bwd_pd),
@@ -96,8 +93,9 @@ std::unique_ptr<Layer::Plan> ActivationLayer::make_plan(Context& ctx, int, const
 bool ActivationLayer::can_drop_backward(int n) const {
   const Plan& p = *plans_.at(n);
   if (!p.diff_src || backward_dropped(n)) return false;
-  if (spec_.activation == "scaled_tanh") return true;  // fused or not, its own hand-written pass
-  return spec_.activation == "relu" && fusion_ == Fusion::forward &&
+  if (spec_.activation == ActivationKind::scaled_tanh)
+    return true;  // fused or not, its own hand-written pass
+  return spec_.activation == ActivationKind::relu && fusion_ == Fusion::forward &&
          p.diff_dst.get_data_handle() == p.diff_src.get_data_handle();
 }
 
@@ -112,7 +110,7 @@ void ActivationLayer::forward(Context& ctx, int n, bool training) {
 void ActivationLayer::backward(Context& ctx, int n) {
   Plan& p = *plans_.at(n);
   if (!p.diff_src || backward_dropped(n)) return;
-  if (spec_.activation != "scaled_tanh") {
+  if (spec_.activation != ActivationKind::scaled_tanh) {
     Layer::backward(ctx, n);
     return;
   }

@@ -109,7 +109,10 @@ class ActivationLayer : public Layer {
   /// The activation as a oneDNN eltwise post-op, for the previous layer (relu: see fusable()).
   dnnl::post_ops post_ops() const;
   /// Whether fusing keeps the values bit for bit (relu and scaled_tanh, see above).
-  bool fusable() const { return spec_.activation == "relu" || spec_.activation == "scaled_tanh"; }
+  bool fusable() const {
+    return spec_.activation == ActivationKind::relu ||
+           spec_.activation == ActivationKind::scaled_tanh;
+  }
   /// Records what the previous layer took over (its fuse() result; before prepare()).
   void set_fused(Fusion fusion) { fusion_ = fusion; }
   /// Whether batch size n's backward could be left to a neighbouring pooling

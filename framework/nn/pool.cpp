@@ -309,15 +309,16 @@ PoolLayer::Absorbed PoolLayer::absorb_activations(int n, const ActivationLayer* 
   auto& p = plan<PoolPlan>(n);
   Absorbed taken;
   if (!p.window || !p.diff_src) return taken;
-  const auto is = [](const ActivationLayer* a, const char* kind) {
+  const auto is = [](const ActivationLayer* a, ActivationKind kind) {
     return a != nullptr && a->spec().activation == kind;
   };
   if (spec_.pool_max) {
     // A fused relu runs its backward in place: this layer's diff_src is the relu's.
-    taken.before = p.relu_backward = is(before, "relu") && before->fused();
+    taken.before = p.relu_backward = is(before, ActivationKind::relu) && before->fused();
     return taken;
   }
-  if (is(before, "scaled_tanh") && before->diff_src(n).get_desc() == p.diff_src.get_desc()) {
+  if (is(before, ActivationKind::scaled_tanh) &&
+      before->diff_src(n).get_desc() == p.diff_src.get_desc()) {
     p.tanh_before_diff_src = before->diff_src(n);
     taken.before = true;
     // Fused into the layer before it, the tanh has one pass left, y = A t in place: done here
@@ -327,7 +328,7 @@ PoolLayer::Absorbed PoolLayer::absorb_activations(int n, const ActivationLayer* 
       taken.before_forward = true;
     }
   }
-  if (is(after, "scaled_tanh") && after->dst(n).get_desc() == p.dst.get_desc() &&
+  if (is(after, ActivationKind::scaled_tanh) && after->dst(n).get_desc() == p.dst.get_desc() &&
       after->diff_dst(n).get_desc() == p.diff_dst.get_desc()) {
     p.tanh_after_dst = after->dst(n);
     p.tanh_after_diff_dst = after->diff_dst(n);

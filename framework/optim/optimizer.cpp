@@ -113,10 +113,15 @@ class RmsProp final : public Optimizer {
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config,
                                           std::vector<ParamView> params) {
-  if (config.name == "sgd") return std::make_unique<Sgd>(std::move(params), config);
-  if (config.name == "adam") return std::make_unique<Adam>(std::move(params), config);
-  if (config.name == "rmsprop") return std::make_unique<RmsProp>(std::move(params), config);
-  throw Error("unknown optimizer '" + config.name + "'; expected sgd, adam or rmsprop");
+  switch (config.kind) {
+    case OptimizerKind::sgd:
+      return std::make_unique<Sgd>(std::move(params), config);
+    case OptimizerKind::adam:
+      return std::make_unique<Adam>(std::move(params), config);
+    case OptimizerKind::rmsprop:
+      return std::make_unique<RmsProp>(std::move(params), config);
+  }
+  throw Error("unknown optimizer kind " + std::to_string(static_cast<int>(config.kind)));
 }
 
 }  // namespace lenetlab

@@ -63,7 +63,7 @@ class Optimizer {
   int64_t t_ = 0;
 };
 
-/// Creates the optimizer named config.name (sgd | adam | rmsprop). Throws Error for another name.
+/// Creates the optimizer of config.kind (sgd | adam | rmsprop).
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config,
                                           std::vector<ParamView> params);
 

@@ -300,7 +300,7 @@ int64_t Store::prepare_run(int64_t sweep_id, const RunConfig& config, int keep_e
           statement.bind(":sweep_id", sweep_id);
           statement.bind(":name", display_name);
           statement.bind(":architecture", config.architecture);
-          statement.bind(":optimizer", config.optimizer.name);
+          statement.bind(":optimizer", to_string(config.optimizer.kind));
           statement.bind(":learning_rate", config.optimizer.learning_rate);
           statement.bind(":batch_size", config.batch_size);
           statement.bind(":epochs", config.epochs);

@@ -4,17 +4,22 @@
 
 namespace lenetlab {
 
-double monitored_value(const std::string& monitor, const EpochRecord& record) {
-  if (monitor == "val_loss") return record.val_loss.value_or(NAN);
-  if (monitor == "val_accuracy") return record.val_accuracy.value_or(NAN);
-  if (monitor == "train_accuracy") return record.train_accuracy;
+double monitored_value(EarlyStoppingMonitor monitor, const EpochRecord& record) {
+  switch (monitor) {
+    case EarlyStoppingMonitor::val_loss:
+      return record.val_loss.value_or(NAN);
+    case EarlyStoppingMonitor::val_accuracy:
+      return record.val_accuracy.value_or(NAN);
+    case EarlyStoppingMonitor::train_accuracy:
+      return record.train_accuracy;
+    case EarlyStoppingMonitor::train_loss:
+      break;
+  }
   return record.train_loss;
 }
 
-EarlyStopping::EarlyStopping(const EarlyStoppingConfig& config) : config_(config) {
-  const bool is_accuracy = config.monitor.find("accuracy") != std::string::npos;
-  maximize_ = config.mode == "max" || (config.mode == "auto" && is_accuracy);
-}
+EarlyStopping::EarlyStopping(const EarlyStoppingConfig& config)
+    : config_(config), maximize_(config.maximizes()) {}
 
 bool EarlyStopping::update(double value, int epoch) {
   const std::optional<double>& best = state_.best;

@@ -19,15 +19,15 @@ struct EarlyStoppingState {
   int wait = 0;                ///< epochs since the last improvement
 };
 
-/// The value of `monitor` (EarlyStoppingConfig::monitor: val_loss | val_accuracy | train_loss |
-/// train_accuracy) in `record`. A validation metric of a run without validation images is NaN,
+/// The value of `monitor` in `record`. A validation metric of a run without validation images is NaN,
 /// which never counts as an improvement.
-double monitored_value(const std::string& monitor, const EpochRecord& record);
+double monitored_value(EarlyStoppingMonitor monitor, const EpochRecord& record);
 
 /// Tracks the monitored metric and decides when to stop (Keras semantics).
 class EarlyStopping {
  public:
-  /// mode "max", or "auto" with a monitor containing "accuracy": larger is better; else smaller.
+  /// EarlyStoppingConfig::maximizes(): mode max, or auto with an accuracy monitor: larger is
+  /// better; else smaller.
   explicit EarlyStopping(const EarlyStoppingConfig& config);
 
   /// Records the epoch's monitored value. Returns true when it improves on the best value by more

@@ -135,7 +135,7 @@ TEST_CASE("config: the five shipped architectures load with the right layers") {
     CHECK(s2.pool_trainable);
     CHECK(s2.kernel == 2);
     CHECK(s2.stride == 2);
-    CHECK(arch.layers[1].activation == "scaled_tanh");
+    CHECK(arch.layers[1].activation == ActivationKind::scaled_tanh);
     const LayerSpec& c3 = arch.layers[4];
     CHECK(c3.filters == 16);
     CHECK(c3.kernel == 5);
@@ -397,17 +397,17 @@ TEST_CASE("config: quickstart expands to 30 runs") {
   }
   // architecture slowest, then optimizer, then seed.
   CHECK(sweep.runs[0].architecture == "lenet5");
-  CHECK(sweep.runs[0].optimizer.name == "sgd");
+  CHECK(sweep.runs[0].optimizer.kind == OptimizerKind::sgd);
   CHECK(sweep.runs[0].optimizer.momentum == doctest::Approx(0.9));
   CHECK(sweep.runs[0].seed == 1);
   CHECK(sweep.runs[1].seed == 2);
-  CHECK(sweep.runs[2].optimizer.name == "adam");
+  CHECK(sweep.runs[2].optimizer.kind == OptimizerKind::adam);
   CHECK(sweep.runs[2].optimizer.learning_rate == doctest::Approx(0.001));
   CHECK(sweep.runs[2].optimizer.momentum == 0.0);
-  CHECK(sweep.runs[4].optimizer.name == "rmsprop");
+  CHECK(sweep.runs[4].optimizer.kind == OptimizerKind::rmsprop);
   CHECK(sweep.runs[6].architecture == "lenet-relu");
   CHECK(sweep.runs[29].architecture == "lenet5-relu");
-  CHECK(sweep.runs[29].optimizer.name == "rmsprop");
+  CHECK(sweep.runs[29].optimizer.kind == OptimizerKind::rmsprop);
   CHECK(sweep.runs[29].seed == 2);
 }
 
@@ -424,7 +424,7 @@ TEST_CASE("config: seed-recipes expands to 15 runs with each recipe's settings")
 
   const RunConfig& relu = sweep.runs[0];
   CHECK(relu.architecture == "lenet-relu");
-  CHECK(relu.optimizer.name == "sgd");
+  CHECK(relu.optimizer.kind == OptimizerKind::sgd);
   CHECK(relu.optimizer.learning_rate == doctest::Approx(0.01));
   CHECK(relu.optimizer.momentum == 0.0);
   CHECK(relu.batch_size == 128);
@@ -432,7 +432,7 @@ TEST_CASE("config: seed-recipes expands to 15 runs with each recipe's settings")
 
   const RunConfig& bn = sweep.runs[3];
   CHECK(bn.architecture == "lenet5-bn");
-  CHECK(bn.optimizer.name == "adam");
+  CHECK(bn.optimizer.kind == OptimizerKind::adam);
   CHECK(bn.optimizer.learning_rate == doctest::Approx(1e-3));
   CHECK(bn.batch_size == 64);
   CHECK(bn.epochs == 30);
@@ -440,19 +440,19 @@ TEST_CASE("config: seed-recipes expands to 15 runs with each recipe's settings")
 
   const RunConfig& dropout = sweep.runs[6];
   CHECK(dropout.architecture == "lenet5-bn-dropout");
-  CHECK(dropout.optimizer.name == "rmsprop");
+  CHECK(dropout.optimizer.kind == OptimizerKind::rmsprop);
   CHECK(dropout.optimizer.learning_rate == doctest::Approx(0.001));
   CHECK(dropout.epochs == 50);
   CHECK(dropout.validation_split == doctest::Approx(0.2));
   CHECK(dropout.early_stopping.enabled);
-  CHECK(dropout.early_stopping.monitor == "val_accuracy");
+  CHECK(dropout.early_stopping.monitor == EarlyStoppingMonitor::val_accuracy);
   CHECK(dropout.early_stopping.patience == 5);
   CHECK(dropout.early_stopping.restore_best_weights);
-  CHECK(dropout.early_stopping.mode == "auto");
+  CHECK(dropout.early_stopping.mode == EarlyStoppingMode::automatic);
 
   const RunConfig& flux = sweep.runs[9];
   CHECK(flux.architecture == "lenet5-relu");
-  CHECK(flux.optimizer.name == "adam");
+  CHECK(flux.optimizer.kind == OptimizerKind::adam);
   CHECK(flux.optimizer.learning_rate == doctest::Approx(3e-4));
   CHECK(flux.epochs == 20);
   CHECK(flux.batch_size == 64);
@@ -460,7 +460,7 @@ TEST_CASE("config: seed-recipes expands to 15 runs with each recipe's settings")
 
   const RunConfig& lenet5 = sweep.runs[12];
   CHECK(lenet5.architecture == "lenet5");
-  CHECK(lenet5.optimizer.name == "sgd");
+  CHECK(lenet5.optimizer.kind == OptimizerKind::sgd);
   CHECK(lenet5.optimizer.momentum == doctest::Approx(0.9));
   CHECK(lenet5.arch.init == InitKind::lecun_uniform_1998);
   // One 10x step from epoch 11 (chosen on a validation split: sweeps/lenet5-validation.yaml).
@@ -516,7 +516,7 @@ grid:
   const char* name[] = {"sgd", "sgd", "sgd", "sgd", "adam", "adam"};
   for (int i = 0; i < 6; ++i) {
     CAPTURE(i);
-    CHECK(sweep.runs[i].optimizer.name == name[i]);
+    CHECK(to_string(sweep.runs[i].optimizer.kind) == std::string(name[i]));
     CHECK(sweep.runs[i].optimizer.learning_rate == doctest::Approx(lr[i]));
     CHECK(sweep.runs[i].seed == uint64_t(i % 2 + 1));
   }
@@ -566,13 +566,13 @@ grid:
                                   "test.yaml");
   REQUIRE(sweep.runs.size() == 2);
   const OptimizerConfig& adam = sweep.runs[0].optimizer;
-  CHECK(adam.name == "adam");
+  CHECK(adam.kind == OptimizerKind::adam);
   CHECK(adam.learning_rate == doctest::Approx(0.001));
   CHECK(adam.momentum == 0.0);
   CHECK_FALSE(adam.nesterov);
   CHECK(adam.weight_decay == 0.0);
   const OptimizerConfig& rmsprop = sweep.runs[1].optimizer;
-  CHECK(rmsprop.name == "rmsprop");
+  CHECK(rmsprop.kind == OptimizerKind::rmsprop);
   CHECK(rmsprop.rho == doctest::Approx(0.8));
   CHECK(rmsprop.momentum == 0.0);
 }
@@ -586,7 +586,7 @@ grid: {optimizer: [sgd, adam]}
                                     "test.yaml");
     REQUIRE(sweep.runs.size() == 2);
     CHECK(sweep.runs[0].optimizer.learning_rate == doctest::Approx(0.02));
-    CHECK(sweep.runs[1].optimizer.name == "adam");
+    CHECK(sweep.runs[1].optimizer.kind == OptimizerKind::adam);
     CHECK(sweep.runs[1].optimizer.learning_rate == doctest::Approx(0.02));
   }
   SUBCASE("grid learning_rate beats the base optimizer's") {
@@ -665,17 +665,17 @@ base:
   CHECK(run.drop_last);
   CHECK(run.normalize_mean == doctest::Approx(0.1307));
   CHECK(run.normalize_std == doctest::Approx(0.3081));
-  CHECK(run.optimizer.name == "adam");
+  CHECK(run.optimizer.kind == OptimizerKind::adam);
   CHECK(run.optimizer.learning_rate == doctest::Approx(2e-3));
   CHECK(run.optimizer.beta_1 == doctest::Approx(0.8));
   CHECK(run.optimizer.beta_2 == doctest::Approx(0.99));
   CHECK(run.optimizer.epsilon == doctest::Approx(1e-8));
   CHECK(run.optimizer.weight_decay == doctest::Approx(0.01));
   CHECK(run.early_stopping.enabled);
-  CHECK(run.early_stopping.monitor == "train_loss");
+  CHECK(run.early_stopping.monitor == EarlyStoppingMonitor::train_loss);
   CHECK(run.early_stopping.patience == 2);
   CHECK(run.early_stopping.min_delta == doctest::Approx(0.001));
-  CHECK(run.early_stopping.mode == "min");
+  CHECK(run.early_stopping.mode == EarlyStoppingMode::min);
   CHECK(run.train_limit == 1000);
   CHECK(run.test_limit == 500);
 }

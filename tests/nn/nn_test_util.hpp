@@ -46,7 +46,7 @@ inline LayerSpec pool_spec(bool max, int kernel, int stride = 0, bool trainable 
 inline LayerSpec activation_spec(const std::string& name) {
   LayerSpec s;
   s.kind = LayerKind::activation;
-  s.activation = name;
+  s.activation = value_of(kActivationKinds, name).value();
   return s;
 }
 

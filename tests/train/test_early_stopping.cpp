@@ -14,10 +14,10 @@ EarlyStoppingConfig stopping(const char* monitor, int patience, double min_delta
                              const char* mode = "auto") {
   EarlyStoppingConfig c;
   c.enabled = true;
-  c.monitor = monitor;
+  c.monitor = value_of(kEarlyStoppingMonitors, monitor).value();
   c.patience = patience;
   c.min_delta = min_delta;
-  c.mode = mode;
+  c.mode = value_of(kEarlyStoppingModes, mode).value();
   return c;
 }
 
@@ -77,10 +77,10 @@ TEST_CASE("train: early stopping: state restores exactly; monitored values") {
   r.train_loss = 1;
   r.train_accuracy = 2;
   r.val_loss = 3;
-  CHECK(monitored_value("train_loss", r) == 1);
-  CHECK(monitored_value("train_accuracy", r) == 2);
-  CHECK(monitored_value("val_loss", r) == 3);
-  CHECK(std::isnan(monitored_value("val_accuracy", r)));
+  CHECK(monitored_value(EarlyStoppingMonitor::train_loss, r) == 1);
+  CHECK(monitored_value(EarlyStoppingMonitor::train_accuracy, r) == 2);
+  CHECK(monitored_value(EarlyStoppingMonitor::val_loss, r) == 3);
+  CHECK(std::isnan(monitored_value(EarlyStoppingMonitor::val_accuracy, r)));
 }
 
 TEST_CASE("train: run conditions: the engine commit is information, everything else must match") {

@@ -197,7 +197,7 @@ TEST_CASE(
     CAPTURE(std::string(c.name));
     RunConfig config = make_run(lenet5_relu(), "adam", 1e-3, c.epochs);
     config.early_stopping.enabled = c.early_stopping;
-    config.early_stopping.monitor = "val_loss";
+    config.early_stopping.monitor = EarlyStoppingMonitor::val_loss;
     config.early_stopping.patience = 1;
     config.early_stopping.min_delta = 1e9;
     Recorder reference;
@@ -235,7 +235,7 @@ TEST_CASE("train: train_run: early stopping") {
     RunConfig config = make_run(lenet5_relu(), "adam", 1e-3, 6);
     config.validation_split = 0.25;
     config.early_stopping.enabled = true;
-    config.early_stopping.monitor = "val_loss";
+    config.early_stopping.monitor = EarlyStoppingMonitor::val_loss;
     config.early_stopping.patience = 1;
     config.early_stopping.min_delta = 1e9;  // only the first epoch counts as an improvement
     Recorder rec;
@@ -249,7 +249,7 @@ TEST_CASE("train: train_run: early stopping") {
   SUBCASE("train_loss, patience 2: stops after patience + 1 epochs") {
     RunConfig config = make_run(lenet5_relu(), "adam", 1e-3, 6);
     config.early_stopping.enabled = true;
-    config.early_stopping.monitor = "train_loss";
+    config.early_stopping.monitor = EarlyStoppingMonitor::train_loss;
     config.early_stopping.patience = 2;
     config.early_stopping.min_delta = 1e9;
     Recorder rec;
@@ -261,7 +261,7 @@ TEST_CASE("train: train_run: early stopping") {
   SUBCASE("restore_best_weights evaluates the best epoch's weights") {
     RunConfig config = make_run(lenet5_relu(), "adam", 1e-3, 6);
     config.early_stopping.enabled = true;
-    config.early_stopping.monitor = "val_accuracy";
+    config.early_stopping.monitor = EarlyStoppingMonitor::val_accuracy;
     config.early_stopping.patience = 2;
     config.early_stopping.min_delta = 1e9;  // best = epoch 1
     config.early_stopping.restore_best_weights = true;
@@ -291,7 +291,7 @@ TEST_CASE(
   RunConfig config = make_run(lenet5_relu(), "adam", 1e-3, 5);
   config.validation_split = 0.25;
   config.early_stopping.enabled = true;
-  config.early_stopping.monitor = "val_loss";
+  config.early_stopping.monitor = EarlyStoppingMonitor::val_loss;
   config.early_stopping.patience = 0;
   config.early_stopping.min_delta = 1e9;
   Recorder rec;

@@ -51,7 +51,7 @@ inline RunConfig make_run(const ArchSpec& arch, const std::string& optimizer, do
   c.architecture = arch.name;
   c.arch = arch;
   c.dataset = "squares";
-  c.optimizer.name = optimizer;
+  c.optimizer.kind = value_of(kOptimizerKinds, optimizer).value();
   c.optimizer.learning_rate = lr;
   c.epochs = epochs;
   c.batch_size = 32;
