@@ -18,7 +18,6 @@ namespace lenetlab {
 namespace {
 
 using nlohmann::json;
-using sweep_detail::Chosen;
 using sweep_detail::Field;
 using sweep_detail::RunBuilder;
 using sweep_detail::Settings;
