@@ -154,9 +154,63 @@ std::vector<BackwardSplit> find_backward_splits(Network& net, int n) {
 
 }  // namespace
 
-const char* to_string(BenchMode mode) {
-  return mode == BenchMode::training ? "training" : "inference";
+// ---- vocabulary: one {enum, name} table each --------------------------------------------------
+
+namespace {
+
+template <typename E>
+struct Named {
+  E value;
+  const char* name;
+};
+
+constexpr Named<BenchMode> kBenchModes[] = {{BenchMode::training, "training"},
+                                            {BenchMode::inference, "inference"}};
+constexpr Named<BenchKind> kBenchKinds[] = {{BenchKind::matrix, "matrix"},
+                                            {BenchKind::profile, "profile"}};
+constexpr Named<ProfileDirection> kProfileDirections[] = {
+    {ProfileDirection::forward, "forward"},
+    {ProfileDirection::backward, "backward"},
+    {ProfileDirection::backward_data, "backward_data"},
+    {ProfileDirection::backward_weights, "backward_weights"},
+    {ProfileDirection::backward_other, "backward_other"},
+    {ProfileDirection::step, "step"},
+    {ProfileDirection::whole, "whole"},
+};
+
+template <typename E, size_t N>
+const char* name_of(const Named<E> (&table)[N], E value) {
+  for (const Named<E>& entry : table)
+    if (entry.value == value) return entry.name;
+  return "unknown";
 }
+
+template <typename E, size_t N>
+E value_of(const Named<E> (&table)[N], std::string_view name, const char* what) {
+  std::string valid;
+  for (const Named<E>& entry : table) {
+    if (name == entry.name) return entry.value;
+    valid += (valid.empty() ? "" : ", ") + std::string(entry.name);
+  }
+  throw Error(fmt::format("unknown {} '{}'; expected one of {}", what, name, valid));
+}
+
+}  // namespace
+
+const char* to_string(BenchMode mode) { return name_of(kBenchModes, mode); }
+const char* to_string(BenchKind kind) { return name_of(kBenchKinds, kind); }
+const char* to_string(ProfileDirection direction) { return name_of(kProfileDirections, direction); }
+BenchMode bench_mode_from_string(std::string_view name) {
+  return value_of(kBenchModes, name, "bench mode");
+}
+BenchKind bench_kind_from_string(std::string_view name) {
+  return value_of(kBenchKinds, name, "bench kind");
+}
+ProfileDirection profile_direction_from_string(std::string_view name) {
+  return value_of(kProfileDirections, name, "profile direction");
+}
+
+// ---- measurement ---------------------------------------------------------------------------------
 
 double BenchResult::gflops() const {
   const double factor = mode == BenchMode::training ? 3.0 : 1.0;
@@ -322,26 +376,28 @@ ProfileResult profile_training(const ArchSpec& arch, int batch_size, int threads
     result.steps = settings.steps;
     result.repetitions = settings.repetitions;
     result.whole_step_ms = median(whole_ms);
-    auto add = [&](std::string part, std::string direction, double ms, bool in_sum) {
-      result.rows.push_back({std::move(part), std::move(direction), ms, 0.0, in_sum});
+    using D = ProfileDirection;
+    auto add = [&](std::string part, D direction, double ms, bool in_sum) {
+      result.rows.push_back({std::move(part), direction, ms, 0.0, in_sum});
       if (in_sum) result.sum_of_parts_ms += ms;
     };
-    add("data", "step", median(part_ms[0]), true);
-    for (size_t i = 0; i < nl; ++i) add(layers[i]->name(), "forward", median(part_ms[1 + i]), true);
-    add("loss", "step", median(part_ms[loss_part]), true);
+    add("data", D::step, median(part_ms[0]), true);
+    for (size_t i = 0; i < nl; ++i)
+      add(layers[i]->name(), D::forward, median(part_ms[1 + i]), true);
+    add("loss", D::step, median(part_ms[loss_part]), true);
     for (size_t i = nl; i-- > 0;) {
       const double backward = median(part_ms[backward_part(i)]);
-      add(layers[i]->name(), "backward", backward, true);
+      add(layers[i]->name(), D::backward, backward, true);
       for (size_t k = 0; k < splits.size(); ++k) {
         if (splits[k].layer != i) continue;
         const double d = median(split_data_ms[k]), w = median(split_weights_ms[k]);
-        add(layers[i]->name(), "backward_data", d, false);
-        add(layers[i]->name(), "backward_weights", w, false);
-        add(layers[i]->name(), "backward_other", backward - d - w, false);
+        add(layers[i]->name(), D::backward_data, d, false);
+        add(layers[i]->name(), D::backward_weights, w, false);
+        add(layers[i]->name(), D::backward_other, backward - d - w, false);
       }
     }
-    add("optimizer", "step", median(part_ms[optimizer_part]), true);
-    add("step", "whole", result.whole_step_ms, false);
+    add("optimizer", D::step, median(part_ms[optimizer_part]), true);
+    add("step", D::whole, result.whole_step_ms, false);
     for (ProfileRow& row : result.rows)
       row.percent_of_step =
           result.whole_step_ms > 0 ? 100.0 * row.ms_per_step / result.whole_step_ms : 0.0;

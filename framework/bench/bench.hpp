@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/architecture.hpp"
@@ -28,23 +29,15 @@ class Store;
 
 // ---- the matrix file ---------------------------------------------------------------------------
 
-/// A bench matrix, loaded from YAML (experiments/bench/default.yaml):
-///
-///   architectures: [lenet5, lenet-relu]   # names on the architecture search path, or .yaml paths
-///   batch_sizes: [64, 128]                # 1..65536
-///   threads: [1, 2]                       # OpenMP threads inside oneDNN, 1..1024
-///   warmup_steps: 10                      # untimed steps before each mode (>= 0)
-///   steps: 20                             # steps per timed repetition (>= 1)
-///   repetitions: 5                        # timed repetitions; min/median/max are over these (>=
-///   1) dataset: mnist                        # as in sweeps: mnist | fashion-mnist |
-///   csv:TRAIN,TEST seed: 1                               # initial weights and batch order
-///
-/// Every key is optional (defaults below); a list key also accepts a single value.
+/// A bench matrix, loaded from YAML. Format, ranges and defaults: experiments/bench/README.md;
+/// every key is optional (the defaults below), a list key also accepts a single value.
 struct BenchMatrix {
-  std::string file;  ///< path it was loaded from ("" when built in code).
-  std::string yaml;  ///< verbatim text (stored with the bench run).
-  std::vector<ArchSpec>
-      architectures;  ///< resolved and parsed; default: every shipped architecture.
+  /// Path it was loaded from ("" when built in code).
+  std::string file;
+  /// Verbatim text (stored with the bench run).
+  std::string yaml;
+  /// Resolved and parsed; default: every shipped architecture.
+  std::vector<ArchSpec> architectures;
   std::vector<int> batch_sizes{64, 128};
   std::vector<int> threads{1};
   int warmup_steps = 10;
@@ -68,8 +61,30 @@ std::filesystem::path default_bench_matrix();
 
 // ---- measurement -------------------------------------------------------------------------------
 
+/// What a measurement times: a full training step, or inference (input fill and forward).
 enum class BenchMode { training, inference };
+/// Which command made a bench run: the matrix, or `--profile`.
+enum class BenchKind { matrix, profile };
+/// What one profile row times (ProfileRow::direction).
+enum class ProfileDirection {
+  forward,           ///< a layer's forward
+  backward,          ///< a layer's whole backward in the step
+  backward_data,     ///< its backward-data primitive, timed on its own after the step
+  backward_weights,  ///< its backward-weights primitive, timed on its own after the step
+  backward_other,    ///< backward minus those two (reorders, the C3 mask)
+  step,              ///< a part of the step that is not a layer: data, loss, optimizer
+  whole,             ///< the whole uninstrumented step
+};
+
+/// Names as stored in the database and printed: "training", "inference"; "matrix", "profile";
+/// "forward", "backward", "backward_data", "backward_weights", "backward_other", "step", "whole".
 const char* to_string(BenchMode mode);
+const char* to_string(BenchKind kind);
+const char* to_string(ProfileDirection direction);
+/// The inverse of to_string; throws Error naming the valid names for any other text.
+BenchMode bench_mode_from_string(std::string_view name);
+BenchKind bench_kind_from_string(std::string_view name);
+ProfileDirection profile_direction_from_string(std::string_view name);
 
 /// Settings of one measurement (taken from the matrix).
 struct BenchSettings {
@@ -88,8 +103,8 @@ struct BenchResult {
   int warmup_steps = 0;
   int steps = 0;
   int repetitions = 0;
-  int64_t macs_per_image =
-      0;  ///< forward multiply-accumulates per image (Network::macs_per_image).
+  /// Forward multiply-accumulates per image (Network::macs_per_image).
+  int64_t macs_per_image = 0;
   std::vector<double> samples;  ///< images/s of each repetition, in order.
   double images_per_second_min = 0;
   double images_per_second_median = 0;  ///< median of samples (mean of the middle two when even).
@@ -146,9 +161,9 @@ std::vector<BenchResult> bench_case(const ArchSpec& arch, int batch_size, int th
 
 /// One line of a training-step profile.
 struct ProfileRow {
-  std::string part;       ///< layer name (e.g. "conv2"), or "data", "loss", "optimizer", "step".
-  std::string direction;  ///< forward | backward | backward_data | backward_weights |
-                          ///< backward_other | step ("data", "loss", "optimizer") | whole ("step").
+  /// Layer name (e.g. "conv2"), or "data", "loss", "optimizer" (direction step), "step" (whole).
+  std::string part;
+  ProfileDirection direction = ProfileDirection::forward;
   double ms_per_step = 0;      ///< median over repetitions of the mean time per step.
   double percent_of_step = 0;  ///< 100 * ms_per_step / whole-step time.
   /// True for the disjoint parts whose sum is compared with the whole step (data, each layer's
@@ -164,8 +179,8 @@ struct ProfileResult {
   int threads = 1;
   int steps = 0;
   int repetitions = 0;
-  std::vector<ProfileRow>
-      rows;  ///< data, forward by layer, loss, backward by layer (last first), optimizer, step.
+  /// data, forward by layer, loss, backward by layer (last first), optimizer, step.
+  std::vector<ProfileRow> rows;
   double whole_step_ms = 0;    ///< median over repetitions of an uninstrumented step's mean time.
   double sum_of_parts_ms = 0;  ///< sum of the in_sum rows.
   /// whole_step_ms / sum_of_parts_ms: near 1 when the per-part timers account for the step.
@@ -188,13 +203,13 @@ ProfileResult profile_training(const ArchSpec& arch, int batch_size, int threads
 
 /// Context of one `lenetlab bench` invocation, stored in bench_runs.
 struct BenchRunInfo {
-  std::string kind = "matrix";  ///< matrix | profile.
+  BenchKind kind = BenchKind::matrix;
   std::string matrix_file;
   std::string matrix_yaml;
   std::string dataset;
   std::string dataset_sha256;
-  Environment
-      environment;  ///< capture_environment(); its threads field is not stored (per result).
+  /// capture_environment(); its threads field is not stored (it is per result).
+  Environment environment;
   std::string build_flags;   ///< compiler flags of the build (bench_build_flags()).
   double load_average = -1;  ///< 1-minute load average when the bench started (-1 unknown).
   int cores = 0;             ///< std::thread::hardware_concurrency().
@@ -217,6 +232,59 @@ void record_bench_results(Store& store, int64_t bench_run_id,
 void record_profile(Store& store, int64_t bench_run_id, const ProfileResult& profile);
 /// Sets bench_runs.finished_at = now.
 void finish_bench_run(Store& store, int64_t bench_run_id);
+
+// ---- a whole `lenetlab bench`: plan, execute, record (bench_run.cpp) -------------------------
+
+/// One cell of a matrix.
+struct BenchCase {
+  const ArchSpec* architecture = nullptr;  ///< an element of BenchMatrix::architectures
+  int batch_size = 0;
+  int threads = 1;
+};
+/// The cells of `m` in the order they are measured: architectures, then batch sizes, then thread
+/// counts (the innermost). Points into `m`.
+std::vector<BenchCase> bench_cases(const BenchMatrix& m);
+
+/// The BenchRunInfo of a bench run of `kind` over `m` on `data`: the matrix file and text, the
+/// dataset's name and SHA-256, the environment (capture_environment at m.threads.front()), the
+/// build flags, and the load average and core count now.
+BenchRunInfo make_bench_run_info(BenchKind kind, const BenchMatrix& m, const Dataset& data);
+
+/// Sees a bench run's progress (the CLI prints it), on the calling thread.
+class BenchObserver {
+ public:
+  virtual ~BenchObserver() = default;
+  /// The bench run is recorded as `bench_run_id`; measuring starts.
+  virtual void on_started(const BenchRunInfo& info, int64_t bench_run_id) {
+    (void)info;
+    (void)bench_run_id;
+  }
+  /// Case `index` (0-based) of `count` is about to be measured (a profile is one case).
+  virtual void on_case(size_t index, size_t count, const BenchCase& c) {
+    (void)index;
+    (void)count;
+    (void)c;
+  }
+};
+
+struct BenchMatrixRun {
+  int64_t bench_run_id = 0;
+  std::vector<BenchResult> results;  ///< bench_cases order; training, then inference, per case
+};
+/// A bench run over every case of `m` on `data`: recorded in `store` (record_bench_run first), each
+/// case measured with bench_case and its results stored at once (a later failure keeps them), then
+/// finish_bench_run. Throws what bench_case and the store throw (RunError, StoreError).
+BenchMatrixRun run_bench_matrix(const BenchMatrix& m, const Dataset& data, Store& store,
+                                BenchObserver& observer);
+
+struct BenchProfileRun {
+  int64_t bench_run_id = 0;
+  ProfileResult profile;
+};
+/// The same for `--profile`: profile_training of `arch` at the first batch size and thread count
+/// of `m`, with m's steps and repetitions, recorded as a bench run of kind profile.
+BenchProfileRun run_bench_profile(const BenchMatrix& m, const ArchSpec& arch, const Dataset& data,
+                                  Store& store, BenchObserver& observer);
 
 // ---- helpers for tests and the benchmark suite -------------------------------------------------
 

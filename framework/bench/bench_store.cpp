@@ -72,7 +72,7 @@ int64_t record_bench_run(Store& store, const BenchRunInfo& info) {
         ":dataset_sha256, :host, :cpu_model, :cores, :load_average, :isa, :onednn_version, "
         ":tbb_version, :compiler, :build_type, :build_flags, :git_commit)");
     const Environment& e = info.environment;
-    insert.bind(":kind", info.kind);
+    insert.bind(":kind", to_string(info.kind));
     insert.bind(":started_at", utc_now());
     insert.bind(":matrix_file", info.matrix_file);
     insert.bind(":matrix_yaml", info.matrix_yaml);
@@ -148,7 +148,7 @@ void record_profile(Store& store, int64_t bench_run_id, const ProfileResult& pro
       insert.bind(":batch_size", profile.batch_size);
       insert.bind(":threads", profile.threads);
       insert.bind(":part", row.part);
-      insert.bind(":direction", row.direction);
+      insert.bind(":direction", to_string(row.direction));
       insert.bind(":ms", row.ms_per_step);
       insert.bind(":percent", row.percent_of_step);
       insert.bind(":in_sum", row.in_sum ? 1 : 0);

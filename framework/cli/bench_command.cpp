@@ -8,13 +8,11 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "bench/bench.hpp"
 #include "cli/commands.hpp"
 #include "config/yaml_loader.hpp"
-#include "core/environment.hpp"
 #include "core/error.hpp"
 #include "data/loaders.hpp"
 #include "store/store.hpp"
@@ -54,14 +52,33 @@ BenchMatrix effective_matrix(const BenchArgs& args) {
 
 std::string load_text(double load) { return load >= 0 ? fmt::format("{:.2f}", load) : "unknown"; }
 
-void print_context(const BenchRunInfo& info, const BenchMatrix& m) {
-  const Environment& e = info.environment;
-  fmt::print("bench: {} on {} ({} cores, load average {}), {} / oneDNN {}, {} {}\n", m.file,
-             e.cpu_model, info.cores, load_text(info.load_average), e.isa, e.onednn_version,
-             e.compiler, info.build_flags);
-  fmt::print("dataset {}; {} warm-up steps, then {} repetitions of {} steps per case\n\n",
-             info.dataset, m.warmup_steps, m.repetitions, m.steps);
-}
+/// Prints the context of a bench run to stdout and each case's start to stderr.
+class PrintingObserver final : public BenchObserver {
+ public:
+  PrintingObserver(const BenchMatrix& m, bool profile) : m_(m), profile_(profile) {}
+  void on_started(const BenchRunInfo& info, int64_t) override {
+    const Environment& e = info.environment;
+    fmt::print("bench: {} on {} ({} cores, load average {}), {} / oneDNN {}, {} {}\n", m_.file,
+               e.cpu_model, info.cores, load_text(info.load_average), e.isa, e.onednn_version,
+               e.compiler, info.build_flags);
+    fmt::print("dataset {}; {} warm-up steps, then {} repetitions of {} steps per case\n\n",
+               info.dataset, m_.warmup_steps, m_.repetitions, m_.steps);
+    std::fflush(stdout);
+  }
+  void on_case(size_t index, size_t count, const BenchCase& c) override {
+    if (profile_) {
+      fmt::print(stderr, "profiling {} (batch {}, {} thread(s)) ...\n", c.architecture->name,
+                 c.batch_size, c.threads);
+      return;
+    }
+    fmt::print(stderr, "[{}/{}] {} batch {} threads {} ...\n", index + 1, count,
+               c.architecture->name, c.batch_size, c.threads);
+  }
+
+ private:
+  const BenchMatrix& m_;
+  bool profile_;
+};
 
 void print_results(const std::vector<BenchResult>& results) {
   fmt::print("{:<18} {:>5} {:>7}  {:<9} {:>10} {:>10} {:>10} {:>8}\n", "architecture", "batch",
@@ -83,10 +100,12 @@ void print_profile(const ProfileResult& p) {
       p.architecture, p.batch_size, p.threads, p.repetitions, p.steps);
   fmt::print("{:<14} {:<18} {:>10} {:>10}\n", "part", "direction", "ms/step", "% of step");
   for (const ProfileRow& row : p.rows) {
-    const bool detail = !row.in_sum && row.direction != "whole";
-    if (row.direction == "whole") fmt::print("{}\n", std::string(55, '-'));
+    const bool whole = row.direction == ProfileDirection::whole;
+    const bool detail = !row.in_sum && !whole;
+    if (whole) fmt::print("{}\n", std::string(55, '-'));
+    const std::string direction = to_string(row.direction);
     fmt::print("{:<14} {:<18} {:>10.3f} {:>9.1f}%\n", detail ? "  " + row.part : row.part,
-               detail ? "  " + row.direction : row.direction, row.ms_per_step, row.percent_of_step);
+               detail ? "  " + direction : direction, row.ms_per_step, row.percent_of_step);
   }
   fmt::print("sum of parts {:.3f} ms; whole step / sum of parts = {:.3f}\n", p.sum_of_parts_ms,
              p.ratio());
@@ -102,45 +121,16 @@ void bench(const BenchArgs& args, const GlobalOptions& global) {
     profiled = load_architecture(find_architecture(args.profile, SourceMark{"--profile", 0, 0}));
   const auto data = load_dataset(m.dataset, dataset_cache_dir(global.data_dir));
   Store store(global.db);
-
-  BenchRunInfo info;
-  info.kind = profiled ? "profile" : "matrix";
-  info.matrix_file = m.file;
-  info.matrix_yaml = m.yaml;
-  info.dataset = data->name;
-  info.dataset_sha256 = data->sha256;
-  info.environment = capture_environment(m.threads.front());
-  info.build_flags = bench_build_flags();
-  info.load_average = load_average_1min();
-  info.cores = static_cast<int>(std::thread::hardware_concurrency());
-  const int64_t run_id = record_bench_run(store, info);
-  print_context(info, m);
-  const BenchSettings settings{m.warmup_steps, m.steps, m.repetitions, m.seed};
-
+  PrintingObserver observer(m, profiled.has_value());
+  int64_t run_id = 0;
   if (profiled) {
-    const int batch = m.batch_sizes.front(), threads = m.threads.front();
-    fmt::print(stderr, "profiling {} (batch {}, {} thread(s)) ...\n", profiled->name, batch,
-               threads);
-    const ProfileResult p = profile_training(*profiled, batch, threads, settings, *data);
-    record_profile(store, run_id, p);
-    finish_bench_run(store, run_id);
-    print_profile(p);
+    const BenchProfileRun run = run_bench_profile(m, *profiled, *data, store, observer);
+    run_id = run.bench_run_id;
+    print_profile(run.profile);
   } else {
-    std::vector<BenchResult> all;
-    const size_t total = m.architectures.size() * m.batch_sizes.size() * m.threads.size();
-    size_t done = 0;
-    for (const ArchSpec& arch : m.architectures)
-      for (const int batch : m.batch_sizes)
-        for (const int threads : m.threads) {
-          fmt::print(stderr, "[{}/{}] {} batch {} threads {} ...\n", ++done, total, arch.name,
-                     batch, threads);
-          const auto results = bench_case(arch, batch, threads, settings, *data);
-          record_bench_results(store, run_id,
-                               results);  // each case is kept even if a later one fails
-          all.insert(all.end(), results.begin(), results.end());
-        }
-    finish_bench_run(store, run_id);
-    print_results(all);
+    const BenchMatrixRun run = run_bench_matrix(m, *data, store, observer);
+    run_id = run.bench_run_id;
+    print_results(run.results);
   }
   fmt::print("load average at the end: {}; stored as bench run {} in {}\n",
              load_text(load_average_1min()), run_id, global.db.string());

@@ -40,9 +40,9 @@ struct ClassMetrics {
 };
 
 struct EvalMetrics {
-  double loss = 0;
-  double accuracy = 0;
-  int64_t images = 0;
+  double loss = 0;      ///< mean softmax cross-entropy over the images (nats).
+  double accuracy = 0;  ///< fraction in [0, 1] of images whose arg-max class is the label.
+  int64_t images = 0;   ///< images evaluated.
   int num_classes = 10;
   /// confusion[t * num_classes + p] = images of true class t predicted as p.
   std::vector<int64_t> confusion;

@@ -189,6 +189,71 @@ TEST_CASE(
   for (int c = 2; c < 6; ++c) CHECK_FALSE(run.getColumn(c).getString().empty());
 }
 
+TEST_CASE("bench: run_bench_matrix measures every case in order and records each one") {
+  const Dataset data = synthetic_dataset(64, 0, 3);
+  BenchMatrix m;
+  m.file = "tiny.yaml";
+  m.architectures = {architecture("lenet5-relu"), architecture("lenet-relu")};
+  m.batch_sizes = {8};
+  m.threads = {1, 2};
+  m.warmup_steps = 0;
+  m.steps = 1;
+  m.repetitions = 1;
+  const std::vector<BenchCase> cases = bench_cases(m);
+  REQUIRE(cases.size() == 4);
+  CHECK(cases[1].architecture->name == "lenet5-relu");
+  CHECK(cases[1].threads == 2);
+  CHECK(cases[2].architecture->name == "lenet-relu");
+
+  struct Recorder : BenchObserver {
+    std::vector<std::string> events;
+    void on_started(const BenchRunInfo& info, int64_t id) override {
+      events.push_back(std::string("started ") + to_string(info.kind) + " " + std::to_string(id));
+    }
+    void on_case(size_t index, size_t count, const BenchCase& c) override {
+      events.push_back(std::to_string(index) + "/" + std::to_string(count) + " " +
+                       c.architecture->name + " t" + std::to_string(c.threads));
+    }
+  } recorder;
+  test::TempDir dir;
+  BenchMatrixRun run;
+  {
+    Store store(dir / "r.db");
+    run = run_bench_matrix(m, data, store, recorder);
+  }
+  CHECK(recorder.events ==
+        std::vector<std::string>{"started matrix " + std::to_string(run.bench_run_id),
+                                 "0/4 lenet5-relu t1", "1/4 lenet5-relu t2", "2/4 lenet-relu t1",
+                                 "3/4 lenet-relu t2"});
+  REQUIRE(run.results.size() == 8);
+  CHECK(run.results[2].architecture == "lenet5-relu");
+  CHECK(run.results[2].threads == 2);
+  CHECK(run.results[3].mode == BenchMode::inference);
+
+  SQLite::Database db((dir / "r.db").string(), SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("SELECT count(*) FROM bench_results").getInt() == 8);
+  CHECK(db.execAndGet("SELECT kind || ' ' || dataset || ' ' || (finished_at IS NOT NULL) FROM "
+                      "bench_runs")
+            .getString() == "matrix synthetic 1");
+}
+
+TEST_CASE("bench: mode, kind and profile direction names round-trip; others are refused") {
+  for (const BenchMode m : {BenchMode::training, BenchMode::inference})
+    CHECK(bench_mode_from_string(to_string(m)) == m);
+  for (const BenchKind k : {BenchKind::matrix, BenchKind::profile})
+    CHECK(bench_kind_from_string(to_string(k)) == k);
+  using D = ProfileDirection;
+  for (const D d : {D::forward, D::backward, D::backward_data, D::backward_weights,
+                    D::backward_other, D::step, D::whole})
+    CHECK(profile_direction_from_string(to_string(d)) == d);
+  CHECK(std::string(to_string(D::backward_weights)) == "backward_weights");
+  CHECK_THROWS_WITH_AS(profile_direction_from_string("sideways"),
+                       "unknown profile direction 'sideways'; expected one of forward, backward, "
+                       "backward_data, backward_weights, backward_other, step, whole",
+                       Error);
+  CHECK_THROWS_AS(bench_kind_from_string("Matrix"), Error);
+}
+
 TEST_CASE("bench: a profile has every layer's forward and backward, the step parts and the split") {
   const Dataset data = synthetic_dataset(64, 0, 3);
   const ArchSpec arch = architecture("lenet5-relu");
@@ -197,7 +262,7 @@ TEST_CASE("bench: a profile has every layer's forward and backward, the step par
   CHECK(p.sum_of_parts_ms > 0);
   CHECK(p.ratio() > 0);
   std::set<std::pair<std::string, std::string>> seen;
-  for (const ProfileRow& row : p.rows) seen.insert({row.part, row.direction});
+  for (const ProfileRow& row : p.rows) seen.insert({row.part, to_string(row.direction)});
   for (const char* layer :
        {"conv1", "activation1", "pool1", "conv2", "flatten1", "dense1", "dense3", "softmax1"}) {
     CHECK(seen.count({layer, "forward"}) == 1);
@@ -220,7 +285,7 @@ TEST_CASE("bench: a profile has every layer's forward and backward, the step par
   test::TempDir dir;
   Store store(dir / "r.db");
   BenchRunInfo info;
-  info.kind = "profile";
+  info.kind = BenchKind::profile;
   info.environment = capture_environment(1);
   const int64_t id = record_bench_run(store, info);
   record_profile(store, id, p);
