@@ -6,10 +6,7 @@
 
 namespace lenetlab {
 
-ActivationLayer::ActivationLayer(Context&, const LayerSpec& spec, std::string name, Shape in)
-    : Layer(spec, std::move(name), in) {
-  out_ = in;
-}
+ActivationLayer::ActivationLayer(const LayerArgs& a) : Layer(a) { out_ = in_; }
 
 dnnl::post_ops ActivationLayer::post_ops() const {
   dnnl::post_ops ops;  // fusable(): relu and scaled_tanh

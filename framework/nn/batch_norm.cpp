@@ -18,17 +18,16 @@ enum { kGamma = 0, kBeta = 1, kMovingMean = 2, kMovingVariance = 3 };
 
 }  // namespace
 
-BatchNormLayer::BatchNormLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in)
-    : Layer(spec, std::move(name), in) {
-  if (spec.bn_epsilon <= 0 || spec.bn_momentum < 0 || spec.bn_momentum >= 1)
-    throw RunError(spec.mark.str() + ": " + name_ +
+BatchNormLayer::BatchNormLayer(const LayerArgs& a) : Layer(a) {
+  if (spec_.bn_epsilon <= 0 || spec_.bn_momentum < 0 || spec_.bn_momentum >= 1)
+    throw RunError(spec_.mark.str() + ": " + name_ +
                    ": batch_norm needs epsilon > 0 and momentum in [0, 1)");
-  out_ = in;
+  out_ = in_;
   params_.reserve(4);
-  std::fill_n(add_param(ctx, "gamma", in.c, true).value(), in.c, 1.0f);
-  add_param(ctx, "beta", in.c, true);
-  add_param(ctx, "moving_mean", in.c, false);
-  std::fill_n(add_param(ctx, "moving_variance", in.c, false).value(), in.c, 1.0f);
+  std::fill_n(add_param(a.ctx, "gamma", in_.c, true).value(), in_.c, 1.0f);
+  add_param(a.ctx, "beta", in_.c, true);
+  add_param(a.ctx, "moving_mean", in_.c, false);
+  std::fill_n(add_param(a.ctx, "moving_variance", in_.c, false).value(), in_.c, 1.0f);
 }
 
 std::unique_ptr<Layer::Plan> BatchNormLayer::make_plan(Context& ctx, int n, const dnnl::memory& src,

@@ -11,51 +11,49 @@ namespace lenetlab {
 
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
-ConvLayer::ConvLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in, InitKind init,
-                     Rng& rng)
-    : Layer(spec, std::move(name), in) {
-  const auto where = spec.mark.str() + ": " + name_ + ": ";
-  if (in.flat) throw RunError(where + "conv needs a (C, H, W) input, got " + in.str());
-  if (spec.filters <= 0 || spec.kernel <= 0 || spec.stride <= 0 || spec.padding < 0)
+ConvLayer::ConvLayer(const LayerArgs& a) : Layer(a) {
+  const auto where = spec_.mark.str() + ": " + name_ + ": ";
+  if (in_.flat) throw RunError(where + "conv needs a (C, H, W) input, got " + in_.str());
+  if (spec_.filters <= 0 || spec_.kernel <= 0 || spec_.stride <= 0 || spec_.padding < 0)
     throw RunError(where + "filters, kernel and stride must be positive, padding >= 0");
-  pad_ = spec.padding;
+  pad_ = spec_.padding;
   // 64-bit: the padding may be as large as INT_MAX, and then 2 * padding overflows an int.
-  const int64_t oh = conv_output_size(in.h, spec.kernel, spec.stride, pad_);
-  const int64_t ow = conv_output_size(in.w, spec.kernel, spec.stride, pad_);
+  const int64_t oh = conv_output_size(in_.h, spec_.kernel, spec_.stride, pad_);
+  const int64_t ow = conv_output_size(in_.w, spec_.kernel, spec_.stride, pad_);
   if (oh <= 0 || ow <= 0)
     throw RunError(fmt::format("{}kernel {} does not fit input {} with padding {}", where,
-                               spec.kernel, in.str(), pad_));
+                               spec_.kernel, in_.str(), pad_));
   if (oh > INT32_MAX || ow > INT32_MAX)
     throw RunError(fmt::format("{}output {}x{} is too large (padding {})", where, oh, ow, pad_));
-  out_ = Shape{spec.filters, static_cast<int>(oh), static_cast<int>(ow), false};
+  out_ = Shape{spec_.filters, static_cast<int>(oh), static_cast<int>(ow), false};
 
-  const int64_t kk = int64_t{spec.kernel} * spec.kernel;
-  const int64_t wsize = int64_t{spec.filters} * in.c * kk;
+  const int64_t kk = int64_t{spec_.kernel} * spec_.kernel;
+  const int64_t wsize = int64_t{spec_.filters} * in_.c * kk;
   params_.reserve(2);
-  Param& w = add_param(ctx, "weights", wsize, true);
-  add_param(ctx, "bias", spec.filters, true);
-  double fan_in = double(in.c) * kk;
-  if (!spec.connection_map.empty()) {
-    if (static_cast<int>(spec.connection_map.size()) != spec.filters)
+  Param& w = add_param(a.ctx, "weights", wsize, true);
+  add_param(a.ctx, "bias", spec_.filters, true);
+  double fan_in = double(in_.c) * kk;
+  if (!spec_.connection_map.empty()) {
+    if (static_cast<int>(spec_.connection_map.size()) != spec_.filters)
       throw RunError(fmt::format("{}connection_map has {} entries, expected one per filter ({})",
-                                 where, spec.connection_map.size(), spec.filters));
+                                 where, spec_.connection_map.size(), spec_.filters));
     w.mask.assign(wsize, 0.0f);
     int64_t connections = 0;
-    for (int o = 0; o < spec.filters; ++o) {
-      for (int i : spec.connection_map[o]) {
-        if (i < 0 || i >= in.c)
+    for (int o = 0; o < spec_.filters; ++o) {
+      for (int i : spec_.connection_map[o]) {
+        if (i < 0 || i >= in_.c)
           throw RunError(fmt::format("{}connection_map[{}] names input channel {}, input has {}",
-                                     where, o, i, in.c));
-        std::fill_n(w.mask.begin() + (int64_t{o} * in.c + i) * kk, kk, 1.0f);
+                                     where, o, i, in_.c));
+        std::fill_n(w.mask.begin() + (int64_t{o} * in_.c + i) * kk, kk, 1.0f);
         ++connections;
       }
     }
     // fan-in of one unit = its connected inputs (LeCun 1998 appendix C uses the actual fan-in).
-    fan_in = double(connections) / spec.filters * kk;
+    fan_in = double(connections) / spec_.filters * kk;
   }
   const double limit =
-      init_limit(spec.has_init ? spec.init : init, fan_in, double(spec.filters) * kk);
-  init_uniform(w.value(), wsize, limit, rng, w.mask.empty() ? nullptr : w.mask.data());
+      init_limit(spec_.has_init ? spec_.init : a.default_init, fan_in, double(spec_.filters) * kk);
+  init_uniform(w.value(), wsize, limit, a.init_rng, w.mask.empty() ? nullptr : w.mask.data());
 }
 
 int64_t ConvLayer::macs() const {

@@ -9,21 +9,21 @@ namespace lenetlab {
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
-DenseLayer::DenseLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in,
-                       InitKind init, Rng& rng)
-    : Layer(spec, std::move(name), in) {
-  if (!in.flat)
-    throw RunError(spec.mark.str() + ": " + name_ +
-                   ": dense needs a flat input; add `flatten` before it (input is " + in.str() +
+DenseLayer::DenseLayer(const LayerArgs& a) : Layer(a) {
+  if (!in_.flat)
+    throw RunError(spec_.mark.str() + ": " + name_ +
+                   ": dense needs a flat input; add `flatten` before it (input is " + in_.str() +
                    ")");
-  if (spec.units <= 0) throw RunError(spec.mark.str() + ": " + name_ + ": units must be positive");
-  out_ = Shape{spec.units, 1, 1, true};
+  if (spec_.units <= 0)
+    throw RunError(spec_.mark.str() + ": " + name_ + ": units must be positive");
+  out_ = Shape{spec_.units, 1, 1, true};
   params_.reserve(2);
-  const int64_t wsize = int64_t{spec.units} * in.c;
-  Param& w = add_param(ctx, "weights", wsize, true);
-  add_param(ctx, "bias", spec.units, true);
-  init_uniform(w.value(), wsize, init_limit(spec.has_init ? spec.init : init, in.c, spec.units),
-               rng);
+  const int64_t wsize = int64_t{spec_.units} * in_.c;
+  Param& w = add_param(a.ctx, "weights", wsize, true);
+  add_param(a.ctx, "bias", spec_.units, true);
+  init_uniform(w.value(), wsize,
+               init_limit(spec_.has_init ? spec_.init : a.default_init, in_.c, spec_.units),
+               a.init_rng);
 }
 
 std::unique_ptr<Layer::Plan> DenseLayer::make_plan(Context& ctx, int n, const dnnl::memory& src,
@@ -65,9 +65,8 @@ std::unique_ptr<Layer::Plan> DenseLayer::make_plan(Context& ctx, int n, const dn
   return p;
 }
 
-FlattenLayer::FlattenLayer(const LayerSpec& spec, std::string name, Shape in)
-    : Layer(spec, std::move(name), in) {
-  out_ = Shape{static_cast<int>(in.size()), 1, 1, true};
+FlattenLayer::FlattenLayer(const LayerArgs& a) : Layer(a) {
+  out_ = Shape{static_cast<int>(in_.size()), 1, 1, true};
 }
 
 Layer::SrcLayouts FlattenLayer::src_layouts(Context&, int n) {

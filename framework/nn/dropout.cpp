@@ -12,14 +12,19 @@ struct DropoutPlan : Layer::Plan {
   std::vector<float> mask;  ///< 0 or 1/(1-rate) per element of the last training forward.
 };
 
+/// The seed of a dropout layer's stream: splitmix64 of the run's seed plus the layer's index.
+uint64_t dropout_seed(const LayerArgs& a) {
+  uint64_t state = a.seed + static_cast<uint64_t>(a.index);
+  return splitmix64(state);
+}
+
 }  // namespace
 
-DropoutLayer::DropoutLayer(Context&, const LayerSpec& spec, std::string name, Shape in,
-                           uint64_t seed)
-    : Layer(spec, std::move(name), in), rng_(seed, RngStream::dropout) {
-  if (!(spec.rate >= 0.0 && spec.rate < 1.0))
-    throw RunError(spec.mark.str() + ": " + name_ + ": dropout rate must be in [0, 1)");
-  out_ = in;
+DropoutLayer::DropoutLayer(const LayerArgs& a)
+    : Layer(a), rng_(dropout_seed(a), RngStream::dropout) {
+  if (!(spec_.rate >= 0.0 && spec_.rate < 1.0))
+    throw RunError(spec_.mark.str() + ": " + name_ + ": dropout rate must be in [0, 1)");
+  out_ = in_;
 }
 
 std::unique_ptr<Layer::Plan> DropoutLayer::make_plan(Context& ctx, int, const dnnl::memory& src,

@@ -86,6 +86,19 @@ struct Context {
   }
 };
 
+/// What make_layer hands every layer's constructor (one type, so that a new layer kind needs no
+/// new make_layer signature).
+struct LayerArgs {
+  Context& ctx;
+  const LayerSpec& spec;
+  std::string name;       ///< e.g. "conv1" (kind and its 1-based count in the architecture)
+  int index = 0;          ///< position in the architecture, 0-based
+  Shape in;               ///< one image's input shape
+  InitKind default_init;  ///< the architecture's initialiser (a spec's own init overrides it)
+  Rng& init_rng;          ///< the run's init stream: weights are drawn in layer order
+  uint64_t seed = 0;      ///< the run's seed (dropout derives its stream from it and index)
+};
+
 class Layer {
  public:
   /// Primitives and buffers of one batch size; layers derive their own plan type from it.
@@ -98,8 +111,7 @@ class Layer {
     std::vector<Step> train, infer, bwd;
   };
 
-  Layer(const LayerSpec& spec, std::string name, Shape in)
-      : spec_(spec), name_(std::move(name)), in_(in) {}
+  explicit Layer(const LayerArgs& a) : spec_(a.spec), name_(a.name), in_(a.in) {}
   virtual ~Layer() = default;
   Layer(const Layer&) = delete;
   Layer& operator=(const Layer&) = delete;

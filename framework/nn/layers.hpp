@@ -21,8 +21,8 @@ class ActivationLayer;
 /// zero).
 class ConvLayer : public Layer {
  public:
-  ConvLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in, InitKind init,
-            Rng& rng);
+  /// Weights from a.init_rng (a.spec's init, else a.default_init), bias zero.
+  explicit ConvLayer(const LayerArgs& a);
   int64_t macs() const override;
   void backward(Context& ctx, int n) override;
   Fusion fuse(const dnnl::post_ops& post_ops) override {
@@ -53,7 +53,7 @@ class ConvLayer : public Layer {
 /// init 0.
 class PoolLayer : public Layer {
  public:
-  PoolLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in);
+  explicit PoolLayer(const LayerArgs& a);
   void forward(Context& ctx, int n, bool training) override;
   void backward(Context& ctx, int n) override;
   /// Which passes of its neighbouring activations a pooling took over (absorb_activations).
@@ -104,7 +104,7 @@ class PoolLayer : public Layer {
 /// 2 threads, and by unit tests). tanh and sigmoid are not fused (not checked).
 class ActivationLayer : public Layer {
  public:
-  ActivationLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in);
+  explicit ActivationLayer(const LayerArgs& a);
   void backward(Context& ctx, int n) override;
   /// The activation as a oneDNN eltwise post-op, for the previous layer (relu: see fusable()).
   dnnl::post_ops post_ops() const;
@@ -154,7 +154,7 @@ class ActivationLayer : public Layer {
 /// workspace bits), one pass over the tensor less each way.
 class BatchNormLayer : public Layer {
  public:
-  BatchNormLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in);
+  explicit BatchNormLayer(const LayerArgs& a);
   void forward(Context& ctx, int n, bool training) override;
   /// Takes a relu (forward and backward) on (N, C, H, W) input; nothing else.
   Fusion fuse(const dnnl::post_ops& post_ops) override;
@@ -170,7 +170,8 @@ class BatchNormLayer : public Layer {
 /// dropout stream (seed, layer index), in element order.
 class DropoutLayer : public Layer {
  public:
-  DropoutLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in, uint64_t seed);
+  /// Masks from the dropout stream of splitmix64(a.seed + a.index).
+  explicit DropoutLayer(const LayerArgs& a);
   Rng* rng() override { return &rng_; }
   void forward(Context& ctx, int n, bool training) override;
   void backward(Context& ctx, int n) override;
@@ -185,7 +186,7 @@ class DropoutLayer : public Layer {
 /// blocked layout (e.g. nChw16c) one reorder to NCHW forward and one back for the gradient.
 class FlattenLayer : public Layer {
  public:
-  FlattenLayer(const LayerSpec& spec, std::string name, Shape in);
+  explicit FlattenLayer(const LayerArgs& a);
   /// Plain NCHW both ways: dst and diff_dst are then views of src and diff_src, no copy.
   SrcLayouts src_layouts(Context& ctx, int n) override;
 
@@ -197,8 +198,8 @@ class FlattenLayer : public Layer {
 /// Fully connected layer (oneDNN inner_product_*). Params: weights (units, K) OI, bias (units).
 class DenseLayer : public Layer {
  public:
-  DenseLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in, InitKind init,
-             Rng& rng);
+  /// Weights from a.init_rng (a.spec's init, else a.default_init), bias zero.
+  explicit DenseLayer(const LayerArgs& a);
   int64_t macs() const override { return in_.size() * out_.c; }
   Fusion fuse(const dnnl::post_ops& post_ops) override {
     post_ops_ = post_ops;
@@ -215,7 +216,7 @@ class DenseLayer : public Layer {
 /// diff_logits = (softmax - onehot) / N; backward() copies it to diff_src (one reorder step).
 class SoftmaxLayer : public Layer {
  public:
-  SoftmaxLayer(const LayerSpec& spec, std::string name, Shape in);
+  explicit SoftmaxLayer(const LayerArgs& a);
 
  private:
   std::unique_ptr<Plan> make_plan(Context& ctx, int n, const dnnl::memory& src,

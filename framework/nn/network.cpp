@@ -17,25 +17,25 @@ namespace lenetlab {
 std::unique_ptr<Layer> make_layer(Context& ctx, const LayerSpec& spec, const std::string& name,
                                   int index, Shape in, InitKind default_init, Rng& init_rng,
                                   uint64_t seed) {
+  const LayerArgs a{ctx, spec, name, index, in, default_init, init_rng, seed};
+  // One case per layer kind; the compiler warns here (-Wswitch) when a kind has none.
   switch (spec.kind) {
     case LayerKind::conv:
-      return std::make_unique<ConvLayer>(ctx, spec, name, in, default_init, init_rng);
+      return std::make_unique<ConvLayer>(a);
     case LayerKind::pool:
-      return std::make_unique<PoolLayer>(ctx, spec, name, in);
+      return std::make_unique<PoolLayer>(a);
     case LayerKind::activation:
-      return std::make_unique<ActivationLayer>(ctx, spec, name, in);
+      return std::make_unique<ActivationLayer>(a);
     case LayerKind::batch_norm:
-      return std::make_unique<BatchNormLayer>(ctx, spec, name, in);
-    case LayerKind::dropout: {
-      uint64_t s = seed + static_cast<uint64_t>(index);
-      return std::make_unique<DropoutLayer>(ctx, spec, name, in, splitmix64(s));
-    }
+      return std::make_unique<BatchNormLayer>(a);
+    case LayerKind::dropout:
+      return std::make_unique<DropoutLayer>(a);
     case LayerKind::flatten:
-      return std::make_unique<FlattenLayer>(spec, name, in);
+      return std::make_unique<FlattenLayer>(a);
     case LayerKind::dense:
-      return std::make_unique<DenseLayer>(ctx, spec, name, in, default_init, init_rng);
+      return std::make_unique<DenseLayer>(a);
     case LayerKind::softmax:
-      return std::make_unique<SoftmaxLayer>(spec, name, in);
+      return std::make_unique<SoftmaxLayer>(a);
   }
   throw RunError(spec.mark.str() + ": unknown layer kind");
 }

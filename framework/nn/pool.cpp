@@ -73,24 +73,23 @@ struct PoolPlan : Layer::Plan {
 
 }  // namespace
 
-PoolLayer::PoolLayer(Context& ctx, const LayerSpec& spec, std::string name, Shape in)
-    : Layer(spec, std::move(name), in) {
-  const auto where = spec.mark.str() + ": " + name_ + ": ";
-  if (in.flat) throw RunError(where + "pooling needs a (C, H, W) input, got " + in.str());
-  const int k = spec.kernel, s = spec.stride > 0 ? spec.stride : spec.kernel;
+PoolLayer::PoolLayer(const LayerArgs& a) : Layer(a) {
+  const auto where = spec_.mark.str() + ": " + name_ + ": ";
+  if (in_.flat) throw RunError(where + "pooling needs a (C, H, W) input, got " + in_.str());
+  const int k = spec_.kernel, s = spec_.stride > 0 ? spec_.stride : spec_.kernel;
   if (k <= 0) throw RunError(where + "pool size must be positive");
-  const int64_t oh = conv_output_size(in.h, k, s, 0), ow = conv_output_size(in.w, k, s, 0);
+  const int64_t oh = conv_output_size(in_.h, k, s, 0), ow = conv_output_size(in_.w, k, s, 0);
   if (oh < 1 || ow < 1)
     throw RunError(fmt::format("{}pool size {} does not fit input {}: a dimension would be zero",
-                               where, k, in.str()));
-  out_ = Shape{in.c, static_cast<int>(oh), static_cast<int>(ow), false};
-  if (spec.pool_trainable) {
-    if (spec.pool_max)
+                               where, k, in_.str()));
+  out_ = Shape{in_.c, static_cast<int>(oh), static_cast<int>(ow), false};
+  if (spec_.pool_trainable) {
+    if (spec_.pool_max)
       throw RunError(where + "trainable pooling is defined for average pooling only");
     params_.reserve(2);
-    Param& coefficient = add_param(ctx, "coefficient", in.c, true);
-    std::fill_n(coefficient.value(), in.c, 1.0f);
-    add_param(ctx, "bias", in.c, true);
+    Param& coefficient = add_param(a.ctx, "coefficient", in_.c, true);
+    std::fill_n(coefficient.value(), in_.c, 1.0f);
+    add_param(a.ctx, "bias", in_.c, true);
   }
 }
 

@@ -4,12 +4,11 @@
 
 namespace lenetlab {
 
-SoftmaxLayer::SoftmaxLayer(const LayerSpec& spec, std::string name, Shape in)
-    : Layer(spec, std::move(name), in) {
-  if (!in.flat)
-    throw RunError(spec.mark.str() + ": " + name_ + ": softmax needs (N, classes) logits, got " +
-                   in.str());
-  out_ = in;
+SoftmaxLayer::SoftmaxLayer(const LayerArgs& a) : Layer(a) {
+  if (!in_.flat)
+    throw RunError(spec_.mark.str() + ": " + name_ + ": softmax needs (N, classes) logits, got " +
+                   in_.str());
+  out_ = in_;
 }
 
 std::unique_ptr<Layer::Plan> SoftmaxLayer::make_plan(Context& ctx, int n, const dnnl::memory& src,

@@ -2,9 +2,10 @@
 // address). Update rules, with g = gradient + weight_decay * w (L2, PyTorch `weight_decay`
 // semantics) and t the 1-based step count:
 //
-//  SGD (torch.optim.SGD; Sutskever et al. 2013):  v = momentum * v + g;  w -= lr * v
-//      nesterov:                                   v = momentum * v + g;  w -= lr * (g + momentum *
-//      v) momentum = 0:                               w -= lr * g
+//  SGD (torch.optim.SGD; Sutskever et al. 2013):
+//      momentum = 0:  w -= lr * g
+//      momentum:      v = momentum * v + g;  w -= lr * v
+//      nesterov:      v = momentum * v + g;  w -= lr * (g + momentum * v)
 //  Adam (Kingma & Ba 2015, Algorithm 1; torch.optim.Adam):
 //      m = beta_1 m + (1 - beta_1) g;  v = beta_2 v + (1 - beta_2) g^2
 //      w -= lr * (m / (1 - beta_1^t)) / (sqrt(v / (1 - beta_2^t)) + epsilon)
