@@ -18,10 +18,10 @@ namespace lenetlab {
 namespace {
 
 using nlohmann::json;
+using sweep_detail::ExpandedValue;
 using sweep_detail::Field;
 using sweep_detail::RunBuilder;
 using sweep_detail::Settings;
-using sweep_detail::Value;
 using yaml::Range;
 using yaml::YamlReader;
 
@@ -158,7 +158,7 @@ struct Context {
   RunBuilder& builder;
 };
 
-void parse_architecture_setting(const Context& c, const Value& value, RunConfig& run) {
+void parse_architecture_setting(const Context& c, const ExpandedValue& value, RunConfig& run) {
   run.architecture = c.r.string(value.node, "architecture");
   run.arch = c.builder.architecture(value.node);
 }
@@ -174,7 +174,7 @@ void read_architecture(const json& j, RunConfig& run, const std::string& origin)
 
 const yaml::Names kNormalizeKeys = {"mean", "std"};
 
-void parse_normalize(const Context& c, const Value& value, RunConfig& run) {
+void parse_normalize(const Context& c, const ExpandedValue& value, RunConfig& run) {
   c.r.expect_map(value.node, "normalize");
   run.normalize_mean = 0.0;
   run.normalize_std = 1.0;
@@ -194,7 +194,7 @@ void read_normalize(const json& j, RunConfig& run, const std::string&) {
 }
 
 /// `{FIRST_EPOCH: FACTOR, ...}`, e.g. {3: 0.4, 6: 0.2}: epochs increasing, factors > 0.
-void parse_schedule(const Context& c, const Value& value, RunConfig& run) {
+void parse_schedule(const Context& c, const ExpandedValue& value, RunConfig& run) {
   c.r.expect_map(value.node, "learning_rate_schedule");
   auto& steps = run.learning_rate_schedule.steps;
   steps.clear();
@@ -222,7 +222,7 @@ void read_schedule(const json& j, RunConfig& run, const std::string&) {
 }
 
 /// A mapping of kEarlyStoppingRows keys, or true (defaults) / false (off).
-void parse_early_stopping(const Context& c, const Value& value, RunConfig& run) {
+void parse_early_stopping(const Context& c, const ExpandedValue& value, RunConfig& run) {
   EarlyStoppingConfig& es = run.early_stopping;
   es = EarlyStoppingConfig{};
   if (value.node.IsScalar() && yaml::parse_bool(value.node.Scalar())) {
@@ -272,7 +272,7 @@ struct RunRow {
   Row<RunConfig> row;
   /// A key of base, a recipe and the grid (dataset is a top-level key of the sweep).
   bool in_settings = true;
-  void (*parse)(const Context&, const Value&, RunConfig&) = nullptr;
+  void (*parse)(const Context&, const ExpandedValue&, RunConfig&) = nullptr;
   void (*write)(const RunConfig&, json&) = nullptr;
   void (*read)(const json&, RunConfig&, const std::string& origin) = nullptr;
 };
@@ -322,7 +322,7 @@ OptimizerKind parse_optimizer_kind(const YamlReader& r, const YAML::Node& v) {
 
 /// The optimizer mapping `value` (its `name` decides which keys apply); returns the node of its
 /// own learning_rate, if any.
-std::optional<YAML::Node> parse_optimizer_mapping(const YamlReader& r, const Value& value,
+std::optional<YAML::Node> parse_optimizer_mapping(const YamlReader& r, const ExpandedValue& value,
                                                   OptimizerConfig& opt) {
   const Field* name = nullptr;
   for (const Field& f : value.fields)
@@ -360,7 +360,7 @@ void resolve_optimizer(const YamlReader& r, const Settings& settings, OptimizerC
   const auto lr = settings.find("learning_rate");
   std::optional<YAML::Node> own_lr;
   if (o != settings.end()) {
-    const Value& value = *o->second.value;
+    const ExpandedValue& value = *o->second.value;
     if (value.node.IsMap()) {
       own_lr = parse_optimizer_mapping(r, value, opt);
     } else {
@@ -383,7 +383,7 @@ void resolve_optimizer(const YamlReader& r, const Settings& settings, OptimizerC
 void check_monitor(const YamlReader& r, const Settings& settings, const RunConfig& run) {
   const EarlyStoppingConfig& es = run.early_stopping;
   if (!es.enabled || !es.monitors_validation() || run.validation_split > 0.0) return;
-  const Value& value = *settings.find("early_stopping")->second.value;
+  const ExpandedValue& value = *settings.find("early_stopping")->second.value;
   const YAML::Node* blame = &value.node;
   for (const Field& f : value.fields)
     if (f.name == "monitor") blame = &f.value.node;

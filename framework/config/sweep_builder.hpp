@@ -17,7 +17,7 @@ namespace lenetlab::sweep_detail {
 /// Holds pointers: YAML::Node's operator= would rebind the document's nodes.
 struct Chosen {
   const YAML::Node* key;
-  const Value* value;
+  const ExpandedValue* value;
   int layer;
 };
 using Settings = std::map<std::string, Chosen, std::less<>>;

@@ -155,11 +155,11 @@ int64_t count_runs(const Reader& r, const Parts& parts, const SweepOptions& opti
 /// recipe < grid.
 void expand_runs(const Reader& r, const Parts& parts, const std::string& file_name, int64_t total,
                  Sweep& sweep) {
-  const Value base_value = parts.base ? literal_value(*parts.base) : Value{};
-  std::vector<Value> recipe_values;
+  const ExpandedValue base_value = parts.base ? literal_value(*parts.base) : ExpandedValue{};
+  std::vector<ExpandedValue> recipe_values;
   if (parts.recipes) {
     for (const YAML::Node& recipe : *parts.recipes) {
-      std::vector<Value> part = expand_values(recipe);
+      std::vector<ExpandedValue> part = expand_values(recipe);
       std::move(part.begin(), part.end(), std::back_inserter(recipe_values));
     }
   } else {
@@ -168,7 +168,7 @@ void expand_runs(const Reader& r, const Parts& parts, const std::string& file_na
   struct Axis {
     std::string name;
     YAML::Node key;
-    std::vector<Value> choices;
+    std::vector<ExpandedValue> choices;
   };
   std::vector<Axis> axes;
   if (parts.grid) {
@@ -177,7 +177,7 @@ void expand_runs(const Reader& r, const Parts& parts, const std::string& file_na
   }
   RunBuilder builder(r, parts.root, fs::path(file_name).parent_path(), sweep.dataset);
   sweep.runs.reserve(static_cast<std::size_t>(total));
-  for (const Value& recipe : recipe_values) {
+  for (const ExpandedValue& recipe : recipe_values) {
     std::vector<std::size_t> index(axes.size(), 0);
     while (true) {
       Settings settings;

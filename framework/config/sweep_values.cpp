@@ -44,24 +44,24 @@ int64_t count_values(const YamlReader& r, const YAML::Node& node, std::string_vi
   return 1;
 }
 
-std::vector<Value> expand_values(const YAML::Node& node) {
+std::vector<ExpandedValue> expand_values(const YAML::Node& node) {
   if (node.IsSequence()) {
-    std::vector<Value> out;
+    std::vector<ExpandedValue> out;
     for (const YAML::Node& item : node) {
-      std::vector<Value> part = expand_values(item);
+      std::vector<ExpandedValue> part = expand_values(item);
       std::move(part.begin(), part.end(), std::back_inserter(out));
     }
     return out;
   }
-  if (!node.IsMap()) return {Value{node, {}}};
-  std::vector<Value> out = {Value{node, {}}};
+  if (!node.IsMap()) return {ExpandedValue{node, {}}};
+  std::vector<ExpandedValue> out = {ExpandedValue{node, {}}};
   for (const auto& kv : node) {
-    const std::vector<Value> choices = expand_values(kv.second);
-    std::vector<Value> next;
+    const std::vector<ExpandedValue> choices = expand_values(kv.second);
+    std::vector<ExpandedValue> next;
     next.reserve(out.size() * choices.size());
-    for (const Value& partial : out) {
-      for (const Value& choice : choices) {
-        Value v = partial;
+    for (const ExpandedValue& partial : out) {
+      for (const ExpandedValue& choice : choices) {
+        ExpandedValue v = partial;
         v.fields.push_back(Field{kv.first.Scalar(), kv.first, choice});
         next.push_back(std::move(v));
       }
@@ -71,8 +71,8 @@ std::vector<Value> expand_values(const YAML::Node& node) {
   return out;
 }
 
-Value literal_value(const YAML::Node& node) {
-  Value v{node, {}};
+ExpandedValue literal_value(const YAML::Node& node) {
+  ExpandedValue v{node, {}};
   if (node.IsMap()) {
     for (const auto& kv : node) {
       v.fields.push_back(Field{kv.first.Scalar(), kv.first, literal_value(kv.second)});

@@ -14,14 +14,14 @@ namespace lenetlab::sweep_detail {
 /// One value of a setting after list expansion: a scalar (node), or a mapping whose fields are
 /// themselves expanded values. `node` keeps the source position for error messages.
 struct Field;
-struct Value {
+struct ExpandedValue {
   YAML::Node node;
   std::vector<Field> fields;  // when node is a mapping
 };
 struct Field {
   std::string name;
   YAML::Node key;
-  Value value;
+  ExpandedValue value;
 };
 
 int64_t add_saturated(int64_t a, int64_t b);
@@ -35,10 +35,10 @@ int64_t count_values(const yaml::YamlReader& r, const YAML::Node& node, std::str
 
 /// The concrete values of `node`, in count_values' order: list items in order; for a mapping the
 /// cartesian product of its values with the first key varying slowest.
-std::vector<Value> expand_values(const YAML::Node& node);
+std::vector<ExpandedValue> expand_values(const YAML::Node& node);
 
 /// The value of `node` taken literally (base: lists are refused by refuse_lists first).
-Value literal_value(const YAML::Node& node);
+ExpandedValue literal_value(const YAML::Node& node);
 
 /// Refuses lists anywhere in base (choices belong in grid or recipes).
 void refuse_lists(const yaml::YamlReader& r, const YAML::Node& node, std::string_view what);
