@@ -304,103 +304,139 @@ std::vector<BenchResult> bench_case(const ArchSpec& arch, int batch_size, int th
 
 // ---- profile_training --------------------------------------------------------------------------
 
+namespace {
+
+/// A profile's parts in step order: data, the forward of each layer, loss, the backward of each
+/// layer (last first), optimizer.
+struct ProfileParts {
+  size_t layers = 0;
+  size_t count() const { return 2 * layers + 3; }
+  size_t forward(size_t i) const { return 1 + i; }
+  size_t loss() const { return 1 + layers; }
+  size_t backward(size_t i) const { return 2 + layers + (layers - 1 - i); }
+  size_t optimizer() const { return count() - 1; }
+};
+
+/// Per repetition, the mean milliseconds per step of each part, of each split layer's backward
+/// primitives, and of a whole uninstrumented step.
+struct ProfileSamples {
+  std::vector<std::vector<double>> part_ms, split_data_ms, split_weights_ms;
+  std::vector<double> whole_ms;
+};
+
+/// One repetition's instrumented steps, adding each part's time to `acc` (and the splits').
+void time_instrumented_steps(BenchSession& session, const std::vector<BackwardSplit>& splits,
+                             int steps, const ProfileParts& parts, std::vector<double>& acc,
+                             std::vector<double>& acc_data, std::vector<double>& acc_weights) {
+  Network& net = session.network();
+  Context& ctx = net.context();
+  const auto& layers = net.layers();
+  const int n = session.batch_size();
+  for (int step = 0; step < steps; ++step) {
+    auto t = Clock::now();
+    auto lap = [&t](double& into) {
+      const auto now = Clock::now();
+      into += ms_between(t, now);
+      t = now;
+    };
+    session.fill_next();
+    lap(acc[0]);
+    for (size_t i = 0; i < layers.size(); ++i) {
+      layers[i]->forward(ctx, n, true);
+      lap(acc[parts.forward(i)]);
+    }
+    session.loss_with_gradient();
+    lap(acc[parts.loss()]);
+    for (size_t i = layers.size(); i-- > 0;) {
+      layers[i]->backward(ctx, n);
+      lap(acc[parts.backward(i)]);
+    }
+    session.optimizer_step();
+    lap(acc[parts.optimizer()]);
+    // After the update: what these write is recomputed by the next step before it is read.
+    for (size_t k = 0; k < splits.size(); ++k) {
+      t = Clock::now();
+      ctx.execute(*splits[k].data);
+      lap(acc_data[k]);
+      ctx.execute(*splits[k].weights);
+      lap(acc_weights[k]);
+    }
+  }
+}
+
+ProfileSamples sample_profile(BenchSession& session, const std::vector<BackwardSplit>& splits,
+                              const BenchSettings& settings, const ProfileParts& parts) {
+  ProfileSamples s;
+  s.part_ms.resize(parts.count());
+  s.split_data_ms.resize(splits.size());
+  s.split_weights_ms.resize(splits.size());
+  for (int r = 0; r < settings.repetitions; ++r) {
+    std::vector<double> acc(parts.count(), 0.0), acc_data(splits.size(), 0.0),
+        acc_weights(splits.size(), 0.0);
+    time_instrumented_steps(session, splits, settings.steps, parts, acc, acc_data, acc_weights);
+    for (size_t p = 0; p < parts.count(); ++p) s.part_ms[p].push_back(acc[p] / settings.steps);
+    for (size_t k = 0; k < splits.size(); ++k) {
+      s.split_data_ms[k].push_back(acc_data[k] / settings.steps);
+      s.split_weights_ms[k].push_back(acc_weights[k] / settings.steps);
+    }
+    const auto t0 = Clock::now();
+    for (int step = 0; step < settings.steps; ++step) session.train_step();
+    s.whole_ms.push_back(ms_between(t0, Clock::now()) / settings.steps);
+  }
+  return s;
+}
+
+/// The profile's rows (medians over repetitions) in step order, with their share of the step.
+void add_profile_rows(const Network& net, const std::vector<BackwardSplit>& splits,
+                      const ProfileSamples& s, const ProfileParts& parts, ProfileResult& result) {
+  using D = ProfileDirection;
+  const auto& layers = net.layers();
+  auto add = [&](std::string part, D direction, double ms, bool in_sum) {
+    result.rows.push_back({std::move(part), direction, ms, 0.0, in_sum});
+    if (in_sum) result.sum_of_parts_ms += ms;
+  };
+  add("data", D::step, median(s.part_ms[0]), true);
+  for (size_t i = 0; i < layers.size(); ++i)
+    add(layers[i]->name(), D::forward, median(s.part_ms[parts.forward(i)]), true);
+  add("loss", D::step, median(s.part_ms[parts.loss()]), true);
+  for (size_t i = layers.size(); i-- > 0;) {
+    const double backward = median(s.part_ms[parts.backward(i)]);
+    add(layers[i]->name(), D::backward, backward, true);
+    for (size_t k = 0; k < splits.size(); ++k) {
+      if (splits[k].layer != i) continue;
+      const double d = median(s.split_data_ms[k]), w = median(s.split_weights_ms[k]);
+      add(layers[i]->name(), D::backward_data, d, false);
+      add(layers[i]->name(), D::backward_weights, w, false);
+      add(layers[i]->name(), D::backward_other, backward - d - w, false);
+    }
+  }
+  add("optimizer", D::step, median(s.part_ms[parts.optimizer()]), true);
+  add("step", D::whole, result.whole_step_ms, false);
+  for (ProfileRow& row : result.rows)
+    row.percent_of_step =
+        result.whole_step_ms > 0 ? 100.0 * row.ms_per_step / result.whole_step_ms : 0.0;
+}
+
+}  // namespace
+
 ProfileResult profile_training(const ArchSpec& arch, int batch_size, int threads,
                                const BenchSettings& settings, const Dataset& data) {
   check_settings(batch_size, threads, settings);
   return on_worker(threads, [&] {
     BenchSession session(arch, data, batch_size, settings.seed);
-    Network& net = session.network();
-    Context& ctx = net.context();
-    const auto& layers = net.layers();
-    const size_t nl = layers.size();
-    const int n = batch_size;
-    // Parts in step order: data, forward of each layer, loss, backward of each layer (last first),
-    // optimizer. part index of layer i: forward 1 + i, backward 2 + nl + (nl - 1 - i).
-    const size_t parts = 2 * nl + 3;
-    const size_t loss_part = 1 + nl, optimizer_part = parts - 1;
-    auto backward_part = [&](size_t i) { return 2 + nl + (nl - 1 - i); };
-    const std::vector<BackwardSplit> splits = find_backward_splits(net, n);
-
+    const ProfileParts parts{session.network().layers().size()};
+    const std::vector<BackwardSplit> splits = find_backward_splits(session.network(), batch_size);
     for (int i = 0; i < std::max(1, settings.warmup_steps); ++i) session.train_step();
-
-    std::vector<std::vector<double>> part_ms(parts), split_data_ms(splits.size()),
-        split_weights_ms(splits.size());
-    std::vector<double> whole_ms;
-    for (int r = 0; r < settings.repetitions; ++r) {
-      std::vector<double> acc(parts, 0.0), acc_data(splits.size(), 0.0),
-          acc_weights(splits.size(), 0.0);
-      for (int step = 0; step < settings.steps; ++step) {
-        auto t = Clock::now();
-        auto lap = [&t](double& into) {
-          const auto now = Clock::now();
-          into += ms_between(t, now);
-          t = now;
-        };
-        session.fill_next();
-        lap(acc[0]);
-        for (size_t i = 0; i < nl; ++i) {
-          layers[i]->forward(ctx, n, true);
-          lap(acc[1 + i]);
-        }
-        session.loss_with_gradient();
-        lap(acc[loss_part]);
-        for (size_t i = nl; i-- > 0;) {
-          layers[i]->backward(ctx, n);
-          lap(acc[backward_part(i)]);
-        }
-        session.optimizer_step();
-        lap(acc[optimizer_part]);
-        // After the update: what these write is recomputed by the next step before it is read.
-        for (size_t k = 0; k < splits.size(); ++k) {
-          t = Clock::now();
-          ctx.execute(*splits[k].data);
-          lap(acc_data[k]);
-          ctx.execute(*splits[k].weights);
-          lap(acc_weights[k]);
-        }
-      }
-      for (size_t p = 0; p < parts; ++p) part_ms[p].push_back(acc[p] / settings.steps);
-      for (size_t k = 0; k < splits.size(); ++k) {
-        split_data_ms[k].push_back(acc_data[k] / settings.steps);
-        split_weights_ms[k].push_back(acc_weights[k] / settings.steps);
-      }
-      const auto t0 = Clock::now();
-      for (int step = 0; step < settings.steps; ++step) session.train_step();
-      whole_ms.push_back(ms_between(t0, Clock::now()) / settings.steps);
-    }
+    const ProfileSamples samples = sample_profile(session, splits, settings, parts);
 
     ProfileResult result;
     result.architecture = arch.name;
-    result.batch_size = n;
+    result.batch_size = batch_size;
     result.threads = threads;
     result.steps = settings.steps;
     result.repetitions = settings.repetitions;
-    result.whole_step_ms = median(whole_ms);
-    using D = ProfileDirection;
-    auto add = [&](std::string part, D direction, double ms, bool in_sum) {
-      result.rows.push_back({std::move(part), direction, ms, 0.0, in_sum});
-      if (in_sum) result.sum_of_parts_ms += ms;
-    };
-    add("data", D::step, median(part_ms[0]), true);
-    for (size_t i = 0; i < nl; ++i)
-      add(layers[i]->name(), D::forward, median(part_ms[1 + i]), true);
-    add("loss", D::step, median(part_ms[loss_part]), true);
-    for (size_t i = nl; i-- > 0;) {
-      const double backward = median(part_ms[backward_part(i)]);
-      add(layers[i]->name(), D::backward, backward, true);
-      for (size_t k = 0; k < splits.size(); ++k) {
-        if (splits[k].layer != i) continue;
-        const double d = median(split_data_ms[k]), w = median(split_weights_ms[k]);
-        add(layers[i]->name(), D::backward_data, d, false);
-        add(layers[i]->name(), D::backward_weights, w, false);
-        add(layers[i]->name(), D::backward_other, backward - d - w, false);
-      }
-    }
-    add("optimizer", D::step, median(part_ms[optimizer_part]), true);
-    add("step", D::whole, result.whole_step_ms, false);
-    for (ProfileRow& row : result.rows)
-      row.percent_of_step =
-          result.whole_step_ms > 0 ? 100.0 * row.ms_per_step / result.whole_step_ms : 0.0;
+    result.whole_step_ms = median(samples.whole_ms);
+    add_profile_rows(session.network(), splits, samples, parts, result);
     return result;
   });
 }

@@ -109,6 +109,84 @@ class LineReader {
 
 }  // namespace
 
+namespace {
+
+/// What every line of one CSV file must hold.
+struct CsvShape {
+  std::string file;
+  size_t pixels = 0;
+  size_t columns = 0;  ///< 1 + pixels
+  int num_classes = 10;
+  std::string layout;           ///< "label + RxC pixels", for messages
+  std::string expected_header;  ///< "label,pixel0,...,pixelN", for messages
+};
+
+/// Checks line 1: "label" first (any case), then the right number of columns.
+void check_header(std::string_view line, const CsvShape& shape) {
+  std::string_view first = trim(line.substr(0, line.find(',')));
+  int ignored = 0;
+  auto [ptr, ec] = std::from_chars(first.data(), first.data() + first.size(), ignored);
+  if (ec == std::errc() && ptr == first.data() + first.size()) {
+    throw DataError(fmt::format("{}:1: missing header: expected '{}', found a data row", shape.file,
+                                shape.expected_header));
+  }
+  if (!equals_ignore_case(first, "label")) {
+    throw DataError(fmt::format("{}:1: bad header: expected first column 'label', found {}",
+                                shape.file, quoted(first)));
+  }
+  if (size_t found = count_columns(line); found != shape.columns) {
+    throw DataError(fmt::format("{}:1: header has {} columns, expected {} ({})", shape.file, found,
+                                shape.columns, shape.layout));
+  }
+}
+
+/// Parses one data row into its label and pixels (dst: shape.pixels bytes).
+uint8_t read_row(std::string_view line, int line_no, const CsvShape& shape, uint8_t* dst) {
+  uint8_t label = 0;
+  const char* p = line.data();
+  const char* const end = p + line.size();
+  for (size_t column = 0; column < shape.columns; ++column) {
+    // Fast path: one to three digits followed by ',' or the end of the line.
+    int value = 0;
+    const char* q = p;
+    while (q < end && q - p < 3 && static_cast<unsigned>(*q - '0') < 10) {
+      value = value * 10 + (*q++ - '0');
+    }
+    if (q == p || (q < end && *q != ',')) {
+      // Anything else (blanks, signs, long or non-numeric values, empty fields).
+      const void* comma = std::memchr(p, ',', static_cast<size_t>(end - p));
+      q = comma != nullptr ? static_cast<const char*>(comma) : end;
+      value = parse_field(std::string_view(p, static_cast<size_t>(q - p)), shape.file, line_no,
+                          column, shape.num_classes);
+    }
+    p = q;
+    const bool last = column + 1 == shape.columns;
+    if (last ? p != end : p == end) {
+      throw DataError(fmt::format("{}:{}: expected {} columns ({}), found {}", shape.file, line_no,
+                                  shape.columns, shape.layout, count_columns(line)));
+    }
+    if (!last) ++p;  // the comma
+
+    if (column == 0) {
+      if (value < 0 || value >= shape.num_classes) {
+        throw DataError(fmt::format("{}: label {} is out of range: expected 0..{}",
+                                    field_where(shape.file, line_no, column), value,
+                                    shape.num_classes - 1));
+      }
+      label = static_cast<uint8_t>(value);
+    } else {
+      if (value < 0 || value > 255) {
+        throw DataError(fmt::format("{}: pixel value {} is out of range: expected 0..255",
+                                    field_where(shape.file, line_no, column), value));
+      }
+      dst[column - 1] = static_cast<uint8_t>(value);
+    }
+  }
+  return label;
+}
+
+}  // namespace
+
 ImageSet read_csv(const std::filesystem::path& path, int rows, int cols, int num_classes) {
   const std::string file = path.string();
   if (rows < 1 || cols < 1 || rows > kMaxSide || cols > kMaxSide) {
@@ -119,39 +197,26 @@ ImageSet read_csv(const std::filesystem::path& path, int rows, int cols, int num
     throw DataError(fmt::format("{}: num_classes must be in 1..256 (labels are bytes), got {}",
                                 file, num_classes));
   }
-  const size_t pixels = static_cast<size_t>(rows) * static_cast<size_t>(cols);
-  const size_t columns = pixels + 1;
-  const std::string layout = fmt::format("label + {}x{} pixels", rows, cols);
-  const std::string expected_header = fmt::format("label,pixel0,...,pixel{}", pixels - 1);
+  CsvShape shape;
+  shape.file = file;
+  shape.pixels = static_cast<size_t>(rows) * static_cast<size_t>(cols);
+  shape.columns = shape.pixels + 1;
+  shape.num_classes = num_classes;
+  shape.layout = fmt::format("label + {}x{} pixels", rows, cols);
+  shape.expected_header = fmt::format("label,pixel0,...,pixel{}", shape.pixels - 1);
 
   const std::string text = read_text(path);
   std::string_view body = text;
   if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);  // UTF-8 byte order mark
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     throw DataError(fmt::format("{}: empty file: expected a header line '{}' and data rows", file,
-                                expected_header));
+                                shape.expected_header));
   }
 
   LineReader lines(body);
   std::string_view line;
   lines.next(&line);
-  {
-    std::string_view first = trim(line.substr(0, line.find(',')));
-    int ignored = 0;
-    auto [ptr, ec] = std::from_chars(first.data(), first.data() + first.size(), ignored);
-    if (ec == std::errc() && ptr == first.data() + first.size()) {
-      throw DataError(fmt::format("{}:1: missing header: expected '{}', found a data row", file,
-                                  expected_header));
-    }
-    if (!equals_ignore_case(first, "label")) {
-      throw DataError(fmt::format("{}:1: bad header: expected first column 'label', found {}", file,
-                                  quoted(first)));
-    }
-    if (size_t found = count_columns(line); found != columns) {
-      throw DataError(fmt::format("{}:1: header has {} columns, expected {} ({})", file, found,
-                                  columns, layout));
-    }
-  }
+  check_header(line, shape);
 
   ImageSet set;
   set.rows = rows;
@@ -159,8 +224,8 @@ ImageSet read_csv(const std::filesystem::path& path, int rows, int cols, int num
   // Room for the rows the text can hold: a row has at least 2 * columns - 1 characters. (Counting
   // line breaks instead let a flood of blank lines reserve gigabytes.)
   const auto line_breaks = static_cast<size_t>(std::count(body.begin(), body.end(), '\n'));
-  const size_t max_rows = std::min(line_breaks, body.size() / (2 * columns - 1));
-  set.images.reserve(max_rows * pixels);
+  const size_t max_rows = std::min(line_breaks, body.size() / (2 * shape.columns - 1));
+  set.images.reserve(max_rows * shape.pixels);
   set.labels.reserve(max_rows);
 
   while (lines.next(&line)) {
@@ -168,50 +233,11 @@ ImageSet read_csv(const std::filesystem::path& path, int rows, int cols, int num
     if (trim(line).empty()) {
       if (lines.only_blank_left()) break;  // trailing blank lines are fine
       throw DataError(fmt::format("{}:{}: empty line: expected {} columns ({})", file, line_no,
-                                  columns, layout));
+                                  shape.columns, shape.layout));
     }
     const size_t base = set.images.size();
-    set.images.resize(base + pixels);
-    uint8_t* dst = set.images.data() + base;
-
-    const char* p = line.data();
-    const char* const end = p + line.size();
-    for (size_t column = 0; column < columns; ++column) {
-      // Fast path: one to three digits followed by ',' or the end of the line.
-      int value = 0;
-      const char* q = p;
-      while (q < end && q - p < 3 && static_cast<unsigned>(*q - '0') < 10) {
-        value = value * 10 + (*q++ - '0');
-      }
-      if (q == p || (q < end && *q != ',')) {
-        // Anything else (blanks, signs, long or non-numeric values, empty fields).
-        const void* comma = std::memchr(p, ',', static_cast<size_t>(end - p));
-        q = comma != nullptr ? static_cast<const char*>(comma) : end;
-        value = parse_field(std::string_view(p, static_cast<size_t>(q - p)), file, line_no, column,
-                            num_classes);
-      }
-      p = q;
-      const bool last = column + 1 == columns;
-      if (last ? p != end : p == end) {
-        throw DataError(fmt::format("{}:{}: expected {} columns ({}), found {}", file, line_no,
-                                    columns, layout, count_columns(line)));
-      }
-      if (!last) ++p;  // the comma
-
-      if (column == 0) {
-        if (value < 0 || value >= num_classes) {
-          throw DataError(fmt::format("{}: label {} is out of range: expected 0..{}",
-                                      field_where(file, line_no, column), value, num_classes - 1));
-        }
-        set.labels.push_back(static_cast<uint8_t>(value));
-      } else {
-        if (value < 0 || value > 255) {
-          throw DataError(fmt::format("{}: pixel value {} is out of range: expected 0..255",
-                                      field_where(file, line_no, column), value));
-        }
-        dst[column - 1] = static_cast<uint8_t>(value);
-      }
-    }
+    set.images.resize(base + shape.pixels);
+    set.labels.push_back(read_row(line, line_no, shape, set.images.data() + base));
     ++set.n;
   }
 

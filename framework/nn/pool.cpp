@@ -71,6 +71,57 @@ struct PoolPlan : Layer::Plan {
   std::vector<float> coefficient, bias;
 };
 
+/// The hand-written pooling of one batch size and the layouts of its dst and diff_dst.
+struct WindowLayouts {
+  WindowPool pool;
+  dnnl::memory::desc dst, diff_dst;
+};
+
+/// Whether the hand-written pooling (WindowPool) can run this layer for one batch size:
+/// non-overlapping windows on channel-blocked layouts (blocks of 8 or 16 for src, diff_src and
+/// `blocked`, oneDNN's dst blocking of src); average pooling only where 1 / k^2 is exact (k a power
+/// of two) and there is a diff_src to write. dst and diff_dst are in the layouts the next layer
+/// wants (`wanted`, from prefer_dst_layouts) where it wants plain ones (`plain_dst`), else in
+/// src's blocking. nullopt: oneDNN's pooling runs it.
+std::optional<WindowLayouts> window_layouts(const LayerSpec& spec, Shape in, Shape out,
+                                            const dnnl::memory::desc& src,
+                                            const dnnl::memory& diff_src,
+                                            const dnnl::memory::desc& blocked,
+                                            const Layer::SrcLayouts* wanted,
+                                            const dnnl::memory::desc& plain_dst, WindowIsa isa,
+                                            const std::string& where) {
+  const int k = spec.kernel, s = spec.stride > 0 ? spec.stride : k;
+  const bool window_kind = spec.pool_max ? k * k <= 256 : (k & (k - 1)) == 0 && bool(diff_src);
+  if (!window_kind || s != k || !has_channel_planes(src) || !has_channel_planes(blocked) ||
+      (diff_src && !has_channel_planes(diff_src.get_desc())))
+    return std::nullopt;
+  WindowLayouts w{WindowPool{}, blocked, blocked};
+  // (The kernels address a plain layout's channels with int32 offsets.)
+  if (wanted != nullptr && wanted->src == plain_dst && int64_t{out.h} * out.w * 16 <= INT32_MAX) {
+    w.dst = wanted->src;
+    if (wanted->diff_src != blocked) w.diff_dst = w.dst;
+  }
+  WindowPool& m = w.pool;
+  m.k = k;
+  m.parallel_elements = kParallelElements;
+  m.isa = isa;
+  m.channels = in.c;
+  m.in_h = in.h;
+  m.in_w = in.w;
+  m.out_h = out.h;
+  m.out_w = out.w;
+  m.src_planes = channel_planes(src, where);
+  m.dst_planes = channel_planes(w.dst, where);
+  m.diff_dst_planes = channel_planes(w.diff_dst, where);
+  m.pooled_planes = channel_planes(blocked, where);
+  m.diff_src_planes = diff_src ? channel_planes(diff_src.get_desc(), where) : m.src_planes;
+  m.block = m.src_planes.block;
+  if ((m.block == 8 || m.block == 16) && m.pooled_planes.block == m.block &&
+      m.diff_src_planes.block == m.block)
+    return w;
+  return std::nullopt;
+}
+
 }  // namespace
 
 PoolLayer::PoolLayer(const LayerArgs& a) : Layer(a) {
@@ -113,57 +164,29 @@ std::unique_ptr<Layer::Plan> PoolLayer::make_plan(Context& ctx, int n, const dnn
       {dnnl::prop_kind::forward_training, algo, x.get_desc(), dst_md, strides, kernel, pad, pad},
       attr, ctx.engine);
   const std::string where = spec_.mark.str() + ": " + name_ + ": ";
-  // Non-overlapping windows on channel-blocked layouts: hand-written (WindowPool). Average
-  // pooling only where 1 / k^2 is exact (k a power of two) and there is a diff_src to write.
-  const bool window_kind = spec_.pool_max ? k * k <= 256 : (k & (k - 1)) == 0 && bool(diff_src);
   const dnnl::memory::desc& blocked = train_pd.dst_desc();  // src's blocking
-  if (window_kind && s == k && has_channel_planes(x.get_desc()) && has_channel_planes(blocked) &&
-      (!diff_src || has_channel_planes(diff_src.get_desc()))) {
-    // dst and diff_dst in the layouts the next layer wants where it wants plain ones
-    // (prefer_dst_layouts), else in src's blocking.
-    dnnl::memory::desc y_md = blocked, dy_md = blocked;
-    // (The kernels address a plain layout's channels with int32 offsets.)
-    if (const auto wanted = preferred_.find(n); wanted != preferred_.end() &&
-                                                wanted->second.src == plain_desc(n, out_) &&
-                                                int64_t{out_.h} * out_.w * 16 <= INT32_MAX) {
-      y_md = wanted->second.src;
-      if (wanted->second.diff_src != blocked) dy_md = y_md;
+  const auto wanted = preferred_.find(n);
+  if (const std::optional<WindowLayouts> w =
+          window_layouts(spec_, in_, out_, x.get_desc(), diff_src, blocked,
+                         wanted == preferred_.end() ? nullptr : &wanted->second,
+                         plain_desc(n, out_), ctx.window_isa, where)) {
+    // Hand-written both ways, in training and inference.
+    p->dst = make_memory(ctx, w->dst);
+    p->diff_dst = make_memory(ctx, w->diff_dst);
+    if (trainable) p->pooled = make_memory(ctx, blocked);
+    p->window = w->pool;
+    if (spec_.pool_max) {
+      // Plain (N, positions per image): a layout that differs only in N, so the layer's plans
+      // of every batch size share one buffer.
+      p->argmax = make_memory(
+          ctx, dnnl::memory::desc({n, int64_t(w->pool.argmax_size(1))},
+                                  dnnl::memory::data_type::f32, dnnl::memory::format_tag::nc));
+    } else if (trainable) {
+      p->coefficient.assign(size_t(w->pool.padded_channels()), 0.0f);
+      p->bias.assign(size_t(w->pool.padded_channels()), 0.0f);
+      p->sums.assign(size_t(2) * n * w->pool.padded_channels(), 0.0f);
     }
-    WindowPool m;
-    m.k = k;
-    m.parallel_elements = kParallelElements;
-    m.isa = ctx.window_isa;
-    m.channels = in_.c;
-    m.in_h = in_.h;
-    m.in_w = in_.w;
-    m.out_h = out_.h;
-    m.out_w = out_.w;
-    m.src_planes = channel_planes(x.get_desc(), where);
-    m.dst_planes = channel_planes(y_md, where);
-    m.diff_dst_planes = channel_planes(dy_md, where);
-    m.pooled_planes = channel_planes(blocked, where);
-    m.diff_src_planes = diff_src ? channel_planes(diff_src.get_desc(), where) : m.src_planes;
-    m.block = m.src_planes.block;
-    if ((m.block == 8 || m.block == 16) && m.pooled_planes.block == m.block &&
-        m.diff_src_planes.block == m.block) {
-      // Hand-written both ways, in training and inference.
-      p->dst = make_memory(ctx, y_md);
-      p->diff_dst = make_memory(ctx, dy_md);
-      if (trainable) p->pooled = make_memory(ctx, blocked);
-      p->window = m;
-      if (spec_.pool_max) {
-        // Plain (N, positions per image): a layout that differs only in N, so the layer's plans
-        // of every batch size share one buffer.
-        p->argmax = make_memory(
-            ctx, dnnl::memory::desc({n, int64_t(m.argmax_size(1))}, dnnl::memory::data_type::f32,
-                                    dnnl::memory::format_tag::nc));
-      } else if (trainable) {
-        p->coefficient.assign(size_t(m.padded_channels()), 0.0f);
-        p->bias.assign(size_t(m.padded_channels()), 0.0f);
-        p->sums.assign(size_t(2) * n * m.padded_channels(), 0.0f);
-      }
-      return p;
-    }
+    return p;
   }
   // oneDNN's pooling (the hand-written one needs no inference descriptor), dst in src's blocking.
   p->dst = make_memory(ctx, blocked);
