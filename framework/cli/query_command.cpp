@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "core/records.hpp"
 #include "query/query.hpp"
 
 namespace lenetlab {
@@ -38,8 +39,7 @@ void add_filter_options(CLI::App* command, QueryOptions& options) {
       ->add_option("--status", options.filter.status,
                    "only runs with this status: queued, running, finished, failed, diverged, "
                    "stopped_early or interrupted")
-      ->check(CLI::IsMember(
-          {"queued", "running", "finished", "failed", "diverged", "stopped_early", "interrupted"}));
+      ->check(CLI::IsMember(run_status_names()));
   command->add_option("--arch", options.filter.architecture,
                       "only runs of this architecture, e.g. lenet-relu");
   command->add_option("--optimizer", options.filter.optimizer,

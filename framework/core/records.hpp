@@ -15,8 +15,24 @@ enum class RunStatus { queued, running, finished, failed, diverged, stopped_earl
 const char* to_string(RunStatus status);
 /// Throws lenetlab::Error on an unknown name.
 RunStatus run_status_from_string(const std::string& name);
-/// finished, diverged and stopped_early are final: a rerun of the sweep skips them.
+/// Every status, in declaration order (for choices on the command line and in error messages).
+inline constexpr RunStatus kRunStatuses[] = {
+    RunStatus::queued,   RunStatus::running,       RunStatus::finished,   RunStatus::failed,
+    RunStatus::diverged, RunStatus::stopped_early, RunStatus::interrupted};
+/// The names of kRunStatuses, in the same order ("queued", "running", ...).
+std::vector<std::string> run_status_names();
+/// finished, diverged and stopped_early are final: a rerun of the sweep skips them, and the run's
+/// last checkpoint can be removed once its result is recorded.
 bool is_final(RunStatus status);
+/// failed, diverged and interrupted are retryable: `lenetlab run --retry-failed` reruns them
+/// (interrupted and time-limited runs resume from their last checkpoint).
+bool is_retryable(RunStatus status);
+/// failed, diverged and interrupted are problems: the report flags them for attention (the same
+/// set as is_retryable: a problem is a run that a retry may fix).
+bool is_problem(RunStatus status);
+/// Display order: results first (finished, stopped_early), then problems (diverged, failed,
+/// interrupted), then unfinished (running, queued). 0 is first.
+int display_rank(RunStatus status);
 
 /// One epoch of one run, written to the database when the epoch ends.
 struct EpochRecord {

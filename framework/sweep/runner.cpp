@@ -93,10 +93,6 @@ class Heartbeat {
   std::thread thread_;
 };
 
-bool is_retryable_status(RunStatus s) {
-  return s == RunStatus::failed || s == RunStatus::diverged || s == RunStatus::interrupted;
-}
-
 /// One invocation of run_sweep: registers the runs, executes them and records their results.
 class SweepRunner {
  public:
@@ -150,7 +146,7 @@ std::vector<QueuedRun> SweepRunner::register_runs(const std::vector<PlannedRun>&
   std::vector<QueuedRun> queue;
   for (const PlannedRun& run : plan) {
     const auto status = store_.run_status(run.key);
-    const bool retry = status && is_retryable_status(*status);
+    const bool retry = status && is_retryable(*status);
     if (options_.retry_failed ? !retry : status && is_final(*status)) {
       skip(*run.config, status ? std::string("already ") + to_string(*status) : "not run yet");
       continue;
