@@ -220,10 +220,7 @@ std::string bench_build_flags();
 /// 1-minute load average from getloadavg(), or -1.
 double load_average_1min();
 
-/// Creates bench_runs, bench_results and bench_profile when absent (framework/bench/schema.sql).
-/// Throws StoreError on failure.
-void ensure_bench_schema(Store& store);
-/// Inserts a bench_runs row (started_at = now) and returns its id. Calls ensure_bench_schema.
+/// Inserts a bench_runs row (started_at = now) and returns its id (Store::begin_bench_run).
 int64_t record_bench_run(Store& store, const BenchRunInfo& info);
 /// Inserts result rows of a bench run, in one transaction.
 void record_bench_results(Store& store, int64_t bench_run_id,

@@ -15,13 +15,21 @@ namespace {
 
 /// Values of the options of every `query` sub-command (shared: CLI11 binds them by reference).
 struct QueryOptions {
-  RunFilter filter;
+  RunFilter filter;    ///< without its status, which CLI11 reads into `status`.
+  std::string status;  ///< --status; empty for every status.
   std::string metric = "test_accuracy";
   int limit = 10;
   std::string format = "table";
   std::string run;
   std::string sql;
 };
+
+/// The filter of --sweep, --status, --arch and --optimizer.
+RunFilter run_filter(const QueryOptions& options) {
+  RunFilter filter = options.filter;
+  if (!options.status.empty()) filter.status = run_status_from_string(options.status);
+  return filter;
+}
 
 void print(const ResultTable& table, const std::string& format) {
   std::cout << format_result(table, output_format_from_string(format)) << std::flush;
@@ -36,7 +44,7 @@ void add_format_option(CLI::App* command, QueryOptions& options) {
 void add_filter_options(CLI::App* command, QueryOptions& options) {
   command->add_option("--sweep", options.filter.sweep, "only runs of this sweep (its name)");
   command
-      ->add_option("--status", options.filter.status,
+      ->add_option("--status", options.status,
                    "only runs with this status: queued, running, finished, failed, diverged, "
                    "stopped_early or interrupted")
       ->check(CLI::IsMember(run_status_names()));
@@ -59,8 +67,7 @@ void add_query_command(CLI::App& app, GlobalOptions& global) {
   add_filter_options(runs, *options);
   add_format_option(runs, *options);
   runs->callback([options, g] {
-    auto store = open_results(g->db);
-    print(query_runs(*store, options->filter), options->format);
+    print(query_runs(ResultsReader(g->db), run_filter(*options)), options->format);
   });
 
   CLI::App* best = query->add_subcommand(
@@ -76,9 +83,8 @@ void add_query_command(CLI::App& app, GlobalOptions& global) {
       ->capture_default_str();
   add_format_option(best, *options);
   best->callback([options, g] {
-    auto store = open_results(g->db);
-    print(query_best(*store, options->filter, rank_metric_from_string(options->metric),
-                     options->limit),
+    print(query_best(ResultsReader(g->db), run_filter(*options),
+                     rank_metric_from_string(options->metric), options->limit),
           options->format);
   });
 
@@ -86,26 +92,23 @@ void add_query_command(CLI::App& app, GlobalOptions& global) {
       query->add_subcommand("curve", "Per-epoch learning curve of one run (losses, accuracies)");
   curve->add_option("run", options->run, "run id, run key or a unique prefix of a key")->required();
   add_format_option(curve, *options);
-  curve->callback([options, g] {
-    auto store = open_results(g->db);
-    print(query_curve(*store, options->run), options->format);
-  });
+  curve->callback(
+      [options, g] { print(query_curve(ResultsReader(g->db), options->run), options->format); });
 
   CLI::App* sweeps = query->add_subcommand("sweeps", "List sweeps with their run counts");
   add_format_option(sweeps, *options);
-  sweeps->callback([options, g] {
-    auto store = open_results(g->db);
-    print(query_sweeps(*store), options->format);
-  });
+  sweeps->callback([options, g] { print(query_sweeps(ResultsReader(g->db)), options->format); });
 
   CLI::App* sql = query->add_subcommand(
       "sql",
       "Run one SQL statement on a read-only connection (tables: sweeps, runs, epochs, "
-      "class_metrics, confusion)");
+      "class_metrics, confusion, verifications, published_results, bench_runs, bench_results, "
+      "bench_profile; see framework/store/README.md)");
   sql->add_option("statement", options->sql, "one SQL statement, e.g. \"SELECT * FROM runs\"")
       ->required();
   add_format_option(sql, *options);
-  sql->callback([options, g] { print(query_sql(g->db, options->sql), options->format); });
+  sql->callback(
+      [options, g] { print(ResultsReader(g->db).execute_sql(options->sql), options->format); });
 }
 
 }  // namespace lenetlab

@@ -22,7 +22,7 @@ struct ReplayArgs {
 
 void verify(const ReplayArgs& args, const GlobalOptions& global) {
   Store store(global.db);
-  const StoredRun run = load_stored_run(store, args.run);
+  const StoredRun run = load_stored_run(ResultsReader(global.db), args.run);
   const auto data = load_dataset(run.config.dataset, dataset_cache_dir(global.data_dir));
   const VerifyResult v = verify_run(store, run, *data, args.force, stdout);
   if (!v.matched)
@@ -31,11 +31,11 @@ void verify(const ReplayArgs& args, const GlobalOptions& global) {
 }
 
 void evaluate(const ReplayArgs& args, const GlobalOptions& global) {
-  Store store(global.db, /*read_only=*/true);
-  const StoredRun run = load_stored_run(store, args.run);
+  const ResultsReader reader(global.db);
+  const StoredRun run = load_stored_run(reader, args.run);
   const std::string dataset = args.dataset.empty() ? run.config.dataset : args.dataset;
   const auto data = load_dataset(dataset, dataset_cache_dir(global.data_dir));
-  evaluate_run(store, run, *data, args.checkpoint, stdout);
+  evaluate_run(reader, run, *data, args.checkpoint, stdout);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "data/loaders.hpp"
 #include "nn/network.hpp"
+#include "store/reader.hpp"
 #include "sweep/runner.hpp"
 
 namespace lenetlab {
@@ -51,7 +52,7 @@ struct RunArgs {
   double time_limit = 0;
 };
 
-void print_dry_run(const Sweep& sweep, Store* store) {
+void print_dry_run(const Sweep& sweep, const ResultsReader* store) {
   fmt::print("sweep {} ({}): {} runs on {}\n", sweep.name, sweep.file, sweep.runs.size(),
              sweep.dataset);
   fmt::print("{:>4}  {:<16}  {:<18}  {:<8}  {:>9}  {:>5}  {:>6}  {:>5}  {:>9}  {}\n", "#", "key",
@@ -74,8 +75,8 @@ void run(const RunArgs& args, const GlobalOptions& global) {
   const Sweep sweep = load_sweep(args.sweep, sweep_options);  // every config error before any run
   if (args.threads_per_run < 1) throw Error("--threads-per-run must be at least 1");
   if (args.dry_run) {
-    std::unique_ptr<Store> store;
-    if (std::filesystem::exists(global.db)) store = std::make_unique<Store>(global.db, true);
+    std::unique_ptr<ResultsReader> store;
+    if (std::filesystem::exists(global.db)) store = std::make_unique<ResultsReader>(global.db);
     print_dry_run(sweep, store.get());
     return;
   }

@@ -43,6 +43,10 @@ bool is_final(RunStatus status) {
          status == RunStatus::stopped_early;
 }
 
+bool is_completed(RunStatus status) {
+  return status == RunStatus::finished || status == RunStatus::stopped_early;
+}
+
 bool is_retryable(RunStatus status) {
   return status == RunStatus::failed || status == RunStatus::diverged ||
          status == RunStatus::interrupted;

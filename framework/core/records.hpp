@@ -24,6 +24,9 @@ std::vector<std::string> run_status_names();
 /// finished, diverged and stopped_early are final: a rerun of the sweep skips them, and the run's
 /// last checkpoint can be removed once its result is recorded.
 bool is_final(RunStatus status);
+/// finished and stopped_early are completed: training ended as configured and the test set was
+/// evaluated, so the run's results can be ranked and compared.
+bool is_completed(RunStatus status);
 /// failed, diverged and interrupted are retryable: `lenetlab run --retry-failed` reruns them
 /// (interrupted and time-limited runs resume from their last checkpoint).
 bool is_retryable(RunStatus status);

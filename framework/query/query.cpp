@@ -1,8 +1,6 @@
 #include "query/query.hpp"
 
-#include <SQLiteCpp/Database.h>
 #include <fmt/format.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,121 +13,55 @@ namespace lenetlab {
 
 namespace {
 
-struct StatementDeleter {
-  void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
-};
-using StatementPtr = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
-
-bool is_readonly_error(int code) { return (code & 0xff) == SQLITE_READONLY; }
-
-/// StoreError for a failed SQLite call on `store`'s connection while running `what`.
-[[noreturn]] void fail(Store& store, const std::string& what, int code) {
-  sqlite3* db = store.database().getHandle();
-  const std::string message = sqlite3_errmsg(db);
-  if (is_readonly_error(code))
-    throw StoreError(
-        fmt::format("results database {} is opened read-only: {} cannot change it (SQLite: {})",
-                    store.path().string(), what, message));
-  throw StoreError(
-      fmt::format("results database {}: {} failed: {}", store.path().string(), what, message));
+Value cell(const std::string& text) { return text; }
+Value cell(int64_t value) { return value; }
+Value cell(double value) { return value; }
+template <typename T>
+Value cell(const std::optional<T>& value) {
+  if (!value) return std::monostate{};
+  return cell(*value);
 }
 
-Value column_value(sqlite3_stmt* statement, int i) {
-  switch (sqlite3_column_type(statement, i)) {
-    case SQLITE_INTEGER:
-      return static_cast<int64_t>(sqlite3_column_int64(statement, i));
-    case SQLITE_FLOAT:
-      return sqlite3_column_double(statement, i);
-    case SQLITE_TEXT: {
-      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, i));
-      return std::string(text, static_cast<size_t>(sqlite3_column_bytes(statement, i)));
-    }
-    case SQLITE_BLOB: {
-      const auto* bytes = static_cast<const unsigned char*>(sqlite3_column_blob(statement, i));
-      const int size = sqlite3_column_bytes(statement, i);
-      std::string hex = "X'";
-      for (int b = 0; b < size; ++b) hex += fmt::format("{:02X}", bytes[b]);
-      return hex + "'";
-    }
-    default:
-      return std::monostate{};
+/// The columns query_runs and query_best share, from `id` to `best_val_accuracy`.
+void append_run_identity(std::vector<Value>& row, const RunRow& run) {
+  row.push_back(cell(run.id));
+  for (const std::string* text :
+       {&run.key, &run.sweep, &run.name, &run.architecture, &run.optimizer})
+    row.push_back(cell(*text));
+  row.push_back(cell(run.learning_rate));
+  row.push_back(cell(run.batch_size));
+  row.push_back(cell(run.seed));
+  row.push_back(cell(std::string(to_string(run.status))));
+  row.push_back(cell(run.epochs_completed));
+  row.push_back(cell(run.best_val_accuracy));
+}
+
+const std::vector<std::string> kRunIdentityColumns = {"id",
+                                                      "key",
+                                                      "sweep",
+                                                      "name",
+                                                      "architecture",
+                                                      "optimizer",
+                                                      "learning_rate",
+                                                      "batch_size",
+                                                      "seed",
+                                                      "status",
+                                                      "epochs_completed",
+                                                      "best_val_accuracy"};
+
+/// The value of `metric` of a run; empty when not recorded.
+std::optional<double> metric_value(const RunRow& run, RankMetric metric) {
+  switch (metric) {
+    case RankMetric::test_accuracy:
+      return run.test_accuracy;
+    case RankMetric::best_val_accuracy:
+      return run.best_val_accuracy;
+    case RankMetric::test_loss:
+      return run.test_loss;
+    case RankMetric::seconds:
+      return run.seconds;
   }
-}
-
-void bind_value(Store& store, const std::string& what, sqlite3_stmt* statement, int index,
-                const Value& value) {
-  int rc = SQLITE_OK;
-  if (std::holds_alternative<std::monostate>(value)) {
-    rc = sqlite3_bind_null(statement, index);
-  } else if (const auto* i = std::get_if<int64_t>(&value)) {
-    rc = sqlite3_bind_int64(statement, index, *i);
-  } else if (const auto* d = std::get_if<double>(&value)) {
-    rc = sqlite3_bind_double(statement, index, *d);
-  } else {
-    const auto& text = std::get<std::string>(value);
-    rc = sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()),
-                           SQLITE_TRANSIENT);
-  }
-  if (rc != SQLITE_OK) fail(store, what, rc);
-}
-
-/// Steps a prepared statement to the end and collects its rows.
-ResultTable collect(Store& store, const std::string& what, sqlite3_stmt* statement) {
-  ResultTable table;
-  const int count = sqlite3_column_count(statement);
-  for (int i = 0; i < count; ++i) {
-    const char* name = sqlite3_column_name(statement, i);
-    table.columns.emplace_back(name ? name : "");
-  }
-  for (;;) {
-    const int rc = sqlite3_step(statement);
-    if (rc == SQLITE_DONE) break;
-    if (rc != SQLITE_ROW) fail(store, what, rc);
-    std::vector<Value> row;
-    row.reserve(static_cast<size_t>(count));
-    for (int i = 0; i < count; ++i) row.push_back(column_value(statement, i));
-    table.rows.push_back(std::move(row));
-  }
-  return table;
-}
-
-StatementPtr prepare(Store& store, const std::string& what, const std::string& sql,
-                     const char** tail = nullptr) {
-  sqlite3_stmt* raw = nullptr;
-  const int rc = sqlite3_prepare_v2(store.database().getHandle(), sql.c_str(), -1, &raw, tail);
-  StatementPtr statement(raw);
-  if (rc != SQLITE_OK) fail(store, what, rc);
-  return statement;
-}
-
-/// Runs one of the named queries below: positional parameters ?1, ?2, ... take `params`.
-ResultTable run_query(Store& store, const std::string& what, const std::string& sql,
-                      const std::vector<Value>& params = {}) {
-  StatementPtr statement = prepare(store, what, sql);
-  for (size_t i = 0; i < params.size(); ++i)
-    bind_value(store, what, statement.get(), static_cast<int>(i) + 1, params[i]);
-  return collect(store, what, statement.get());
-}
-
-Value text_or_null(const std::string& text) {
-  if (text.empty()) return std::monostate{};
-  return text;
-}
-
-/// Parameters ?1..?4 of kFilterSql, from a validated filter.
-std::vector<Value> filter_params(const RunFilter& filter) {
-  if (!filter.status.empty()) run_status_from_string(filter.status);  // throws on unknown names
-  return {text_or_null(filter.sweep), text_or_null(filter.status),
-          text_or_null(filter.architecture), text_or_null(filter.optimizer)};
-}
-
-constexpr const char* kFilterSql =
-    "(?1 IS NULL OR s.name = ?1) AND (?2 IS NULL OR r.status = ?2) AND "
-    "(?3 IS NULL OR r.architecture = ?3) AND (?4 IS NULL OR r.optimizer = ?4)";
-
-bool is_decimal(const std::string& text) {
-  return !text.empty() && text.size() <= 18 &&
-         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return std::nullopt;
 }
 
 /// Display width of UTF-8 text: the number of code points (continuation bytes are not counted).
@@ -201,12 +133,6 @@ std::string cell_for_csv(const Value& value) {
 
 }  // namespace
 
-size_t ResultTable::column(const std::string& name) const {
-  const auto it = std::find(columns.begin(), columns.end(), name);
-  if (it == columns.end()) throw Error("result has no column '" + name + "'");
-  return static_cast<size_t>(it - columns.begin());
-}
-
 const char* to_string(RankMetric metric) {
   switch (metric) {
     case RankMetric::test_accuracy:
@@ -251,119 +177,80 @@ OutputFormat output_format_from_string(const std::string& name) {
   throw Error("unknown output format '" + name + "'; expected table, csv or json");
 }
 
-std::unique_ptr<Store> open_results(const std::filesystem::path& db) {
-  std::error_code ec;
-  if (!std::filesystem::exists(db, ec))
-    throw StoreError(
-        fmt::format("no results database at {}; run `lenetlab run SWEEP` first", db.string()));
-  return std::make_unique<Store>(db, /*read_only=*/true);
+ResultTable query_runs(const ResultsReader& reader, const RunFilter& filter) {
+  ResultTable table;
+  table.columns = kRunIdentityColumns;
+  table.columns.insert(table.columns.end(), {"test_accuracy", "seconds"});
+  for (const RunRow& run : reader.runs(filter)) {
+    std::vector<Value>& row = table.rows.emplace_back();
+    append_run_identity(row, run);
+    row.push_back(cell(run.test_accuracy));
+    row.push_back(cell(run.seconds));
+  }
+  return table;
 }
 
-ResultTable query_runs(Store& store, const RunFilter& filter) {
-  return run_query(store, "query runs",
-                   fmt::format("SELECT r.id, r.key, s.name AS sweep, r.name, r.architecture, "
-                               "r.optimizer, r.learning_rate, r.batch_size, r.seed, r.status, "
-                               "r.epochs_completed, r.best_val_accuracy, r.test_accuracy, "
-                               "r.seconds "
-                               "FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
-                               "WHERE {} ORDER BY r.id",
-                               kFilterSql),
-                   filter_params(filter));
-}
-
-ResultTable query_best(Store& store, const RunFilter& filter, RankMetric metric, int limit) {
+ResultTable query_best(const ResultsReader& reader, const RunFilter& filter, RankMetric metric,
+                       int limit) {
   if (limit <= 0)
     throw Error(fmt::format("--limit must be a positive number of runs, got {}", limit));
-  std::vector<Value> params = filter_params(filter);
-  params.emplace_back(static_cast<int64_t>(limit));
-  // The metric's column name comes from the enum, never from user text.
-  const std::string order =
-      fmt::format("r.{} {}, r.id", to_string(metric), lower_is_better(metric) ? "ASC" : "DESC");
-  return run_query(
-      store, fmt::format("query best --metric {}", to_string(metric)),
-      fmt::format("SELECT row_number() OVER (ORDER BY {0}) AS rank, r.id, r.key, s.name AS sweep, "
-                  "r.name, r.architecture, r.optimizer, r.learning_rate, r.batch_size, r.seed, "
-                  "r.status, r.epochs_completed, r.best_val_accuracy, r.test_loss, "
-                  "r.test_accuracy, r.seconds "
-                  "FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
-                  "WHERE {1} AND r.{2} IS NOT NULL "
-                  "AND (?2 IS NOT NULL OR r.status IN ('finished', 'stopped_early')) "
-                  "ORDER BY {0} LIMIT ?5",
-                  order, kFilterSql, to_string(metric)),
-      params);
-}
+  std::vector<RunRow> runs = reader.runs(filter);  // by id: the tie-break of the stable sort
+  std::erase_if(runs, [&](const RunRow& run) {
+    return !metric_value(run, metric) || (!filter.status && !is_completed(run.status));
+  });
+  const bool ascending = lower_is_better(metric);
+  std::stable_sort(runs.begin(), runs.end(), [&](const RunRow& a, const RunRow& b) {
+    const double x = *metric_value(a, metric), y = *metric_value(b, metric);
+    return ascending ? x < y : x > y;
+  });
+  if (runs.size() > static_cast<size_t>(limit)) runs.resize(static_cast<size_t>(limit));
 
-int64_t resolve_run(Store& store, const std::string& run) {
-  if (run.empty()) throw Error("no run given; expected a run id, a run key or a key prefix");
-  const std::string what = "query curve " + run;
-  ResultTable exact = run_query(store, what, "SELECT id FROM runs WHERE key = ?1", {run});
-  if (!exact.rows.empty()) return std::get<int64_t>(exact.rows[0][0]);
-  if (is_decimal(run)) {
-    ResultTable by_id = run_query(store, what, "SELECT id FROM runs WHERE id = ?1",
-                                  {static_cast<int64_t>(std::stoll(run))});
-    if (!by_id.rows.empty()) return std::get<int64_t>(by_id.rows[0][0]);
+  ResultTable table;
+  table.columns = {"rank"};
+  table.columns.insert(table.columns.end(), kRunIdentityColumns.begin(), kRunIdentityColumns.end());
+  table.columns.insert(table.columns.end(), {"test_loss", "test_accuracy", "seconds"});
+  for (size_t i = 0; i < runs.size(); ++i) {
+    std::vector<Value>& row = table.rows.emplace_back();
+    row.push_back(static_cast<int64_t>(i + 1));
+    append_run_identity(row, runs[i]);
+    for (const auto& value : {runs[i].test_loss, runs[i].test_accuracy, runs[i].seconds})
+      row.push_back(cell(value));
   }
-  ResultTable by_prefix = run_query(
-      store, what,
-      "SELECT id, key FROM runs WHERE substr(key, 1, length(?1)) = ?1 ORDER BY id LIMIT 6", {run});
-  if (by_prefix.rows.size() == 1) return std::get<int64_t>(by_prefix.rows[0][0]);
-  if (by_prefix.rows.empty())
-    throw Error(
-        fmt::format("no run matches '{}'; give a run id, a run key or a unique key prefix "
-                    "(see `lenetlab query runs`)",
-                    run));
-  std::string candidates;
-  for (size_t i = 0; i < std::min<size_t>(by_prefix.rows.size(), 5); ++i) {
-    if (i) candidates += ", ";
-    candidates += std::get<std::string>(by_prefix.rows[i][1]);
+  return table;
+}
+
+ResultTable query_curve(const ResultsReader& reader, const std::string& run) {
+  ResultTable table;
+  table.columns = {"epoch",        "train_loss",    "train_accuracy", "val_loss",
+                   "val_accuracy", "learning_rate", "seconds",        "images_per_second"};
+  for (const EpochRecord& e : reader.epochs(reader.resolve_run(run))) {
+    std::vector<Value>& row = table.rows.emplace_back();
+    row.push_back(cell(static_cast<int64_t>(e.epoch)));
+    for (double value : {e.train_loss, e.train_accuracy}) row.push_back(cell(value));
+    for (const auto& value : {e.val_loss, e.val_accuracy}) row.push_back(cell(value));
+    for (double value : {e.learning_rate, e.seconds, e.images_per_second})
+      row.push_back(cell(value));
   }
-  if (by_prefix.rows.size() > 5) candidates += ", ...";
-  throw Error(fmt::format("run key prefix '{}' is ambiguous: it matches {}", run, candidates));
+  return table;
 }
 
-ResultTable query_curve(Store& store, const std::string& run) {
-  const int64_t id = resolve_run(store, run);
-  return run_query(store, "query curve " + run,
-                   "SELECT epoch, train_loss, train_accuracy, val_loss, val_accuracy, "
-                   "learning_rate, seconds, images_per_second "
-                   "FROM epochs WHERE run_id = ?1 ORDER BY epoch",
-                   {id});
-}
-
-ResultTable query_sweeps(Store& store) {
-  return run_query(store, "query sweeps",
-                   "SELECT s.name, count(r.id) AS runs, "
-                   "count(CASE WHEN r.status = 'finished' THEN 1 END) AS finished, s.created_at "
-                   "FROM sweeps s LEFT JOIN runs r ON r.sweep_id = s.id "
-                   "GROUP BY s.id ORDER BY s.id");
-}
-
-ResultTable query_sql(const std::filesystem::path& db, const std::string& sql) {
-  std::unique_ptr<Store> store = open_results(db);
-  const std::string what = "`lenetlab query sql`";
-  const char* tail = nullptr;
-  StatementPtr statement = prepare(*store, what, sql, &tail);
-  if (!statement) throw Error("query sql: no SQL statement given (only whitespace or comments)");
-  // Anything but whitespace and comments after the first statement is a second statement.
-  if (tail && *tail) {
-    sqlite3_stmt* next = nullptr;
-    const char* rest = nullptr;
-    const int rc = sqlite3_prepare_v2(store->database().getHandle(), tail, -1, &next, &rest);
-    StatementPtr second(next);
-    if (rc != SQLITE_OK || second)
-      throw Error(fmt::format(
-          "query sql: only one SQL statement is allowed; found more after the first ';': `{}`",
-          std::string(tail).substr(0, 60)));
+ResultTable query_sweeps(const ResultsReader& reader) {
+  const std::vector<RunRow> runs = reader.runs();
+  ResultTable table;
+  table.columns = {"name", "runs", "finished", "created_at"};
+  for (const SweepRow& sweep : reader.sweeps()) {
+    const auto of_sweep = [&](const RunRow& r) { return r.sweep_id == sweep.id; };
+    const auto count = std::count_if(runs.begin(), runs.end(), of_sweep);
+    const auto finished = std::count_if(runs.begin(), runs.end(), [&](const RunRow& r) {
+      return of_sweep(r) && r.status == RunStatus::finished;
+    });
+    std::vector<Value>& row = table.rows.emplace_back();
+    row.push_back(cell(sweep.name));
+    row.push_back(cell(static_cast<int64_t>(count)));
+    row.push_back(cell(static_cast<int64_t>(finished)));
+    row.push_back(cell(sweep.created_at));
   }
-  // The connection is read-only, so SQLite refuses writes to the database when stepping; but a
-  // statement such as `VACUUM INTO 'file'` writes elsewhere. SQLite's own classification of the
-  // prepared statement (sqlite3_stmt_readonly) refuses those before they run.
-  if (!sqlite3_stmt_readonly(statement.get()))
-    throw StoreError(fmt::format(
-        "results database {} is opened read-only: {} cannot change it (SQLite classifies `{}` "
-        "as a statement that writes)",
-        store->path().string(), what, sql.substr(0, 60)));
-  return collect(*store, what, statement.get());
+  return table;
 }
 
 std::string format_table(const ResultTable& table) {

@@ -1,19 +1,23 @@
-// SQLite results store (schema: framework/store/schema.sql, documented in README.md "Results
-// database"). One Store per process; its methods are thread-safe (one internal mutex, short
+// Write side of the SQLite results database (schema and units: framework/store/README.md; reading:
+// store/reader.hpp). One Store per process; its methods are thread-safe (one internal mutex, short
 // transactions), so every run of a sweep writes through the same connection. Each call commits
 // before returning, so a reader (sqlite3 shell, `lenetlab query`) sees every epoch as soon as it
 // ends.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/run_config.hpp"
 #include "core/records.hpp"
+#include "store/rows.hpp"
 
 namespace SQLite {
 class Database;
@@ -21,12 +25,9 @@ class Database;
 
 namespace lenetlab {
 
-/// Current time (minus `ago_seconds`) as ISO-8601 UTC with milliseconds, e.g.
-/// "2026-11-21T15:30:00.123Z", the format of every time column; such strings order like the
-/// times they name.
-std::string utc_now(int ago_seconds = 0);
-
-inline constexpr int kSchemaVersion = 2;
+namespace detail {
+class Session;
+}
 
 /// Size figures of a built network, stored with the run.
 struct ModelStats {
@@ -40,13 +41,14 @@ struct ModelStats {
 class Store {
  public:
   /// Opens (creating parent directories and the schema when absent) the database at `path`.
-  /// WAL mode, foreign keys on, busy timeout 10 s, synchronous=NORMAL. An empty database
-  /// (user_version 0, no tables) gets the schema of schema.sql and user_version = kSchemaVersion,
-  /// in one transaction. read_only opens with SQLITE_OPEN_READONLY and PRAGMA query_only=1 (SQLite
-  /// refuses every write); the file must then exist and hold the schema. Throws StoreError: no file
-  /// (read_only), not a SQLite database, a SQLite database without the lenetlab schema, unwritable
-  /// (read_only=false), schema version newer than kSchemaVersion.
-  explicit Store(const std::filesystem::path& path, bool read_only = false);
+  /// WAL mode, foreign keys on, synchronous=NORMAL; a write waits up to `busy_timeout` for another
+  /// writer's lock (then StoreError "database is locked"). A new, empty file gets every
+  /// migration of store/migrations/ and user_version = kSchemaVersion, in one transaction; an
+  /// older schema version is upgraded in place the same way (rows unchanged). Throws StoreError:
+  /// not a SQLite database, a SQLite database without the lenetlab schema, unwritable, schema
+  /// version newer than kSchemaVersion.
+  explicit Store(const std::filesystem::path& path,
+                 std::chrono::milliseconds busy_timeout = kBusyTimeout);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -92,6 +94,8 @@ class Store {
   /// "host:pid" of this process, as stored in runs.owner.
   const std::string& owner() const { return owner_; }
   static constexpr int kStaleSeconds = 120;
+  /// How long a write waits for another connection's lock by default.
+  static constexpr std::chrono::milliseconds kBusyTimeout{10000};
 
   /// Replaces the sweep's published reference results (table published_results).
   void set_published_results(int64_t sweep_id, const std::vector<PublishedResult>& results);
@@ -104,21 +108,33 @@ class Store {
   /// `why` as the error. No effect when the run is no longer queued or running.
   void mark_interrupted(int64_t run_id, const std::string& why);
 
-  /// Direct access for queries and the report (callers must not hold it across threads).
-  SQLite::Database& database();
+  /// Records the start of a `lenetlab bench` (table bench_runs; run.id, started_at and
+  /// finished_at are ignored: started_at = now, finished_at NULL) and returns its id.
+  int64_t begin_bench_run(const BenchRunRow& run);
+  /// Inserts the rows of a matrix bench for bench run `bench_run_id`, in one transaction.
+  void record_bench_results(int64_t bench_run_id, const std::vector<BenchResultRow>& rows);
+  /// Inserts the rows of a profile for bench run `bench_run_id`, numbering them 0, 1, ... in the
+  /// given order (their position field is ignored), in one transaction.
+  void record_bench_profile(int64_t bench_run_id, const std::vector<BenchProfileRow>& rows);
+  /// Sets finished_at = now of a bench run. Throws StoreError when there is no such bench run.
+  void finish_bench_run(int64_t bench_run_id);
 
   /// The path given to the constructor.
   const std::filesystem::path& path() const { return path_; }
-  /// True when opened with read_only=true.
-  bool read_only() const { return read_only_; }
 
  private:
+  /// Runs body in one IMMEDIATE transaction under the Store's mutex; SQLite errors become
+  /// StoreError naming `operation` and the statement. Every write goes through here.
+  void write(const char* operation, const std::function<void(detail::Session&)>& body);
+
   /// True when run_id is owned by another process that is alive (same host: its pid exists and its
   /// heartbeat is fresh; other hosts: heartbeat younger than kStaleSeconds).
-  bool owned_elsewhere(SQLite::Database& db, int64_t run_id) const;
+  bool owned_elsewhere(detail::Session& session, int64_t run_id) const;
+  /// prepare_run's reset of an existing, non-final run to queued (keeping epochs <= keep_epochs).
+  void reset_run(detail::Session& session, int64_t run_id, int64_t sweep_id,
+                 const RunConfig& config, int keep_epochs);
 
   std::filesystem::path path_;
-  bool read_only_ = false;
   std::string owner_;  ///< "host:pid" of this process
   std::unique_ptr<SQLite::Database> db_;
   std::mutex mutex_;

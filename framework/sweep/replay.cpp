@@ -3,8 +3,6 @@
 #include <omp.h>
 #include <unistd.h>
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -15,7 +13,6 @@
 #include "core/environment.hpp"
 #include "core/error.hpp"
 #include "nn/network.hpp"
-#include "query/query.hpp"
 #include "train/checkpoint.hpp"
 #include "train/metrics.hpp"
 #include "train/trainer.hpp"
@@ -23,13 +20,6 @@
 namespace lenetlab {
 
 namespace {
-
-std::optional<double> optional_double(const SQLite::Column& c) {
-  if (c.isNull()) return std::nullopt;
-  return c.getDouble();
-}
-
-std::string text_or_empty(const SQLite::Column& c) { return c.isNull() ? "" : c.getString(); }
 
 /// Collects the reproduced epochs.
 class Recorder final : public TrainObserver {
@@ -44,45 +34,23 @@ std::string show(std::optional<double> v) {
 
 }  // namespace
 
-StoredRun load_stored_run(Store& store, const std::string& run) {
+StoredRun load_stored_run(const ResultsReader& reader, const std::string& run) {
+  const RunRow row = reader.run(reader.resolve_run(run));
   StoredRun r;
-  r.id = resolve_run(store, run);
-  SQLite::Database& db = store.database();
-  SQLite::Statement q(
-      db,
-      "SELECT key, name, status, config_json, threads, isa, onednn_version, "
-      "dataset_sha256, weights_hash, test_loss, test_accuracy FROM runs WHERE id = ?");
-  q.bind(1, r.id);
-  if (!q.executeStep()) throw Error(fmt::format("run {} not found", run));
-  r.key = q.getColumn(0).getString();
-  r.name = q.getColumn(1).getString();
-  r.status = q.getColumn(2).getString();
-  r.config = RunConfig::from_json(nlohmann::json::parse(q.getColumn(3).getString()),
+  r.id = row.id;
+  r.key = row.key;
+  r.name = row.name;
+  r.status = row.status;
+  r.config = RunConfig::from_json(nlohmann::json::parse(row.config_json),
                                   fmt::format("run {} ({})", r.id, r.key));
-  r.threads = q.getColumn(4).isNull() ? 1 : q.getColumn(4).getInt();
-  r.isa = text_or_empty(q.getColumn(5));
-  r.onednn_version = text_or_empty(q.getColumn(6));
-  r.dataset_sha256 = text_or_empty(q.getColumn(7));
-  r.weights_hash = text_or_empty(q.getColumn(8));
-  r.test_loss = optional_double(q.getColumn(9));
-  r.test_accuracy = optional_double(q.getColumn(10));
-  SQLite::Statement e(db,
-                      "SELECT epoch, train_loss, train_accuracy, val_loss, val_accuracy, "
-                      "learning_rate, seconds, images_per_second FROM epochs WHERE run_id = ? "
-                      "ORDER BY epoch");
-  e.bind(1, r.id);
-  while (e.executeStep()) {
-    EpochRecord rec;
-    rec.epoch = e.getColumn(0).getInt();
-    rec.train_loss = e.getColumn(1).getDouble();
-    rec.train_accuracy = e.getColumn(2).getDouble();
-    rec.val_loss = optional_double(e.getColumn(3));
-    rec.val_accuracy = optional_double(e.getColumn(4));
-    rec.learning_rate = e.getColumn(5).getDouble();
-    rec.seconds = e.getColumn(6).getDouble();
-    rec.images_per_second = e.getColumn(7).getDouble();
-    r.epochs.push_back(rec);
-  }
+  r.threads = row.threads ? static_cast<int>(*row.threads) : 1;
+  r.isa = row.isa.value_or("");
+  r.onednn_version = row.onednn_version.value_or("");
+  r.dataset_sha256 = row.dataset_sha256.value_or("");
+  r.weights_hash = row.weights_hash.value_or("");
+  r.test_loss = row.test_loss;
+  r.test_accuracy = row.test_accuracy;
+  r.epochs = reader.epochs(r.id);
   return r;
 }
 
@@ -104,7 +72,7 @@ VerifyResult verify_run(Store& store, const StoredRun& run, const Dataset& data,
                         std::FILE* out) {
   if (run.epochs.empty())
     throw Error(fmt::format("run {} ({}) has no recorded epochs to verify (status {})", run.id,
-                            run.key, run.status));
+                            run.key, to_string(run.status)));
   const auto diffs = condition_differences(run, data);
   if (!diffs.empty()) {
     std::string text;
@@ -188,7 +156,8 @@ VerifyResult verify_run(Store& store, const StoredRun& run, const Dataset& data,
                show(result.test->loss), show(run.test_accuracy), show(result.test->accuracy),
                a && b ? "bit-identical" : "DIFFERENT");
   }
-  if (!run.weights_hash.empty() && run.status != "running" && run.status != "interrupted") {
+  if (!run.weights_hash.empty() && run.status != RunStatus::running &&
+      run.status != RunStatus::interrupted) {
     const bool same = run.weights_hash == result.weights_hash;
     if (!same) {
       ++v.mismatches;
@@ -210,9 +179,9 @@ VerifyResult verify_run(Store& store, const StoredRun& run, const Dataset& data,
   return v;
 }
 
-EvalMetrics evaluate_run(const Store& store, const StoredRun& run, const Dataset& data,
+EvalMetrics evaluate_run(const ResultsReader& reader, const StoredRun& run, const Dataset& data,
                          const std::string& checkpoint, std::FILE* out) {
-  const auto file = checkpoint_dir(store.path(), run.key) / (checkpoint + ".ckpt");
+  const auto file = checkpoint_dir(reader.path(), run.key) / (checkpoint + ".ckpt");
   if (!std::filesystem::exists(file))
     throw Error(
         fmt::format("run {} has no {} checkpoint ({} is missing; checkpoints are written "

@@ -11,6 +11,7 @@
 #include "config/run_config.hpp"
 #include "core/records.hpp"
 #include "data/dataset.hpp"
+#include "store/reader.hpp"
 #include "store/store.hpp"
 
 namespace lenetlab {
@@ -18,7 +19,8 @@ namespace lenetlab {
 /// A run as recorded in the results database.
 struct StoredRun {
   int64_t id = 0;
-  std::string key, name, status;
+  std::string key, name;
+  RunStatus status = RunStatus::queued;
   RunConfig config;
   int threads = 1;
   std::string isa, onednn_version, dataset_sha256, weights_hash;
@@ -26,8 +28,9 @@ struct StoredRun {
   std::optional<double> test_loss, test_accuracy;
 };
 
-/// Loads run RUN (id, key or unique key prefix). Throws Error when it does not exist.
-StoredRun load_stored_run(Store& store, const std::string& run);
+/// Loads run RUN (id, key or unique key prefix; ResultsReader::resolve_run) with its epochs. Throws
+/// Error when it does not exist or the prefix is ambiguous, and when its config_json does not parse.
+StoredRun load_stored_run(const ResultsReader& reader, const std::string& run);
 
 /// Differences between the recorded conditions of `run` and this process (ISA, oneDNN version,
 /// dataset checksum); empty when a bit-for-bit reproduction is possible here.
@@ -51,7 +54,7 @@ VerifyResult verify_run(Store& store, const StoredRun& run, const Dataset& data,
 /// Reloads the run's final (or best) checkpoint, evaluates it on `data`'s test images (the run's
 /// test_limit applies when `data` is the run's dataset) with the recorded thread count, prints the
 /// metrics and whether they equal the stored ones exactly. Returns the metrics.
-EvalMetrics evaluate_run(const Store& store, const StoredRun& run, const Dataset& data,
+EvalMetrics evaluate_run(const ResultsReader& reader, const StoredRun& run, const Dataset& data,
                          const std::string& checkpoint, std::FILE* out);
 
 }  // namespace lenetlab

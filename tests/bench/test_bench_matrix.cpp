@@ -1,6 +1,5 @@
 // framework/bench: the matrix loader (values, defaults, errors with line and column), the bench
 // tables, and a tiny bench and profile on a synthetic dataset. No assertion on speed.
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 
 #include <fstream>
@@ -11,6 +10,7 @@
 #include "config/yaml_loader.hpp"
 #include "core/environment.hpp"
 #include "core/error.hpp"
+#include "store/reader.hpp"
 #include "store/store.hpp"
 #include "store/store_test_util.hpp"
 
@@ -26,13 +26,6 @@ std::string error_of(const std::string& text) {
     return e.what();
   }
   return "";
-}
-
-std::set<std::string> table_names(SQLite::Database& db) {
-  std::set<std::string> names;
-  SQLite::Statement q(db, "SELECT name FROM sqlite_master WHERE type = 'table'");
-  while (q.executeStep()) names.insert(q.getColumn(0).getString());
-  return names;
 }
 
 ArchSpec architecture(const std::string& name) {
@@ -109,19 +102,6 @@ TEST_CASE("bench: matrix errors name file, line and column") {
   CHECK_THROWS_AS(load_bench_matrix(dir / "missing.yaml"), ConfigError);
 }
 
-TEST_CASE("bench: the bench tables are created beside the runs schema, which is unchanged") {
-  test::TempDir dir;
-  Store store(dir / "r.db");
-  const auto before = table_names(store.database());
-  ensure_bench_schema(store);
-  ensure_bench_schema(store);  // idempotent
-  const auto after = table_names(store.database());
-  for (const char* t : {"bench_runs", "bench_results", "bench_profile"}) CHECK(after.count(t) == 1);
-  for (const std::string& t : before) CHECK(after.count(t) == 1);
-  CHECK(after.size() == before.size() + 3);
-  CHECK(store.database().execAndGet("PRAGMA user_version").getInt() == kSchemaVersion);
-}
-
 TEST_CASE(
     "bench: a tiny bench on a synthetic dataset writes one row per mode with positive rates") {
   const Dataset data = synthetic_dataset(64, 0, 3);
@@ -157,36 +137,29 @@ TEST_CASE(
   record_bench_results(store, id, results);
   finish_bench_run(store, id);
 
-  SQLite::Database& db = store.database();
-  SQLite::Statement q(
-      db,
-      "SELECT mode, images_per_second_min, images_per_second_median, images_per_second_max, "
-      "steps, repetitions, threads, batch_size, samples FROM bench_results "
-      "WHERE bench_run_id = ? ORDER BY mode DESC");
-  q.bind(1, id);
-  int rows = 0;
-  while (q.executeStep()) {
-    ++rows;
-    CHECK(q.getColumn(0).getString() == (rows == 1 ? "training" : "inference"));
-    CHECK(q.getColumn(1).getDouble() > 0);
-    CHECK(q.getColumn(2).getDouble() >= q.getColumn(1).getDouble());
-    CHECK(q.getColumn(3).getDouble() >= q.getColumn(2).getDouble());
-    CHECK(q.getColumn(4).getInt() == 2);
-    CHECK(q.getColumn(5).getInt() == 1);
-    CHECK(q.getColumn(6).getInt() == 1);
-    CHECK(q.getColumn(7).getInt() == 8);
-    CHECK(q.getColumn(8).getString().front() == '[');
+  const ResultsReader reader(store.path());
+  const std::vector<BenchResultRow> rows = reader.bench_results(id);
+  REQUIRE(rows.size() == 2);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const BenchResultRow& r = rows[i];
+    CHECK(r.mode == (i == 0 ? "training" : "inference"));
+    CHECK(r.images_per_second_min > 0);
+    CHECK(r.images_per_second_median >= r.images_per_second_min);
+    CHECK(r.images_per_second_max >= r.images_per_second_median);
+    CHECK(r.steps == 2);
+    CHECK(r.repetitions == 1);
+    CHECK(r.threads == 1);
+    CHECK(r.batch_size == 8);
+    CHECK(r.samples.front() == '[');
   }
-  CHECK(rows == 2);
-  SQLite::Statement run(
-      db,
-      "SELECT kind, finished_at IS NOT NULL, isa, onednn_version, compiler, build_flags "
-      "FROM bench_runs WHERE id = ?");
-  run.bind(1, id);
-  REQUIRE(run.executeStep());
-  CHECK(run.getColumn(0).getString() == "matrix");
-  CHECK(run.getColumn(1).getInt() == 1);
-  for (int c = 2; c < 6; ++c) CHECK_FALSE(run.getColumn(c).getString().empty());
+  const std::vector<BenchRunRow> runs = reader.bench_runs();
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].id == id);
+  CHECK(runs[0].kind == "matrix");
+  CHECK(runs[0].finished_at.has_value());
+  for (const std::string* text :
+       {&runs[0].isa, &runs[0].onednn_version, &runs[0].compiler, &runs[0].build_flags})
+    CHECK_FALSE(text->empty());
 }
 
 TEST_CASE("bench: run_bench_matrix measures every case in order and records each one") {
@@ -230,11 +203,13 @@ TEST_CASE("bench: run_bench_matrix measures every case in order and records each
   CHECK(run.results[2].threads == 2);
   CHECK(run.results[3].mode == BenchMode::inference);
 
-  SQLite::Database db((dir / "r.db").string(), SQLite::OPEN_READONLY);
-  CHECK(db.execAndGet("SELECT count(*) FROM bench_results").getInt() == 8);
-  CHECK(db.execAndGet("SELECT kind || ' ' || dataset || ' ' || (finished_at IS NOT NULL) FROM "
-                      "bench_runs")
-            .getString() == "matrix synthetic 1");
+  const ResultsReader reader(dir / "r.db");
+  CHECK(reader.bench_results(run.bench_run_id).size() == 8);
+  const std::vector<BenchRunRow> runs = reader.bench_runs();
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].kind == "matrix");
+  CHECK(runs[0].dataset == "synthetic");
+  CHECK(runs[0].finished_at.has_value());
 }
 
 TEST_CASE("bench: mode, kind and profile direction names round-trip; others are refused") {
@@ -289,8 +264,13 @@ TEST_CASE("bench: a profile has every layer's forward and backward, the step par
   info.environment = capture_environment(1);
   const int64_t id = record_bench_run(store, info);
   record_profile(store, id, p);
-  CHECK(store.database().execAndGet("SELECT count(*) FROM bench_profile").getInt() ==
-        static_cast<int>(p.rows.size()));
+  const std::vector<BenchProfileRow> rows = ResultsReader(store.path()).bench_profile(id);
+  REQUIRE(rows.size() == p.rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    CHECK(rows[i].position == static_cast<int64_t>(i));
+    CHECK(rows[i].part == p.rows[i].part);
+    CHECK(rows[i].ms_per_step == p.rows[i].ms_per_step);
+  }
 }
 
 }  // namespace lenetlab

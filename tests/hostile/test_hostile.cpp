@@ -33,6 +33,7 @@
 #include "query/query.hpp"
 #include "report/assets.hpp"
 #include "report/report.hpp"
+#include "store/reader.hpp"
 #include "store/store.hpp"
 #include "train/metrics.hpp"
 
@@ -45,6 +46,11 @@ using Clock = std::chrono::steady_clock;
 // ===== helpers ===================================================================================
 
 using lenetlab::test::TempDir;
+
+/// `lenetlab query sql`: a reader of its own, one statement.
+ResultTable query_sql(const fs::path& path, const std::string& sql) {
+  return ResultsReader(path).execute_sql(sql);
+}
 
 void write_file(const fs::path& file, const std::string& bytes) {
   std::ofstream out(file, std::ios::binary | std::ios::trunc);
@@ -766,10 +772,10 @@ TEST_CASE("hostile: database: files that are not lenetlab databases") {
   const fs::path under_file = tmp / "notes.db" / "results.db";
 
   SUBCASE("plain text: Store, query and report refuse it naming the path") {
-    for (const bool read_only : {false, true}) {
-      CHECK(has(error_of<StoreError>([&] { Store store(text, read_only); }),
-                text.string() + " is not a lenetlab results database"));
-    }
+    CHECK(has(error_of<StoreError>([&] { Store store(text); }),
+              text.string() + " is not a lenetlab results database"));
+    CHECK(has(error_of<StoreError>([&] { ResultsReader reader(text); }),
+              text.string() + " is not a lenetlab results database"));
     CHECK(has(error_of<StoreError>([&] { query_sql(text, "SELECT 1"); }), text.string()));
     CHECK(has(error_of<StoreError>([&] { list_sweeps(text); }), text.string()));
   }
@@ -790,7 +796,7 @@ TEST_CASE("hostile: database: files that are not lenetlab databases") {
   }
 }
 
-TEST_CASE("hostile: database: a newer schema version is refused by every reader") {
+TEST_CASE("hostile: database: a newer schema version is refused by the writer and the reader") {
   TempDir tmp;
   const fs::path path = make_database(tmp);
   {
@@ -800,8 +806,7 @@ TEST_CASE("hostile: database: a newer schema version is refused by every reader"
   const std::string version = "schema version " + std::to_string(kSchemaVersion + 1);
   CHECK(has(error_of<StoreError>([&] { Store store(path); }), path.string()));
   CHECK(has(error_of<StoreError>([&] { Store store(path); }), version));
-  CHECK(has(error_of<StoreError>([&] { open_results(path); }), version));
-  CHECK(has(error_of<StoreError>([&] { query_sql(path, "SELECT 1"); }), version));
+  CHECK(has(error_of<StoreError>([&] { ResultsReader reader(path); }), version));
   CHECK(has(error_of<StoreError>([&] { list_sweeps(path); }), path.string()));
 }
 
@@ -811,11 +816,9 @@ TEST_CASE("hostile: database: locked by another writer") {
   SQLite::Database other(path.string(), SQLite::OPEN_READWRITE);
 
   SUBCASE("a short busy timeout gives a StoreError naming the path") {
-    // Store has no option for its 10 s busy timeout, and its constructor already writes (the
-    // schema check takes the write lock), so it is opened before the lock is taken and the timeout
-    // shortened through database().
-    Store store(path);
-    store.database().setBusyTimeout(200);
+    // Opened before the lock is taken: opening an existing database of the current version
+    // does not write.
+    Store store(path, std::chrono::milliseconds(200));
     other.exec("BEGIN EXCLUSIVE");
     const auto start = Clock::now();
     const std::string message =
@@ -847,18 +850,17 @@ TEST_CASE("hostile: database: locked by another writer") {
 TEST_CASE("hostile: database: read-only access refuses every write") {
   TempDir tmp;
   const fs::path path = make_database(tmp);
-  SUBCASE("Store(read_only) methods") {
-    Store store(path, /*read_only=*/true);
-    const std::string message =
-        error_of<StoreError>([&] { store.upsert_sweep("t", "t.yaml", "name: t\n"); });
-    CHECK(has(message, path.string()));
-    CHECK(has(message, "readonly"));
-    CHECK(has(error_of<StoreError>([&] { store.prepare_run(1, small_config("x", 1)); }),
-              path.string()));
+  SUBCASE("the reader's connection: writing statements") {
+    const ResultsReader reader(path);
+    for (const char* write : {"DELETE FROM runs", "UPDATE runs SET status = 'failed'"}) {
+      const std::string message = error_of<StoreError>([&] { reader.execute_sql(write); });
+      CHECK(has(message, path.string()));
+      CHECK(has(message, "read-only"));
+    }
   }
   SUBCASE("a missing file is not created") {
     const fs::path missing = tmp / "none" / "results.db";
-    CHECK(has(error_of<StoreError>([&] { Store store(missing, true); }),
+    CHECK(has(error_of<StoreError>([&] { ResultsReader reader(missing); }),
               "no results database at " + missing.string()));
     CHECK_FALSE(fs::exists(missing.parent_path()));
   }

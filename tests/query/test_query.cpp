@@ -1,6 +1,8 @@
-// Tests of query/query.hpp: named queries, read-only raw SQL and the table/CSV/JSON sinks.
+// Tests of query/query.hpp (named queries and the table/CSV/JSON sinks) and of the read-only raw SQL
+// they print (ResultsReader::execute_sql).
 #include <doctest/doctest.h>
 
+#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
@@ -14,6 +16,15 @@ namespace lenetlab {
 namespace {
 
 using test::QueryTestDb;
+
+std::unique_ptr<ResultsReader> open_results(const std::filesystem::path& path) {
+  return std::make_unique<ResultsReader>(path);
+}
+
+/// `lenetlab query sql`: a reader of its own, one statement.
+ResultTable query_sql(const std::filesystem::path& path, const std::string& sql) {
+  return ResultsReader(path).execute_sql(sql);
+}
 
 /// Values of one column, as the text the table sink shows.
 std::vector<std::string> column_text(const ResultTable& table, const std::string& name) {
@@ -67,7 +78,7 @@ TEST_CASE(
   CHECK(column_text(all, "name")[0] == db.configs['A'].display_name());
 
   RunFilter finished;
-  finished.status = "finished";
+  finished.status = RunStatus::finished;
   CHECK(ids(query_runs(*store, finished)) ==
         std::vector<int64_t>{db.ids['A'], db.ids['B'], db.ids['D']});
 
@@ -86,9 +97,7 @@ TEST_CASE(
   CHECK(ids(in_beta) == std::vector<int64_t>{db.ids['E']});
   CHECK(column_text(in_beta, "status") == std::vector<std::string>{"running"});
 
-  RunFilter unknown;
-  unknown.status = "done";
-  CHECK(contains(error_of<Error>([&] { query_runs(*store, unknown); }), "unknown run status"));
+  CHECK(contains(error_of<Error>([&] { run_status_from_string("done"); }), "unknown run status"));
 }
 
 TEST_CASE("query: best: ranked by the metric in its direction unfinished runs left out") {
@@ -107,7 +116,7 @@ TEST_CASE("query: best: ranked by the metric in its direction unfinished runs le
         std::vector<int64_t>{db.ids['B'], db.ids['A']});
 
   RunFilter failed;
-  failed.status = "failed";
+  failed.status = RunStatus::failed;
   CHECK(ids(query_best(*store, failed, RankMetric::seconds)) == std::vector<int64_t>{db.ids['C']});
 
   RunFilter adam;
@@ -141,7 +150,7 @@ TEST_CASE("query: curve: by key id or unique key prefix - one row per epoch") {
 
   for (const std::string& name : {key, std::to_string(db.ids['A']), prefix}) {
     CAPTURE(name);
-    CHECK(resolve_run(*store, name) == db.ids['A']);
+    CHECK(store->resolve_run(name) == db.ids['A']);
     const ResultTable curve = query_curve(*store, name);
     CHECK(curve.columns == std::vector<std::string>{"epoch", "train_loss", "train_accuracy",
                                                     "val_loss", "val_accuracy", "learning_rate",

@@ -1,5 +1,5 @@
 // Tests of framework/report: leaderboard statistics, escaping, and the HTML report rendered from a
-// small results database built here from framework/store/schema.sql.
+// small results database built here (schema created by Store, rows written by hand).
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -20,6 +20,7 @@
 #include "report/assets.hpp"
 #include "report/report.hpp"
 #include "report/stats.hpp"
+#include "store/store.hpp"
 
 namespace fs = std::filesystem;
 using lenetlab::ReportOptions;
@@ -64,14 +65,18 @@ struct RunSpec {
   int epochs_completed = 3;
 };
 
+/// Creates the results database's schema at `path` (through Store) and returns the path as text.
+std::string with_schema(const fs::path& path) {
+  lenetlab::Store{path};
+  return path.string();
+}
+
 /// A results database with the real schema and hand-written rows.
 class TestDb {
  public:
   explicit TestDb(const fs::path& path)
-      : path_(path), db_(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
+      : path_(path), db_(with_schema(path), SQLite::OPEN_READWRITE) {
     db_.exec("PRAGMA synchronous = OFF");
-    db_.exec(read_text(fs::path(LENETLAB_SOURCE_DIR) / "framework/store/schema.sql"));
-    db_.exec("PRAGMA user_version = 1");
   }
 
   void add_sweep(const std::string& name) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "store/reader.hpp"
 #include "store/store.hpp"
 #include "store/store_test_util.hpp"
 
@@ -59,10 +60,11 @@ TEST_CASE("store: a new database gets the current schema version and WAL in a cr
   REQUIRE(std::filesystem::exists(path));
   SQLite::Database db = reader(path);
   CHECK(count(db, "PRAGMA user_version") == kSchemaVersion);
-  CHECK(kSchemaVersion == 2);
+  CHECK(kSchemaVersion == 3);
   CHECK(text(db, "PRAGMA journal_mode") == "wal");
   for (const char* table :
-       {"sweeps", "runs", "epochs", "class_metrics", "confusion", "verifications"}) {
+       {"sweeps", "runs", "epochs", "class_metrics", "confusion", "verifications",
+        "published_results", "bench_runs", "bench_results", "bench_profile"}) {
     CAPTURE(table);
     CHECK(count(db, std::string("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
                                 "name = '") +
@@ -85,12 +87,14 @@ TEST_CASE("store: a version 1 database is upgraded in place and keeps its rows")
   }
   { Store store(path); }
   SQLite::Database db = reader(path);
-  CHECK(count(db, "PRAGMA user_version") == 2);
+  CHECK(count(db, "PRAGMA user_version") == kSchemaVersion);
   CHECK(count(db, "SELECT count(*) FROM sweeps WHERE name = 'old'") == 1);
   CHECK(count(db,
               "SELECT count(*) FROM pragma_table_info('runs') WHERE name IN "
               "('owner', 'heartbeat_at')") == 2);
-  CHECK(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'verifications'") == 1);
+  for (const char* table : {"verifications", "published_results", "bench_runs"})
+    CHECK(count(db, std::string("SELECT count(*) FROM sqlite_master WHERE name = '") + table +
+                        "'") == 1);
 }
 
 TEST_CASE("store: reopening an existing database keeps its contents") {
@@ -324,7 +328,7 @@ TEST_CASE("store: a newer schema version is refused") {
   CHECK(contains(message, "database schema version " + std::to_string(kSchemaVersion + 1) +
                               " is newer than this lenetlab (supports " +
                               std::to_string(kSchemaVersion) + "); upgrade lenetlab"));
-  CHECK(contains(store_error([&] { Store store(path, /*read_only=*/true); }), "newer"));
+  CHECK(contains(store_error([&] { ResultsReader r(path); }), "newer"));
 }
 
 TEST_CASE("store: a file that is not a SQLite database is refused") {
@@ -334,7 +338,7 @@ TEST_CASE("store: a file that is not a SQLite database is refused") {
   const std::string message = store_error([&] { Store store(path); });
   CHECK(message ==
         path.string() + " is not a lenetlab results database (SQLite): file is not a database");
-  CHECK(contains(store_error([&] { Store store(path, true); }), "file is not a database"));
+  CHECK(contains(store_error([&] { ResultsReader r(path); }), "file is not a database"));
 }
 
 TEST_CASE("store: a SQLite database of another program is refused and left unchanged") {
@@ -349,10 +353,10 @@ TEST_CASE("store: a SQLite database of another program is refused and left uncha
   CHECK(count(db, "SELECT count(*) FROM sqlite_master") == 1);
 }
 
-TEST_CASE("store: read-only mode: never creates a file reads and SQLite refuses every write") {
+TEST_CASE("reader: never creates a file, reads, and SQLite refuses every write") {
   TempDir dir;
   const auto path = dir / "results.db";
-  CHECK(contains(store_error([&] { Store store(path, /*read_only=*/true); }),
+  CHECK(contains(store_error([&] { ResultsReader r(path); }),
                  "no results database at " + path.string()));
   CHECK_FALSE(std::filesystem::exists(path));
 
@@ -361,19 +365,15 @@ TEST_CASE("store: read-only mode: never creates a file reads and SQLite refuses 
     Store writer(path);
     writer.prepare_run(writer.upsert_sweep("s", "s.yaml", ""), config);
   }
-  Store store(path, /*read_only=*/true);
-  CHECK(store.read_only());
-  CHECK(store.run_status(config.key()) == RunStatus::queued);
-  CHECK(store.database().execAndGet("PRAGMA query_only").getInt() == 1);
-
-  const std::string message = store_error([&] { store.upsert_sweep("t", "t.yaml", ""); });
-  CHECK(contains(message, "upsert_sweep"));
-  CHECK(contains(message, "readonly"));
-  CHECK_THROWS_AS(store.database().exec("DELETE FROM runs"), SQLite::Exception);
-  // Even with query_only switched off, the connection itself is read-only.
-  store.database().exec("PRAGMA query_only = 0");
-  CHECK_THROWS_AS(store.database().exec("DROP TABLE epochs"), SQLite::Exception);
-  CHECK(store.run_status(config.key()) == RunStatus::queued);
+  const ResultsReader r(path);
+  CHECK(r.run_status(config.key()) == RunStatus::queued);
+  CHECK(std::get<int64_t>(r.execute_sql("PRAGMA query_only").rows.at(0).at(0)) == 1);
+  CHECK(contains(store_error([&] { r.execute_sql("DELETE FROM runs"); }), "is opened read-only"));
+  // Even with query_only switched off (SQLite counts that PRAGMA as reading), nothing writes.
+  r.execute_sql("PRAGMA query_only = 0");
+  CHECK(contains(store_error([&] { r.execute_sql("DROP TABLE epochs"); }), "read-only"));
+  CHECK(r.run_status(config.key()) == RunStatus::queued);
+  CHECK(r.runs().size() == 1);
 }
 
 TEST_CASE("store: concurrent record_epoch from 4 threads x 50 epochs") {

@@ -1,12 +1,9 @@
--- lenetlab results database, schema version 2 (version 1 lacked verifications, owner, heartbeat_at;
--- Store upgrades it in place).
--- One row per sweep, per run, per epoch of a run, per class of a run's test evaluation and per
--- confusion-matrix cell. Times are ISO-8601 UTC text; durations are seconds; rates are images/s;
--- losses are mean softmax cross-entropy in nats; accuracies/precision/recall/F1 are fractions in [0, 1].
--- PRAGMA user_version holds the schema version (1); the Store sets it after running this file.
--- This file is the single source of truth: framework/store/CMakeLists.txt embeds it in the binary and
--- the Store executes it, in one transaction, on a new (empty) database. Any change to a table here
--- must come with a new schema version (store.hpp kSchemaVersion) and a migration.
+-- lenetlab results database, migration 1 (schema version 1): sweeps, runs, their epochs and test
+-- metrics. Applied, with every later migration in order, to a new database (store/migrations.cpp);
+-- framework/store/README.md documents the resulting schema. A migration is never edited once
+-- released: a change to the schema is a new migration file.
+-- Times are ISO-8601 UTC text; durations are seconds; rates are images/s; losses are mean softmax
+-- cross-entropy in nats; accuracies/precision/recall/F1 are fractions in [0, 1].
 
 CREATE TABLE IF NOT EXISTS sweeps (
   id          INTEGER PRIMARY KEY,
@@ -58,9 +55,7 @@ CREATE TABLE IF NOT EXISTS runs (
   test_loss             REAL,
   test_accuracy         REAL,
   test_images           INTEGER,
-  weights_hash          TEXT,                  -- XXH3-64 of the final parameters (hex)
-  owner                 TEXT,                  -- "host:pid" of the process training it (status running)
-  heartbeat_at          TEXT                   -- last sign of life of that process (every epoch/30 s)
+  weights_hash          TEXT                   -- XXH3-64 of the final parameters (hex)
 );
 CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);
 
@@ -94,34 +89,4 @@ CREATE TABLE IF NOT EXISTS confusion (
   predicted_label  INTEGER NOT NULL,
   count            INTEGER NOT NULL,
   PRIMARY KEY (run_id, true_label, predicted_label)
-);
-
--- One row per `lenetlab verify RUN`: the run re-executed under its recorded conditions and every
--- stored per-epoch metric (train/val loss and accuracy), the test metrics and the weights hash
--- compared bit for bit.
-CREATE TABLE IF NOT EXISTS verifications (
-  id               INTEGER PRIMARY KEY,
-  run_id           INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-  verified_at      TEXT NOT NULL,
-  matched          INTEGER NOT NULL,   -- 1 when every compared value is identical
-  epochs_compared  INTEGER NOT NULL,
-  mismatches       INTEGER NOT NULL,   -- number of differing values
-  details          TEXT NOT NULL,      -- JSON: [{epoch, metric, stored, reproduced}] of the differences
-  threads          INTEGER,
-  isa              TEXT,
-  onednn_version   TEXT,
-  host             TEXT,
-  git_commit       TEXT
-);
-
--- Published results a sweep compares itself with (its `references` list), replaced whenever the
--- sweep is run. test_accuracy is the published figure; required_test_accuracy the bar a
--- reproduction's mean over seeds must reach (0 = none).
-CREATE TABLE IF NOT EXISTS published_results (
-  sweep_id                INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
-  architecture            TEXT NOT NULL,
-  test_accuracy           REAL NOT NULL,
-  required_test_accuracy  REAL NOT NULL,
-  source                  TEXT NOT NULL,
-  PRIMARY KEY (sweep_id, architecture)
 );

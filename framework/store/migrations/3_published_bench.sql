@@ -1,8 +1,20 @@
--- Tables of `lenetlab bench` in the lenetlab results database (beside the runs schema of
--- framework/store/schema.sql, which they do not change; PRAGMA user_version is not touched).
--- framework/bench/CMakeLists.txt embeds this file in the binary; bench_store.cpp executes it, in one
--- transaction, before every bench writes, so the tables appear in any results database on first use.
--- Times are ISO-8601 UTC text; rates are images/s; durations are milliseconds per training step.
+-- lenetlab results database, migration 3 (schema version 3): published reference results of a
+-- sweep, and the tables of `lenetlab bench`. Every statement is IF NOT EXISTS: version 2 databases
+-- written by earlier builds may hold some of these tables already (published_results and the bench
+-- tables were created outside the versioned schema then).
+-- Bench units: rates are images/s; durations are milliseconds per training step.
+
+-- Published results a sweep compares itself with (its `references` list), replaced whenever the
+-- sweep is run. test_accuracy is the published figure; required_test_accuracy the bar a
+-- reproduction's mean over seeds must reach (0 = none).
+CREATE TABLE IF NOT EXISTS published_results (
+  sweep_id                INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+  architecture            TEXT NOT NULL,
+  test_accuracy           REAL NOT NULL,
+  required_test_accuracy  REAL NOT NULL,
+  source                  TEXT NOT NULL,
+  PRIMARY KEY (sweep_id, architecture)
+);
 
 CREATE TABLE IF NOT EXISTS bench_runs (
   id              INTEGER PRIMARY KEY,
