@@ -15,6 +15,8 @@
 namespace lenetlab {
 namespace {
 
+using test::contains;
+using test::error_of;
 using test::QueryTestDb;
 
 std::unique_ptr<ResultsReader> open_results(const std::filesystem::path& path) {
@@ -46,21 +48,6 @@ std::vector<int64_t> ids(const ResultTable& table) {
   const size_t c = table.column("id");
   for (const auto& row : table.rows) out.push_back(std::get<int64_t>(row[c]));
   return out;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-template <typename Exception, typename Body>
-std::string error_of(Body&& body) {
-  try {
-    body();
-  } catch (const Exception& e) {
-    return e.what();
-  }
-  FAIL("expected an exception");
-  return "";
 }
 
 TEST_CASE(

@@ -1,6 +1,7 @@
 // Helpers shared by the store and query tests: a temporary directory and hand-built records.
 #pragma once
 
+#include <doctest/doctest.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -70,6 +71,23 @@ inline RunResult make_result(double accuracy = 0.98, double loss = 0.07, double 
   }
   result.test = test;
   return result;
+}
+
+/// True when `part` occurs in `text`.
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+/// Message of the `Exception` that `body` throws (fails the test when it throws nothing).
+template <typename Exception, typename Body>
+std::string error_of(Body&& body) {
+  try {
+    body();
+  } catch (const Exception& e) {
+    return e.what();
+  }
+  FAIL("expected an exception");
+  return "";
 }
 
 }  // namespace lenetlab::test

@@ -14,25 +14,12 @@
 namespace lenetlab {
 namespace {
 
+using test::contains;
+using test::error_of;
 using test::make_config;
 using test::make_epoch;
 using test::make_result;
 using test::TempDir;
-
-template <typename Exception, typename Body>
-std::string error_of(Body&& body) {
-  try {
-    body();
-  } catch (const Exception& e) {
-    return e.what();
-  }
-  FAIL("expected an exception");
-  return "";
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 Environment environment() {
   Environment env;

@@ -40,18 +40,10 @@ std::string text(SQLite::Database& db, const std::string& sql) {
 /// Message of the StoreError `body` throws (fails the test when it throws nothing or another type).
 template <typename Body>
 std::string store_error(Body&& body) {
-  try {
-    body();
-  } catch (const StoreError& e) {
-    return e.what();
-  }
-  FAIL("expected a StoreError");
-  return "";
+  return test::error_of<StoreError>(body);
 }
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using test::contains;
 
 TEST_CASE("store: a new database gets the current schema version and WAL in a created directory") {
   TempDir dir;
