@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <system_error>
@@ -58,30 +57,6 @@ ReportAssets load_report_assets(const fs::path& dir, bool verify) {
 
 void fetch_report_assets(const fs::path& dir) {
   fetch_pinned_files(kReportAssetPins, dir, "assets");
-}
-
-std::string escape_inline_script(std::string_view js) {
-  static constexpr std::string_view kScript = "</script";
-  std::string out;
-  out.reserve(js.size());
-  for (size_t i = 0; i < js.size(); ++i) {
-    if (js[i] == '<' && js.substr(i, 4) == "<!--") {
-      out += "\\x3C";
-      continue;
-    }
-    if (js[i] == '<' && js.size() - i >= kScript.size()) {
-      bool match = true;
-      for (size_t k = 1; k < kScript.size() && match; ++k)
-        match = std::tolower(static_cast<unsigned char>(js[i + k])) == kScript[k];
-      if (match) {
-        out += "<\\/";
-        ++i;  // skip the '/', already written escaped
-        continue;
-      }
-    }
-    out += js[i];
-  }
-  return out;
 }
 
 }  // namespace lenetlab

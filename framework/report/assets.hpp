@@ -10,7 +10,6 @@
 #include <array>
 #include <filesystem>
 #include <string>
-#include <string_view>
 
 #include "data/pinned_package.hpp"
 
@@ -49,12 +48,5 @@ ReportAssets load_report_assets(const std::filesystem::path& dir, bool verify = 
 /// tar, SHA-256 check, atomic install; files already present and verified are kept). Prints one
 /// line per file to stderr. Throws DataError as fetch_pinned_files.
 void fetch_report_assets(const std::filesystem::path& dir);
-
-/// Makes JavaScript source safe to place between <script> and </script>: every "</script" (any
-/// case) becomes "<\/script" (so the HTML parser cannot end the element early) and every "<!--"
-/// becomes "\x3C!--" (so it cannot switch the parser into its escaped script state). JavaScript
-/// reads both the same inside string, template and regular-expression literals, the only places
-/// they can occur.
-std::string escape_inline_script(std::string_view js);
 
 }  // namespace lenetlab

@@ -2,17 +2,15 @@
 // the results database (schema: store/schema.sql). The page inlines Vega, Vega-Lite and vega-embed
 // (report/assets.hpp) and contains no external URL.
 //
-// Sections: header (sweeps, date, runs by status, environments, a warning when runs were recorded
-// under different conditions), leaderboard (runs grouped by configuration = config_json without
-// "seed", test accuracy mean ± sample sd and Student-t 95 % CI over seeds), learning curves (loss
-// and accuracy vs epoch, train and validation, one line per seed, one panel per configuration),
-// best run (confusion matrix, per-class precision/recall/F1, configuration), all runs, failed runs.
+// Reading the rows, then report/model.hpp (configurations = runs equal but for the seed, test
+// accuracy mean ± sample sd and Student-t 95 % CI over seeds, best run, environments, published
+// results), then report/html_view.hpp (header, environment, published results, leaderboard,
+// learning curves, best run, all runs, failed runs).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace lenetlab {
@@ -50,12 +48,5 @@ ReportSummary write_report(const std::filesystem::path& db, const ReportOptions&
 
 /// Names of the sweeps in `db`, sorted. Throws StoreError as render_report.
 std::vector<std::string> list_sweeps(const std::filesystem::path& db);
-
-/// Escapes text for HTML element content and attribute values: & < > " ' become &amp; &lt; &gt;
-/// &quot; &#39;.
-std::string html_escape(std::string_view text);
-
-/// Makes JSON text safe inside <script>: every '<' becomes \u003c (still the same JSON value).
-std::string script_safe_json(std::string_view json_text);
 
 }  // namespace lenetlab

@@ -1,0 +1,38 @@
+// The sections of the report page (report/html_view.hpp) and the formats they share. Internal to
+// report/.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "report/html.hpp"
+#include "report/model.hpp"
+
+namespace lenetlab::report {
+
+/// A fraction as a percentage with two decimals, "98.21%"; an em dash when absent.
+std::string pct(double fraction);
+std::string pct(const std::optional<double>& fraction);
+/// Seconds with one decimal; an em dash when absent.
+std::string seconds_text(const std::optional<double>& seconds);
+/// "3 finished, 1 failed".
+std::string status_text(const std::vector<StatusCount>& statuses);
+/// A status as a coloured label.
+Html status_badge(const std::string& status);
+/// A stored configuration: its JSON without the architecture's YAML text, then that text.
+Html config_block(const std::string& config_json);
+
+Html header_section(const ReportModel& model);
+Html environment_section(const ReportModel& model);
+/// Empty when the model has no published results.
+Html published_section(const ReportModel& model);
+/// `charts`: chart_specs(model); a section shows a chart's element only when its spec exists.
+Html leaderboard_section(const ReportModel& model, const nlohmann::json& charts);
+Html curves_section(const nlohmann::json& charts);
+Html best_run_section(const ReportModel& model, const nlohmann::json& charts);
+Html all_runs_section(const ReportModel& model);
+Html failures_section(const ReportModel& model);
+
+}  // namespace lenetlab::report

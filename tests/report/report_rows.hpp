@@ -1,0 +1,75 @@
+// Rows for the report tests, written by hand: configurations made by RunConfig (so that they are
+// complete stored configurations, as the store writes them) and runs with chosen results.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "config/run_config.hpp"
+#include "report/rows.hpp"
+
+namespace lenetlab::test {
+
+/// A small valid architecture: RunConfig::from_json parses the stored YAML.
+inline constexpr const char* kTinyArchitecture =
+    "name: tiny\n"
+    "input: {channels: 1, height: 28, width: 28}\n"
+    "layers:\n"
+    "  - flatten\n"
+    "  - dense: {units: 10}\n"
+    "  - softmax\n";
+
+/// A configuration with the architecture's YAML parsed by RunConfig::from_json. `optimizer`:
+/// sgd | adam | rmsprop.
+inline RunConfig make_config(const std::string& architecture, const std::string& optimizer,
+                             double learning_rate, int batch_size, uint64_t seed) {
+  RunConfig c;
+  c.architecture = architecture;
+  c.arch.yaml = kTinyArchitecture;
+  c.optimizer.kind = value_of(kOptimizerKinds, optimizer).value();
+  c.optimizer.learning_rate = learning_rate;
+  c.batch_size = batch_size;
+  c.seed = seed;
+  c.epochs = 3;
+  return RunConfig::from_json(c.to_json(), "test configuration");
+}
+
+/// A run row of `config`: finished with `test_accuracy`, or unfinished with `status`.
+inline report::RunRow make_run(int64_t id, const RunConfig& config, const std::string& status,
+                               std::optional<double> test_accuracy) {
+  report::RunRow r;
+  r.id = id;
+  r.key = config.key();
+  r.sweep = "demo";
+  r.name = config.display_name();
+  r.architecture = config.architecture;
+  r.optimizer = to_string(config.optimizer.kind);
+  r.learning_rate = config.optimizer.learning_rate;
+  r.batch_size = config.batch_size;
+  r.epochs = config.epochs;
+  r.seed = static_cast<int64_t>(config.seed);
+  r.dataset = config.dataset;
+  r.config_json = config.to_json().dump();
+  r.status = status;
+  if (status != "queued") {
+    r.parameters = 61706;
+    r.threads = 4;
+    r.host = "testhost";
+    r.cpu_model = "Test CPU";
+    r.isa = "avx2";
+    r.onednn_version = "2.6.3";
+    r.compiler = "GCC 12.2.0";
+    r.git_commit = "abc123";
+    r.dataset_sha256 = "deadbeef";
+    r.seconds = 12.5 + static_cast<double>(id);
+    r.epochs_completed = config.epochs;
+  }
+  if (test_accuracy) {
+    r.test_accuracy = test_accuracy;
+    r.best_val_accuracy = *test_accuracy - 0.001;
+  }
+  return r;
+}
+
+}  // namespace lenetlab::test
