@@ -73,7 +73,7 @@ void add_curve_charts(const ReportModel& model, json& charts) {
     bool any = false;
     for (const size_t i : g.runs) {
       const int64_t seed = model.runs[i].seed;
-      for (const EpochRow& e : model.epochs[i]) {
+      for (const EpochRecord& e : model.epochs[i]) {
         any = true;
         rows.push_back({{"config", g.label},
                         {"seed", seed},

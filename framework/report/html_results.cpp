@@ -72,7 +72,7 @@ Html class_metrics_table(const BestRun& b) {
       "<div><h3>Per-class metrics (test set)</h3><table id=\"class-metrics\"><thead><tr>"
       "<th class=\"num\">label</th><th class=\"num\">precision</th><th class=\"num\">recall"
       "</th><th class=\"num\">F1</th><th class=\"num\">support</th></tr></thead><tbody>\n");
-  for (const ClassRow& c : b.classes)
+  for (const ClassMetrics& c : b.classes)
     out += html(
         "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
         "<td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",

@@ -20,7 +20,7 @@ std::string seconds_text(const std::optional<double>& seconds);
 /// "3 finished, 1 failed".
 std::string status_text(const std::vector<StatusCount>& statuses);
 /// A status as a coloured label.
-Html status_badge(const std::string& status);
+Html status_badge(RunStatus status);
 /// A stored configuration: its JSON without the architecture's YAML text, then that text.
 Html config_block(const std::string& config_json);
 

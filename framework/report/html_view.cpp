@@ -108,12 +108,12 @@ std::string seconds_text(const std::optional<double>& seconds) {
 std::string status_text(const std::vector<StatusCount>& statuses) {
   std::string out;
   for (const StatusCount& s : statuses)
-    out += fmt::format("{}{} {}", out.empty() ? "" : ", ", s.runs, s.status);
+    out += fmt::format("{}{} {}", out.empty() ? "" : ", ", s.runs, to_string(s.status));
   return out;
 }
 
-Html status_badge(const std::string& status) {
-  return html(R"(<span class="status status-{0}">{0}</span>)", status);
+Html status_badge(RunStatus status) {
+  return html(R"(<span class="status status-{0}">{0}</span>)", to_string(status));
 }
 
 Html config_block(const std::string& config_json) {

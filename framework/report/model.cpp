@@ -14,16 +14,6 @@ namespace lenetlab::report {
 
 namespace {
 
-/// Display order of statuses: results first, then problems, then unfinished.
-constexpr std::string_view kStatusOrder[] = {"finished",    "stopped_early", "diverged", "failed",
-                                             "interrupted", "running",       "queued"};
-
-int status_rank(const std::string& status) {
-  for (size_t i = 0; i < std::size(kStatusOrder); ++i)
-    if (kStatusOrder[i] == status) return static_cast<int>(i);
-  return static_cast<int>(std::size(kStatusOrder));
-}
-
 std::vector<const RunRow*> pointers(const std::vector<RunRow>& runs) {
   std::vector<const RunRow*> out;
   for (const RunRow& r : runs) out.push_back(&r);
@@ -149,15 +139,15 @@ std::string sweep_names(const std::vector<SweepRow>& sweeps) {
 
 }  // namespace
 
-bool is_problem_status(const std::string& status) {
-  return status == "failed" || status == "diverged" || status == "interrupted";
-}
-
 std::vector<StatusCount> count_statuses(const std::vector<const RunRow*>& runs) {
-  std::map<std::pair<int, std::string>, int64_t> counts;
-  for (const RunRow* r : runs) ++counts[{status_rank(r->status), r->status}];
+  std::map<int, StatusCount> counts;  // by display rank
+  for (const RunRow* r : runs) {
+    StatusCount& c =
+        counts.try_emplace(display_rank(r->status), StatusCount{r->status, 0}).first->second;
+    ++c.runs;
+  }
   std::vector<StatusCount> out;
-  for (const auto& [rank_status, n] : counts) out.push_back({rank_status.second, n});
+  for (const auto& [rank, c] : counts) out.push_back(c);
   return out;
 }
 
@@ -180,12 +170,12 @@ ReportModel build_report_model(ReportRows rows, const std::string& title) {
     for (const size_t i : g.runs) m.config_of_run[i] = g.id;
   m.best = best_run(m.runs, m.config_of_run);
   for (size_t i = 0; i < m.runs.size(); ++i)
-    if (is_problem_status(m.runs[i].status)) m.problems.push_back(i);
+    if (is_problem(m.runs[i].status)) m.problems.push_back(i);
   return m;
 }
 
-void set_best_run_details(ReportModel& model, std::vector<ClassRow> classes,
-                          const std::vector<ConfusionRow>& cells) {
+void set_best_run_details(ReportModel& model, std::vector<ClassMetrics> classes,
+                          const std::vector<ConfusionCell>& cells) {
   if (!model.best) return;
   BestRun& b = *model.best;
   b.classes = std::move(classes);
@@ -193,20 +183,20 @@ void set_best_run_details(ReportModel& model, std::vector<ClassRow> classes,
   b.max_count = 0;
   b.confusion.clear();
   if (!cells.empty()) {
-    for (const ConfusionRow& c : cells) {
+    for (const ConfusionCell& c : cells) {
       b.labels = std::max({b.labels, c.true_label + 1, c.predicted_label + 1});
       b.max_count = std::max(b.max_count, c.count);
     }
-    for (const ClassRow& c : b.classes) b.labels = std::max(b.labels, c.label + 1);
+    for (const ClassMetrics& c : b.classes) b.labels = std::max<int64_t>(b.labels, c.label + 1);
     b.confusion.assign(static_cast<size_t>(b.labels * b.labels), 0);
-    for (const ConfusionRow& c : cells)
+    for (const ConfusionCell& c : cells)
       if (c.true_label >= 0 && c.predicted_label >= 0)
         b.confusion[static_cast<size_t>(c.true_label * b.labels + c.predicted_label)] = c.count;
   }
   b.macro.reset();
   if (!b.classes.empty()) {
     BestRun::Macro macro;
-    for (const ClassRow& c : b.classes) {
+    for (const ClassMetrics& c : b.classes) {
       macro.precision += c.precision;
       macro.recall += c.recall;
       macro.f1 += c.f1;

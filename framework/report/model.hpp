@@ -18,32 +18,29 @@
 #include <vector>
 
 #include "config/run_config.hpp"
-#include "report/rows.hpp"
+#include "core/records.hpp"
 #include "report/stats.hpp"
+#include "store/rows.hpp"
 
 namespace lenetlab::report {
 
-/// Everything the model is computed from: the rows of the sweeps reported.
+/// Everything the model is computed from: the rows (store/rows.hpp) of the sweeps reported.
 struct ReportRows {
   std::vector<SweepRow> sweeps;  ///< sweeps with at least one run, by name.
   std::vector<RunRow> runs;      ///< by id.
   /// epochs[i]: the epoch rows of runs[i], by epoch (empty when none was recorded).
-  std::vector<std::vector<EpochRow>> epochs;
+  std::vector<std::vector<EpochRecord>> epochs;
   std::vector<PublishedRow> published;  ///< by sweep, then architecture.
 };
 
 /// Number of runs with one status.
 struct StatusCount {
-  std::string status;
+  RunStatus status = RunStatus::queued;
   int64_t runs = 0;
 };
 
-/// Counts by status in display order: finished, stopped_early, diverged, failed, interrupted,
-/// running, queued, then any other status by name.
+/// Counts of the statuses present, in display order (core/records.hpp display_rank).
 std::vector<StatusCount> count_statuses(const std::vector<const RunRow*>& runs);
-
-/// failed, diverged and interrupted: runs listed under "Failed, diverged and interrupted runs".
-bool is_problem_status(const std::string& status);
 
 /// What identifies a run's configuration apart from its seed.
 struct ConfigIdentity {
@@ -121,7 +118,7 @@ struct PublishedComparison {
 struct BestRun {
   std::size_t run = 0;    ///< index into ReportModel::runs.
   std::string config_id;  ///< its ConfigGroup::id.
-  std::vector<ClassRow> classes;
+  std::vector<ClassMetrics> classes;
   /// Dense confusion matrix, confusion[t * labels + p]; labels covers every label seen in the
   /// cells and in classes. Empty when no cell was recorded.
   int64_t labels = 0;
@@ -140,9 +137,9 @@ struct ReportModel {
   std::string title;
   std::string generated;  ///< display_utc_now() when the model was built.
   std::vector<SweepRow> sweeps;
-  std::vector<RunRow> runs;                   ///< by id.
-  std::vector<std::vector<EpochRow>> epochs;  ///< epochs[i] of runs[i].
-  std::vector<StatusCount> statuses;          ///< over all runs.
+  std::vector<RunRow> runs;                      ///< by id.
+  std::vector<std::vector<EpochRecord>> epochs;  ///< epochs[i] of runs[i].
+  std::vector<StatusCount> statuses;             ///< over all runs.
   std::vector<ConditionDifference> differences;
   std::vector<EnvironmentRow> environments;
   int64_t runs_without_environment = 0;  ///< never started.
@@ -150,7 +147,7 @@ struct ReportModel {
   std::vector<ConfigGroup> groups;         ///< best mean test accuracy first.
   std::vector<std::string> config_of_run;  ///< config_of_run[i]: id of the group of runs[i].
   std::optional<BestRun> best;             ///< absent when no run has a test accuracy.
-  std::vector<std::size_t> problems;       ///< runs with is_problem_status, by id.
+  std::vector<std::size_t> problems;       ///< runs with is_problem(status), by id.
 };
 
 /// Builds the model; `title` empty means "lenetlab report: <sweep names>". The best run's classes
@@ -159,8 +156,8 @@ struct ReportModel {
 ReportModel build_report_model(ReportRows rows, const std::string& title);
 
 /// Fills model.best's per-class metrics and dense confusion matrix from its rows.
-void set_best_run_details(ReportModel& model, std::vector<ClassRow> classes,
-                          const std::vector<ConfusionRow>& cells);
+void set_best_run_details(ReportModel& model, std::vector<ClassMetrics> classes,
+                          const std::vector<ConfusionCell>& cells);
 
 /// Groups runs into configurations (configuration_identity), computes their statistics, sorts them
 /// by mean test accuracy (configurations without one last; ties keep first-appearance order),

@@ -36,14 +36,16 @@ struct ReportSummary {
   std::uintmax_t bytes = 0;  ///< size of the written file.
 };
 
-/// Renders the report of `db` (opened with SQLITE_OPEN_READONLY; never modified) to a string.
-/// Throws StoreError when the database is missing, unreadable or of a newer schema; Error when it
-/// holds no runs, or options.sweep names no sweep (the message lists the sweeps present), or the
-/// assets are missing or fail verification.
+/// Renders the report of `db`, read through store/reader.hpp ResultsReader (read-only; a database
+/// of an older schema version is first upgraded in place, as every reader does), to a string.
+/// Throws StoreError as ResultsReader (missing, unreadable, newer schema); Error when it holds no
+/// runs, or options.sweep names no sweep (the message lists the sweeps present), or the assets are
+/// missing or fail verification.
 std::string render_report(const std::filesystem::path& db, const ReportOptions& options);
 
-/// render_report, then writes options.output. Throws as render_report, and Error when the file
-/// cannot be written.
+/// render_report, then writes options.output with core/files.hpp write_file_atomic (temporary
+/// name, fsync, rename, fsync of the directory: a power loss leaves the old or the new report).
+/// Throws as render_report, and FileError when the file cannot be written.
 ReportSummary write_report(const std::filesystem::path& db, const ReportOptions& options);
 
 /// Names of the sweeps in `db`, sorted. Throws StoreError as render_report.

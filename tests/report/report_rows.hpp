@@ -7,7 +7,8 @@
 #include <string>
 
 #include "config/run_config.hpp"
-#include "report/rows.hpp"
+#include "core/records.hpp"
+#include "store/rows.hpp"
 
 namespace lenetlab::test {
 
@@ -35,10 +36,21 @@ inline RunConfig make_config(const std::string& architecture, const std::string&
   return RunConfig::from_json(c.to_json(), "test configuration");
 }
 
-/// A run row of `config`: finished with `test_accuracy`, or unfinished with `status`.
-inline report::RunRow make_run(int64_t id, const RunConfig& config, const std::string& status,
-                               std::optional<double> test_accuracy) {
-  report::RunRow r;
+inline SweepRow make_sweep(const std::string& name, const std::string& file,
+                           const std::string& yaml, const std::string& updated_at) {
+  SweepRow s;
+  s.name = name;
+  s.file = file;
+  s.yaml = yaml;
+  s.updated_at = updated_at;
+  return s;
+}
+
+/// A run row of `config` with `status` and, when given, `test_accuracy`; a queued run has no
+/// environment.
+inline RunRow make_run(int64_t id, const RunConfig& config, RunStatus status,
+                       std::optional<double> test_accuracy) {
+  RunRow r;
   r.id = id;
   r.key = config.key();
   r.sweep = "demo";
@@ -52,7 +64,7 @@ inline report::RunRow make_run(int64_t id, const RunConfig& config, const std::s
   r.dataset = config.dataset;
   r.config_json = config.to_json().dump();
   r.status = status;
-  if (status != "queued") {
+  if (status != RunStatus::queued) {
     r.parameters = 61706;
     r.threads = 4;
     r.host = "testhost";

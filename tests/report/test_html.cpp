@@ -44,16 +44,16 @@ const ReportAssets kStandIns{"var vega = 1;", "var vegaLite = 1;", "var vegaEmbe
 
 /// Two sweeps; runs whose every string column is hostile (field numbers 1-28): three seeds of
 /// one configuration with a hostile architecture name, a failed run whose config_json is not JSON,
-/// a run with a hostile status.
+/// a queued run.
 ReportModel hostile_model() {
   ReportRows rows;
-  rows.sweeps.push_back({hostile(1), hostile(2), hostile(3), hostile(4)});
-  rows.sweeps.push_back({hostile(5), "b.yaml", "name: b\n", "2024"});
+  rows.sweeps.push_back(test::make_sweep(hostile(1), hostile(2), hostile(3), hostile(4)));
+  rows.sweeps.push_back(test::make_sweep(hostile(5), "b.yaml", "name: b\n", "2024"));
   const double accuracies[] = {0.95, 0.99, 0.999};  // the 95% interval passes 100%
   for (uint64_t seed = 1; seed <= 3; ++seed) {
     RunRow r = test::make_run(static_cast<int64_t>(seed),
-                              test::make_config(hostile(6), "sgd", 0.01, 64, seed), "finished",
-                              accuracies[seed - 1]);
+                              test::make_config(hostile(6), "sgd", 0.01, 64, seed),
+                              RunStatus::finished, accuracies[seed - 1]);
     r.sweep = seed == 3 ? hostile(5) : hostile(1);
     r.optimizer = hostile(7);
     r.key = hostile(8);
@@ -68,15 +68,13 @@ ReportModel hostile_model() {
     r.dataset_sha256 = hostile(20 + static_cast<int>(seed));  // 21, 22, 23
     rows.runs.push_back(r);
   }
-  RunRow failed =
-      test::make_run(4, test::make_config("lenet5", "sgd", 0.5, 64, 1), "failed", std::nullopt);
+  RunRow failed = test::make_run(4, test::make_config("lenet5", "sgd", 0.5, 64, 1),
+                                 RunStatus::failed, std::nullopt);
   failed.config_json = hostile(25);
   failed.error = hostile(26);
   rows.runs.push_back(failed);
-  RunRow odd =
-      test::make_run(5, test::make_config("lenet5", "sgd", 0.5, 64, 2), "queued", std::nullopt);
-  odd.status = hostile(24);
-  rows.runs.push_back(odd);
+  rows.runs.push_back(test::make_run(5, test::make_config("lenet5", "sgd", 0.5, 64, 2),
+                                     RunStatus::queued, std::nullopt));
   for (size_t i = 0; i < rows.runs.size(); ++i)
     rows.epochs.push_back({{1, 0.5, 0.9, 0.4, 0.91}, {2, 0.3, 0.95, std::nullopt, std::nullopt}});
   rows.published.push_back({hostile(1), hostile(6), 0.99, 0.98, hostile(27)});
@@ -134,7 +132,7 @@ TEST_CASE("html: every string from the database is escaped, in the page and in t
   CHECK(count(page, "<script") == 5);
   // Each field is shown, escaped (the hash is cut to 16 characters, a mark's first 15 bytes).
   for (int field = 1; field <= 28; ++field) {
-    if (field == 20 || field == 13) continue;  // unused numbers
+    if (field == 13 || field == 20 || field == 24) continue;  // unused numbers
     CAPTURE(field);
     if (field >= 21 && field <= 23)
       CHECK(page.find(html_escape(hostile(field).substr(0, 16))) != std::string::npos);
@@ -179,9 +177,9 @@ TEST_CASE("html: sections, tables and charts of a page") {
 
 TEST_CASE("html: a page without results says so instead of drawing charts") {
   ReportRows rows;
-  rows.sweeps.push_back({"s", "s.yaml", "name: s\n", "2024"});
-  rows.runs.push_back(
-      test::make_run(1, test::make_config("lenet5", "sgd", 0.01, 64, 1), "queued", std::nullopt));
+  rows.sweeps.push_back(test::make_sweep("s", "s.yaml", "name: s\n", "2024"));
+  rows.runs.push_back(test::make_run(1, test::make_config("lenet5", "sgd", 0.01, 64, 1),
+                                     RunStatus::queued, std::nullopt));
   rows.epochs.emplace_back();
   const ReportModel model = build_report_model(std::move(rows), "");
   CHECK(chart_specs(model).empty());

@@ -35,23 +35,25 @@ double sd_of(const std::vector<double>& v) {
 /// 8: a failed run; 9: a queued run. Three epochs each for the finished runs.
 ReportRows demo_rows() {
   ReportRows rows;
-  rows.sweeps.push_back({"demo", "demo.yaml", "name: demo\n", "2024-01-01T00:00:00Z"});
+  rows.sweeps.push_back(test::make_sweep("demo", "demo.yaml", "name: demo\n", "2024-01-01"));
   int64_t id = 1;
   for (uint64_t seed = 1; seed <= 3; ++seed) {
-    rows.runs.push_back(
-        make_run(id++, make_config("lenet5", "sgd", 0.01, 64, seed), "finished", kSgd[seed - 1]));
+    rows.runs.push_back(make_run(id++, make_config("lenet5", "sgd", 0.01, 64, seed),
+                                 RunStatus::finished, kSgd[seed - 1]));
     rows.runs.push_back(make_run(id++, make_config("lenet-relu", "adam", 0.001, 128, seed),
-                                 "finished", kAdam[seed - 1]));
+                                 RunStatus::finished, kAdam[seed - 1]));
   }
   RunConfig longer = make_config("lenet5", "sgd", 0.01, 64, 1);
   longer.epochs = 5;
-  rows.runs.push_back(make_run(id++, longer, "finished", 0.97));
-  rows.runs.push_back(make_run(id++, make_config("lenet5", "sgd", 0.5, 64, 1), "failed", {}));
+  rows.runs.push_back(make_run(id++, longer, RunStatus::finished, 0.97));
+  rows.runs.push_back(
+      make_run(id++, make_config("lenet5", "sgd", 0.5, 64, 1), RunStatus::failed, {}));
   rows.runs.back().error = "shape mismatch";
-  rows.runs.push_back(make_run(id++, make_config("lenet5", "sgd", 0.5, 64, 2), "queued", {}));
+  rows.runs.push_back(
+      make_run(id++, make_config("lenet5", "sgd", 0.5, 64, 2), RunStatus::queued, {}));
   for (const RunRow& r : rows.runs) {
-    std::vector<EpochRow> epochs;
-    for (int64_t e = 1; e <= r.epochs_completed; ++e)
+    std::vector<EpochRecord> epochs;
+    for (int e = 1; e <= r.epochs_completed; ++e)
       epochs.push_back({e, 0.5 / e, 0.9 + 0.02 * e, 0.6 / e, 0.89 + 0.02 * e});
     rows.epochs.push_back(epochs);
   }
@@ -108,8 +110,8 @@ TEST_CASE("model: runs differing only in the seed form one configuration, by mea
   CHECK_FALSE(m.groups[3].best_val_mean.has_value());
   CHECK(m.groups[3].epochs_mean == doctest::Approx(1.5));  // 3 and 0 epochs
   CHECK(m.groups[3].statuses.size() == 2);
-  CHECK(m.groups[3].statuses[0].status == "failed");
-  CHECK(m.groups[3].statuses[1].status == "queued");
+  CHECK(m.groups[3].statuses[0].status == RunStatus::failed);
+  CHECK(m.groups[3].statuses[1].status == RunStatus::queued);
 }
 
 TEST_CASE("model: other settings name what sets a configuration apart, outside the columns") {
@@ -157,16 +159,16 @@ TEST_CASE("model: best run, status counts, problems") {
   CHECK(m.best->config_id == "C1");
 
   REQUIRE(m.statuses.size() == 3);
-  CHECK(m.statuses[0].status == "finished");
+  CHECK(m.statuses[0].status == RunStatus::finished);
   CHECK(m.statuses[0].runs == 7);
-  CHECK(m.statuses[1].status == "failed");
+  CHECK(m.statuses[1].status == RunStatus::failed);
   CHECK(m.statuses[1].runs == 1);
-  CHECK(m.statuses[2].status == "queued");
+  CHECK(m.statuses[2].status == RunStatus::queued);
   CHECK(m.problems == std::vector<size_t>{7});
 
-  std::vector<ClassRow> classes;
-  std::vector<ConfusionRow> cells;
-  for (int64_t label = 0; label < 3; ++label) {
+  std::vector<ClassMetrics> classes;
+  std::vector<ConfusionCell> cells;
+  for (int label = 0; label < 3; ++label) {
     classes.push_back({label, 0.9 + 0.01 * static_cast<double>(label), 0.8, 0.85, 100 + label});
     cells.push_back({label, label, 90});
     cells.push_back({label, (label + 1) % 3, 10 + label});
@@ -186,19 +188,20 @@ TEST_CASE("model: best run, status counts, problems") {
   CHECK_FALSE(build_report_model(none, "").best.has_value());
 }
 
-TEST_CASE("model: status counts put unknown statuses last, each by its name") {
-  std::vector<RunRow> runs(4);
-  runs[0].status = "zeta";
-  runs[1].status = "queued";
-  runs[2].status = "alpha";
-  runs[3].status = "finished";
-  const std::vector<const RunRow*> all = {&runs[0], &runs[1], &runs[2], &runs[3]};
-  const auto counts = count_statuses(all);
+TEST_CASE("model: status counts follow the display order of statuses") {
+  std::vector<RunRow> runs(5);
+  runs[0].status = RunStatus::queued;
+  runs[1].status = RunStatus::interrupted;
+  runs[2].status = RunStatus::finished;
+  runs[3].status = RunStatus::queued;
+  runs[4].status = RunStatus::stopped_early;
+  const auto counts = count_statuses({&runs[0], &runs[1], &runs[2], &runs[3], &runs[4]});
   REQUIRE(counts.size() == 4);
-  CHECK(counts[0].status == "finished");
-  CHECK(counts[1].status == "queued");
-  CHECK(counts[2].status == "alpha");
-  CHECK(counts[3].status == "zeta");
+  CHECK(counts[0].status == RunStatus::finished);
+  CHECK(counts[1].status == RunStatus::stopped_early);
+  CHECK(counts[2].status == RunStatus::interrupted);
+  CHECK(counts[3].status == RunStatus::queued);
+  CHECK(counts[3].runs == 2);
 }
 
 TEST_CASE("model: environments and the conditions that differ between runs") {
@@ -231,7 +234,8 @@ TEST_CASE("model: published results beside the measured mean and interval") {
   rows.published.push_back({"demo", "wide", 0.98, 0, "two seeds far apart"});
   for (const auto& [seed, accuracy] : {std::pair{1, 0.95}, std::pair{2, 0.999}}) {
     rows.runs.push_back(make_run(static_cast<int64_t>(rows.runs.size() + 1),
-                                 make_config("wide", "sgd", 0.01, 64, seed), "finished", accuracy));
+                                 make_config("wide", "sgd", 0.01, 64, seed), RunStatus::finished,
+                                 accuracy));
     rows.epochs.emplace_back();
   }
   const ReportModel m = build_report_model(rows, "");
