@@ -49,6 +49,7 @@ struct RunArgs {
   bool force = false;
   bool quiet = false;
   bool retry_failed = false;
+  bool restart_mismatched = false;
   double time_limit = 0;
 };
 
@@ -92,6 +93,7 @@ void run(const RunArgs& args, const GlobalOptions& global) {
   options.live = !args.quiet && isatty(STDERR_FILENO);
   options.cancel = &g_cancel;
   options.retry_failed = args.retry_failed;
+  options.restart_mismatched = args.restart_mismatched;
   options.time_limit_seconds = args.time_limit;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   fmt::print(stderr,
@@ -115,7 +117,12 @@ void run(const RunArgs& args, const GlobalOptions& global) {
                                : s.diverged > 0 ? "diverged"
                                                 : "interrupted";
     const std::string next =
-        s.failed + s.diverged > 0
+        s.refused == s.not_finished()
+            ? fmt::format(
+                  "{} refused to resume under other conditions: see the messages above; rerun "
+                  "with the recorded --threads-per-run, or add --restart-mismatched",
+                  s.refused == 1 ? "one was" : "they were")
+        : s.failed + s.diverged > 0
             ? fmt::format(
                   "see `lenetlab query runs --sweep {} --status {}` and the error column; "
                   "`lenetlab run {} --retry-failed` reruns them",
@@ -169,6 +176,10 @@ void add_run_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("-q,--quiet", args->quiet, "plain log lines even on a terminal");
   cmd->add_flag("--retry-failed", args->retry_failed,
                 "rerun only the runs recorded as failed, diverged or interrupted");
+  cmd->add_flag("--restart-mismatched", args->restart_mismatched,
+                "start over from epoch 1 the runs whose checkpoint was written under other "
+                "conditions (threads per run, CPU ISA, oneDNN or engine version) instead of "
+                "refusing them");
   cmd->add_option("--time-limit", args->time_limit,
                   "per-run wall-time limit in seconds; a run past it ends as failed (0 = none)")
       ->check(CLI::NonNegativeNumber);

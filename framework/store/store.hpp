@@ -73,6 +73,12 @@ class Store {
   void start_run(int64_t run_id, const Environment& env, const ModelStats& stats,
                  const std::string& dataset_sha256);
 
+  /// Deletes the run's epoch rows after `epoch` and sets epochs_completed to the largest epoch left
+  /// (0 when none), in one transaction: the trainer reports where a run continues (0: it starts
+  /// over) and only then are the rows it will record again dropped. Throws StoreError when the run
+  /// does not exist.
+  void discard_epochs_after(int64_t run_id, int epoch);
+
   /// Inserts one epoch row and updates runs.epochs_completed (to the largest epoch recorded), in
   /// one transaction. Recording an epoch again with bit-identical losses and accuracies is a no-op
   /// (a resumed run restoring the row of its checkpoint). Throws StoreError when the run does not

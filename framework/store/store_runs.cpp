@@ -198,6 +198,22 @@ void Store::start_run(int64_t run_id, const Environment& env, const ModelStats& 
   });
 }
 
+void Store::discard_epochs_after(int64_t run_id, int epoch) {
+  write("discard_epochs_after", [&](Session& s) {
+    SQLite::Statement remove =
+        s.prepare("DELETE FROM epochs WHERE run_id = :id AND epoch > :epoch");
+    remove.bind(":id", run_id);
+    remove.bind(":epoch", epoch);
+    remove.exec();
+    SQLite::Statement update = s.prepare(
+        "UPDATE runs SET epochs_completed = "
+        "(SELECT COALESCE(MAX(epoch), 0) FROM epochs WHERE run_id = :id) WHERE id = :id");
+    update.bind(":id", run_id);
+    update.exec();
+    require_one_change(update, path_, "discard_epochs_after", run_id);
+  });
+}
+
 void Store::record_epoch(int64_t run_id, const EpochRecord& epoch) {
   write("record_epoch", [&](Session& s) {
     SQLite::Statement update = s.prepare(

@@ -8,12 +8,14 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <thread>
 
 #include "config/architecture.hpp"
 #include "core/crash_point.hpp"
 #include "core/environment.hpp"
+#include "store/reader.hpp"
 #include "sweep/progress.hpp"
 #include "train/checkpoint.hpp"
 #include "train/trainer.hpp"
@@ -27,6 +29,9 @@ struct QueuedRun {
   const PlannedRun* plan = nullptr;
   int64_t id = 0;
   std::filesystem::path checkpoints;  ///< the run's checkpoint directory
+  /// The conditions of the run's last start as the database recorded them (for a checkpoint that
+  /// predates recorded conditions: TrainOptions::legacy_conditions).
+  std::optional<RunConditions> recorded;
 };
 
 /// Forwards a run's events to the store (every epoch committed when it ends) and the progress
@@ -37,6 +42,9 @@ class RunObserver final : public TrainObserver {
       : store_(store), progress_(progress), run_(run), data_(data) {}
 
   void on_started(const RunStart& start) override {
+    // Rows after the epoch training continues from are stale (a restart, or a checkpoint that
+    // could not be used); the trainer alone decides which epoch that is.
+    store_.discard_epochs_after(run_.id, start.resumed_from_epoch);
     const NetworkStats& s = start.stats;
     store_.start_run(run_.id, capture_environment(start.conditions.threads),
                      {s.parameters, s.trainable_parameters, s.macs_per_image}, data_.sha256);
@@ -93,6 +101,25 @@ class Heartbeat {
   std::thread thread_;
 };
 
+/// The refusal and the ways out, on one line.
+std::string refusal_message(const ResumeRefused& e, const std::string& sweep_file) {
+  const std::string restart = fmt::format(
+      "or `lenetlab run {} --restart-mismatched` to start it over from epoch 1", sweep_file);
+  const std::optional<RunConditions>& recorded = e.recorded();
+  RunConditions threads_only;
+  if (recorded) {
+    threads_only = e.current();
+    threads_only.threads = recorded->threads;
+  }
+  if (recorded && condition_differences(*recorded, threads_only).empty())
+    return fmt::format("{}; rerun with --threads-per-run {} to resume it, {}", e.what(),
+                       recorded->threads, restart);
+  return fmt::format("{}; resume it where those conditions hold, {}", e.what(), restart);
+}
+
+/// prepare_run's keep_epochs: every row stays (the trainer decides, Store::discard_epochs_after).
+constexpr int kKeepEveryEpoch = std::numeric_limits<int>::max();
+
 /// One invocation of run_sweep: registers the runs, executes them and records their results.
 class SweepRunner {
  public:
@@ -120,6 +147,7 @@ class SweepRunner {
 
  private:
   std::vector<QueuedRun> register_runs(const std::vector<PlannedRun>& plan);
+  std::optional<RunConditions> recorded_conditions(const std::string& key);
   void execute(const std::vector<QueuedRun>& queue);
   bool claim(const QueuedRun& run);
   void run_one(const QueuedRun& run);
@@ -138,6 +166,7 @@ class SweepRunner {
   const int threads_;
   Progress progress_;
   int64_t sweep_id_ = 0;
+  std::optional<ResultsReader> reader_;  ///< opened when a run's recorded conditions are needed
   SweepSummary summary_;
   std::mutex summary_mutex_;
 };
@@ -151,19 +180,21 @@ std::vector<QueuedRun> SweepRunner::register_runs(const std::vector<PlannedRun>&
       skip(*run.config, status ? std::string("already ") + to_string(*status) : "not run yet");
       continue;
     }
-    const auto checkpoints = checkpoint_dir(store_.path(), run.key);
-    // An interrupted run resumes from its last completed epoch's checkpoint (rows up to it are
-    // kept).
-    int keep = 0;
-    try {
-      const auto last = checkpoint_path(checkpoints, CheckpointKind::last);
-      if (std::filesystem::exists(last)) keep = read_checkpoint_header(last).epoch;
-    } catch (const Error&) {  // unreadable: the trainer ignores it too and starts over
-    }
-    queue.push_back({&run, store_.prepare_run(sweep_id_, *run.config, keep, /*reset_final=*/retry),
-                     checkpoints});
+    // Read before prepare_run resets them.
+    std::optional<RunConditions> recorded = status ? recorded_conditions(run.key) : std::nullopt;
+    // Every epoch row stays until the trainer reports where the run continues (on_started).
+    const int64_t id = store_.prepare_run(sweep_id_, *run.config, kKeepEveryEpoch, retry);
+    queue.push_back({&run, id, checkpoint_dir(store_.path(), run.key), std::move(recorded)});
   }
   return queue;
+}
+
+std::optional<RunConditions> SweepRunner::recorded_conditions(const std::string& key) {
+  if (!reader_) reader_.emplace(store_.path());
+  const RunRow row = reader_->run(reader_->resolve_run(key));
+  if (!row.threads || !row.isa || !row.onednn_version) return std::nullopt;  // never started
+  return RunConditions{static_cast<int>(*row.threads), *row.isa, *row.onednn_version,
+                       kFormat1EngineVersion, row.git_commit.value_or("")};
 }
 
 void SweepRunner::execute(const std::vector<QueuedRun>& queue) {
@@ -219,7 +250,15 @@ void SweepRunner::run_one(const QueuedRun& run) {
     train_options.run_key = run.plan->key;
     train_options.cancel = options_.cancel;
     train_options.time_limit_seconds = options_.time_limit_seconds;
+    train_options.restart_mismatched = options_.restart_mismatched;
+    train_options.legacy_conditions = run.recorded;
     result = train_run(*run.plan->config, data_, observer, train_options);
+  } catch (const ResumeRefused& e) {
+    result.status = RunStatus::failed;
+    result.error = refusal_message(e, sweep_.file);
+    result.epochs_completed = e.epoch();  // its rows and checkpoint stay
+    std::lock_guard lock(summary_mutex_);
+    ++summary_.refused;
   } catch (const std::exception& e) {
     result.status = RunStatus::failed;
     result.error = e.what();

@@ -34,6 +34,9 @@ struct RunnerOptions {
   /// Rerun only the runs recorded as failed, diverged or interrupted (from their last checkpoint
   /// when one exists); every other run of the sweep is left as it is.
   bool retry_failed = false;
+  /// A run whose last.ckpt was written under other conditions (thread count, ISA, oneDNN or engine
+  /// version) starts over from epoch 1 instead of being refused (TrainOptions::restart_mismatched).
+  bool restart_mismatched = false;
 };
 
 /// One run of a sweep as planned: everything derived from its configuration, computed once.
@@ -79,6 +82,14 @@ struct SweepSummary {
 /// Records the sweep, skips runs already final, trains the others concurrent_jobs() at a time and
 /// records every epoch as it ends. A run that throws is recorded as failed with its message; the
 /// others go on. Throws StoreError only when the database cannot be written at all.
+///
+/// Resuming: the trainer decides (Trainer::try_resume: last.ckpt of the run, fitting, written under
+/// this invocation's conditions) and reports where it continues; the store then drops the run's
+/// epoch rows after that epoch. A run refused because its checkpoint was written under other
+/// conditions is recorded as failed, its rows and checkpoint kept, with the one-line message
+/// "cannot resume after epoch E: its checkpoint was computed with threads per run 1 (now 2); rerun
+/// with --threads-per-run 1 to resume it, or `lenetlab run SWEEP --restart-mismatched` to start it
+/// over from epoch 1"; a later invocation under the recorded conditions resumes it.
 SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
                        const RunnerOptions& options);
 

@@ -92,9 +92,13 @@ void add_training_state(json& header, ArrayList& arrays, const TrainState& s) {
 
 json make_header(const TrainState& s, ArrayList& arrays) {
   arrays.f32s("param", s.params);
-  json header = {{"format", kCheckpointFormat},    {"run_key", s.run_key},
-                 {"kind", to_string(s.kind)},      {"epoch", s.epoch},
-                 {"weights_hash", s.weights_hash}, {"params", s.params.size()}};
+  // Without conditions the file is what format 1 was (format 2 requires them).
+  json header = {{"format", s.conditions ? kCheckpointFormat : 1},
+                 {"run_key", s.run_key},
+                 {"kind", to_string(s.kind)},
+                 {"epoch", s.epoch},
+                 {"weights_hash", s.weights_hash},
+                 {"params", s.params.size()}};
   if (s.conditions) {
     const RunConditions& c = *s.conditions;
     header["conditions"] = {{"threads", c.threads},
@@ -355,12 +359,6 @@ void save_checkpoint(const std::filesystem::path& path, const TrainState& s) {
   crash_point("checkpoint-renamed");
 }
 
-TrainState read_checkpoint_header(const std::filesystem::path& path) {
-  const std::string where = where_of(path);
-  const Envelope e = open_envelope(path, where);
-  return read_common(Fields{e.header, where});
-}
-
 TrainState load_checkpoint(const std::filesystem::path& path) {
   const std::string where = where_of(path);
   const Envelope e = open_envelope(path, where);
@@ -371,6 +369,15 @@ TrainState load_checkpoint(const std::filesystem::path& path) {
   s.params = arrays.f32s("param", n_params);
   if (s.kind == CheckpointKind::last) read_training_state(h, arrays, n_params, s);
   return s;
+}
+
+void remove_partial_checkpoints(const std::filesystem::path& run_dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(run_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.front() == '.' && name.find(".ckpt.partial-") != std::string::npos)
+      std::filesystem::remove(entry.path(), ec);
+  }
 }
 
 std::filesystem::path checkpoint_dir(const std::filesystem::path& db, const std::string& run_key) {

@@ -44,6 +44,8 @@ namespace lenetlab {
 
 /// Newest format written; load_checkpoint reads 1 and 2.
 inline constexpr int kCheckpointFormat = 2;
+/// The engine version of every format-1 file: lenetlab 0.1.0 wrote them (up to efcfb97).
+inline constexpr const char* kFormat1EngineVersion = "0.1.0";
 /// Largest checkpoint file read (1 GiB; lenet-relu's last.ckpt with Adam and best weights is
 /// about 20 MB). A larger file is refused before it is read.
 inline constexpr std::uintmax_t kMaxCheckpointBytes = std::uintmax_t{1} << 30;
@@ -84,15 +86,19 @@ struct TrainState {
   std::optional<EpochRecord> record;
 };
 
-/// Writes `state` in format kCheckpointFormat to `path`, atomically and durably; creates the
-/// directory. Throws Error (FileError) naming the path on I/O failure.
+/// Writes `state` to `path` in format kCheckpointFormat (format 1 when it has no conditions),
+/// atomically and durably; creates the directory. Throws Error (FileError) naming the path on I/O
+/// failure.
 void save_checkpoint(const std::filesystem::path& path, const TrainState& state);
 /// Reads and verifies a format 1 or 2 file. Throws Error naming the path and the problem (missing,
 /// too large, bad magic, truncated, checksum mismatch, newer format, malformed header, counts
 /// beyond the file).
 TrainState load_checkpoint(const std::filesystem::path& path);
-/// Only the header fields (run_key, kind, epoch, weights_hash, conditions), after the same checks.
-TrainState read_checkpoint_header(const std::filesystem::path& path);
+
+/// Removes the temporary files a process killed while writing a checkpoint left in `run_dir`
+/// (core/files.hpp AtomicFile: ".<name>.ckpt.partial-<pid>-<n>"). Call only while no other thread
+/// or process writes this run's checkpoints (the run is claimed). Errors are ignored.
+void remove_partial_checkpoints(const std::filesystem::path& run_dir);
 
 /// <db directory>/checkpoints/<key>
 std::filesystem::path checkpoint_dir(const std::filesystem::path& db, const std::string& run_key);

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/crash_point.hpp"
 #include "core/error.hpp"
@@ -37,6 +38,14 @@ bool indices_below(const std::vector<int64_t>& indices, int64_t n) {
 }
 
 }  // namespace
+
+ResumeRefused::ResumeRefused(int epoch, std::optional<RunConditions> recorded,
+                             RunConditions current, const std::vector<std::string>& differences)
+    : RunError(fmt::format("cannot resume after epoch {}: its checkpoint was computed with {}",
+                           epoch, fmt::join(differences, ", "))),
+      epoch_(epoch),
+      recorded_(std::move(recorded)),
+      current_(std::move(current)) {}
 
 RunResult train_run(const RunConfig& config, const Dataset& data, TrainObserver& observer,
                     const TrainOptions& options) {
@@ -82,6 +91,7 @@ double Trainer::seconds() const {
 
 RunResult Trainer::run() {
   split();
+  if (!options_.checkpoint_dir.empty()) remove_partial_checkpoints(options_.checkpoint_dir);
   if (options_.resume && !options_.checkpoint_dir.empty())
     if (const auto state = read_last_checkpoint()) try_resume(*state);
   observer_.on_started(start_facts());
@@ -133,11 +143,20 @@ std::optional<TrainState> Trainer::read_last_checkpoint() const {
   const auto file = checkpoint_path(options_.checkpoint_dir, CheckpointKind::last);
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) return std::nullopt;
+  std::optional<TrainState> state;
   try {
-    return load_checkpoint(file);
+    state = load_checkpoint(file);
   } catch (const Error&) {
     return std::nullopt;
   }
+  if (!state->conditions && options_.legacy_conditions && state->run_key == key_) {
+    // Format 1: the conditions the database recorded go into the file, which thereby keeps them
+    // when the database's are reset (Store::prepare_run) before the run resumes.
+    state->conditions = options_.legacy_conditions;
+    state->conditions->engine_version = kFormat1EngineVersion;
+    save_checkpoint(file, *state);
+  }
+  return state;
 }
 
 bool Trainer::fits(const TrainState& s) {
@@ -155,6 +174,15 @@ bool Trainer::fits(const TrainState& s) {
 
 bool Trainer::try_resume(const TrainState& s) {
   if (!fits(s)) return false;
+  const std::vector<std::string> differences =
+      s.conditions ? condition_differences(*s.conditions, conditions_)
+                   : std::vector<std::string>{
+                         "conditions that were not recorded (checkpoint format 1, and the results "
+                         "database has none for the run)"};
+  if (!differences.empty()) {
+    if (options_.restart_mismatched) return false;
+    throw ResumeRefused(s.epoch, s.conditions, conditions_, differences);
+  }
   net_->restore(s.params);
   optimizer_->state() = s.optimizer_state;
   optimizer_->set_steps(s.optimizer_steps);

@@ -65,14 +65,45 @@ struct TrainOptions {
   std::filesystem::path checkpoint_dir;
   /// The run's key (config.key(), what its checkpoints are marked with); computed when empty.
   std::string run_key;
-  /// Continue from checkpoint_dir/last.ckpt when it exists and belongs to this run.
+  /// Continue from checkpoint_dir/last.ckpt when it exists and belongs to this run (see
+  /// Trainer::try_resume for the conditions it must have been written under).
   bool resume = true;
+  /// A last.ckpt written under other conditions is set aside and the run starts over from epoch 1
+  /// (`lenetlab run --restart-mismatched`), instead of ResumeRefused.
+  bool restart_mismatched = false;
+  /// The conditions a format-1 last.ckpt (written before checkpoints recorded them: lenetlab 0.1.0
+  /// up to efcfb97, engine version 0.1.0) was computed under, as the results database recorded
+  /// them for the run (thread count, ISA and oneDNN of its last start; the engine version is
+  /// kFormat1EngineVersion whatever is given here). Such a checkpoint is rewritten in format 2
+  /// with them, then judged like any other. Absent: it is refused as one of unknown conditions.
+  std::optional<RunConditions> legacy_conditions;
   /// Polled every batch; when set, the run ends with status interrupted (the last completed epoch's
   /// checkpoint stays, so a later invocation resumes from it).
   const std::atomic<bool>* cancel = nullptr;
   /// Wall-time limit of this invocation of the run in seconds (0 = none). Past it the run ends as
   /// `failed` with the message "time limit of N s exceeded in epoch E"; its last checkpoint stays.
   double time_limit_seconds = 0;
+};
+
+/// A run's last.ckpt belongs to it and fits, but its bits were computed under other conditions
+/// than this invocation's (train/run_conditions.hpp): continuing would give results that match
+/// neither an uninterrupted run under the recorded conditions nor one under the current ones.
+/// what(): "cannot resume after epoch E: its checkpoint was computed with threads per run 1 (now
+/// 2), ..." (one line). The checkpoint is left as it is.
+class ResumeRefused : public RunError {
+ public:
+  ResumeRefused(int epoch, std::optional<RunConditions> recorded, RunConditions current,
+                const std::vector<std::string>& differences);
+  /// Completed epochs in the checkpoint.
+  int epoch() const { return epoch_; }
+  /// Absent for a format-1 checkpoint without legacy_conditions.
+  const std::optional<RunConditions>& recorded() const { return recorded_; }
+  const RunConditions& current() const { return current_; }
+
+ private:
+  int epoch_;
+  std::optional<RunConditions> recorded_;
+  RunConditions current_;
 };
 
 /// Trains `config` on `data` and evaluates on the test set.
@@ -88,11 +119,12 @@ struct TrainOptions {
 ///   before the test evaluation. Status stopped_early.
 /// - Checkpoints (options.checkpoint_dir): at the end of each epoch the whole training state and
 ///   the epoch's record go to last.ckpt, then the record is delivered (on_epoch); a run resumed
-///   from it ends bit-identical to an uninterrupted one (same thread count and ISA). At the end
+///   from it ends bit-identical to an uninterrupted one (same conditions: try_resume). At the end
 ///   final.ckpt (and best.ckpt) hold the evaluated weights; last.ckpt stays for the caller to
 ///   remove once the result is recorded (the sweep runner does), so that a process killed in
 ///   between resumes with every recorded epoch (from the last one, only the evaluation is redone).
-///   An unreadable or foreign last.ckpt is ignored (training restarts).
+///   An unreadable or foreign last.ckpt is ignored (training restarts); one of this run written
+///   under other conditions throws ResumeRefused (or is set aside: restart_mismatched).
 /// Must run on the thread whose OpenMP thread count is set for the run (oneDNN notes,
 /// "Threading"). Throws RunError (bad shapes, input that does not fit); oneDNN errors propagate as
 /// dnnl::error.
@@ -119,10 +151,15 @@ class Trainer {
   /// Splits the training images: validation indices drawn from the seed's split stream, both parts
   /// in ascending order. Throws RunError when no training image is left.
   void split();
-  /// Continues from `state` when it is a `last` checkpoint of this run that fits this network
-  /// (same key, parameter count and sizes, dropout streams): restores parameters, optimizer,
-  /// random streams, order, early stopping and best-epoch tracking. Returns false (and changes
-  /// nothing) otherwise.
+  /// The resume contract. Continues from `state` when it is a `last` checkpoint of this run that
+  /// fits this network and split (same key, parameter and optimizer buffer sizes, dropout streams,
+  /// index counts) and was computed under this invocation's conditions (threads per run, ISA,
+  /// oneDNN version, engine version; not the engine commit: within one engine version speed never
+  /// changes results): restores parameters, optimizer, random streams, order, early stopping and
+  /// best-epoch tracking and returns true. Returns false (and changes nothing) when it does not fit
+  /// (a foreign or stale file: the run starts over), or when the conditions differ and
+  /// restart_mismatched is set. Throws ResumeRefused when the conditions differ (or are unknown:
+  /// format 1 without legacy_conditions).
   bool try_resume(const TrainState& state);
   /// Trains epoch `epoch` (1-based), validates and updates early stopping. Returns its record, or
   /// nullopt when the run ended inside it (cancelled, time limit, diverged: see result()).

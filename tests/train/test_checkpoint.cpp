@@ -147,6 +147,20 @@ TEST_CASE("train: checkpoint: a last checkpoint round-trips every field bit for 
   CHECK(files == 1);
 }
 
+TEST_CASE("train: checkpoint: temporary files of a killed writer are removed, nothing else") {
+  TempDir dir;
+  save_checkpoint(dir / "last.ckpt", sample_state());
+  write_bytes(dir / ".last.ckpt.partial-123-0", "torn");
+  write_bytes(dir / ".final.ckpt.partial-9-4", "torn");
+  write_bytes(dir / "notes.txt", "kept");
+  remove_partial_checkpoints(dir.path());
+  CHECK(std::filesystem::exists(dir / "last.ckpt"));
+  CHECK(std::filesystem::exists(dir / "notes.txt"));
+  CHECK_FALSE(std::filesystem::exists(dir / ".last.ckpt.partial-123-0"));
+  CHECK_FALSE(std::filesystem::exists(dir / ".final.ckpt.partial-9-4"));
+  remove_partial_checkpoints(dir / "absent");  // no error
+}
+
 TEST_CASE("train: checkpoint: best and final hold parameters only; kinds by name") {
   TempDir dir;
   TrainState s = sample_state();
