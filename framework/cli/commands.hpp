@@ -26,9 +26,10 @@ class ExitStatus : public Error {
 
 /// Options shared by every sub-command (set on the top-level app).
 struct GlobalOptions {
-  std::filesystem::path db = "results/lenetlab.db";  ///< --db, results database.
-  std::filesystem::path
-      data_dir;  ///< --data-dir, dataset cache override (else $LENETLAB_DATA_DIR / XDG).
+  /// --db, the results database.
+  std::filesystem::path db = "results/lenetlab.db";
+  /// --data-dir, the dataset cache; empty: $LENETLAB_DATA_DIR, else XDG (data/loaders.hpp).
+  std::filesystem::path data_dir;
 };
 
 void add_run_command(CLI::App& app, GlobalOptions& global);       // cli/run_command.cpp
@@ -37,7 +38,7 @@ void add_data_command(CLI::App& app, GlobalOptions& global);      // cli/data_co
 void add_query_command(CLI::App& app, GlobalOptions& global);     // cli/query_command.cpp
 void add_report_command(CLI::App& app, GlobalOptions& global);    // cli/report_command.cpp
 void add_bench_command(CLI::App& app, GlobalOptions& global);     // cli/bench_command.cpp
-void add_replay_commands(CLI::App& app,
-                         GlobalOptions& global);  // cli/replay_command.cpp: verify, evaluate
+// cli/replay_command.cpp: verify, evaluate
+void add_replay_commands(CLI::App& app, GlobalOptions& global);
 
 }  // namespace lenetlab
