@@ -44,8 +44,8 @@ namespace lenetlab {
 
 /// Newest format written; load_checkpoint reads 1 and 2.
 inline constexpr int kCheckpointFormat = 2;
-/// The engine version of every format-1 file: lenetlab 0.1.0 wrote them (up to efcfb97).
-inline constexpr const char* kFormat1EngineVersion = "0.1.0";
+/// The engine version of every format-1 file: engine 1 wrote them (lenetlab up to efcfb97).
+inline constexpr const char* kFormat1EngineVersion = "1";
 /// Largest checkpoint file read (1 GiB; lenet-relu's last.ckpt with Adam and best weights is
 /// about 20 MB). A larger file is refused before it is read.
 inline constexpr std::uintmax_t kMaxCheckpointBytes = std::uintmax_t{1} << 30;

@@ -6,13 +6,9 @@
 
 #include "core/environment.hpp"
 
-#ifndef LENETLAB_ENGINE_VERSION
-#error "LENETLAB_ENGINE_VERSION must be defined (framework/nn/CMakeLists.txt: the project version)"
-#endif
-
 namespace lenetlab {
 
-const char* current_engine_version() { return LENETLAB_ENGINE_VERSION; }
+const char* current_engine_version() { return kEngineVersion; }
 
 RunConditions RunConditions::current() {
   const int threads = omp_get_max_threads();

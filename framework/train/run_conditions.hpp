@@ -4,11 +4,11 @@
 // What changes results (README "Reproducibility"): the OpenMP thread count inside oneDNN (its
 // reductions split the work per thread), the CPU ISA oneDNN dispatches to (other kernels, other
 // summation orders), the oneDNN version (other kernels), and the engine version (lenetlab's own
-// layers, optimizers and training loop). The engine version is lenetlab's project version
-// (CMakeLists.txt `project(lenetlab VERSION ...)`): the project's rule is that within one engine
-// version speed never changes results (every optimisation is checked bit for bit), and a change
-// that alters any result comes with a new version. So a new commit of the same engine version is
-// not a mismatch; the commit is recorded for information only.
+// layers, optimizers and training loop). The engine version is kEngineVersion below, not the
+// project version: the project's rule is that within one engine version speed never changes
+// results (every optimisation is checked bit for bit), and a change that alters any result bumps
+// kEngineVersion. So a new commit of the same engine version is not a mismatch; the commit is
+// recorded for information only.
 #pragma once
 
 #include <string>
@@ -21,7 +21,7 @@ struct RunConditions {
   std::string isa;  ///< dnnl::get_effective_cpu_isa(), e.g. "avx512_core"
   std::string
       onednn_version;  ///< as core/environment.hpp records it, e.g. "2.6.3 (..., OMP runtime)"
-  std::string engine_version;  ///< lenetlab's project version, e.g. "0.1.0"
+  std::string engine_version;  ///< kEngineVersion of the build that computed the bits, e.g. "1"
   std::string engine_commit;   ///< git commit of the build (information only, never compared)
 
   /// The conditions of the calling thread: omp_get_max_threads() (what oneDNN's primitives created
@@ -29,7 +29,13 @@ struct RunConditions {
   static RunConditions current();
 };
 
-/// lenetlab's project version, the engine version of this build.
+/// The numerics version of lenetlab's engine (nn/, optim/, train/): "1" is the engine up to and
+/// including efcfb97 and everything bit-identical to it. Bump it with any change that alters a
+/// result bit (a faster kernel with another reduction order, a new initialisation draw order), and
+/// re-run the recipes; checkpoints of another engine version are then refused on resume.
+inline constexpr const char* kEngineVersion = "1";
+
+/// kEngineVersion, the engine version of this build.
 const char* current_engine_version();
 
 /// The conditions that differ between `recorded` and `current`, as "threads 1 (now 2)", "ISA avx2

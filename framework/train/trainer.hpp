@@ -72,7 +72,7 @@ struct TrainOptions {
   /// (`lenetlab run --restart-mismatched`), instead of ResumeRefused.
   bool restart_mismatched = false;
   /// The conditions a format-1 last.ckpt (written before checkpoints recorded them: lenetlab 0.1.0
-  /// up to efcfb97, engine version 0.1.0) was computed under, as the results database recorded
+  /// up to efcfb97, engine version 1) was computed under, as the results database recorded
   /// them for the run (thread count, ISA and oneDNN of its last start; the engine version is
   /// kFormat1EngineVersion whatever is given here). Such a checkpoint is rewritten in format 2
   /// with them, then judged like any other. Absent: it is refused as one of unknown conditions.
