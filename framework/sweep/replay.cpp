@@ -68,26 +68,25 @@ std::vector<std::string> condition_differences(const StoredRun& run, const Datas
   return diffs;
 }
 
-VerifyResult verify_run(Store& store, const StoredRun& run, const Dataset& data, bool force,
-                        std::FILE* out) {
-  if (run.epochs.empty())
-    throw Error(fmt::format("run {} ({}) has no recorded epochs to verify (status {})", run.id,
-                            run.key, to_string(run.status)));
-  const auto diffs = condition_differences(run, data);
-  if (!diffs.empty()) {
-    std::string text;
-    for (const auto& d : diffs) text += "\n  " + d;
-    if (!force)
-      throw Error(
-          fmt::format("run {} cannot be reproduced bit for bit on this machine:{}\n(pass "
-                      "--force to run it anyway; results are then expected to differ)",
-                      run.id, text));
-    fmt::print(out, "warning: recorded conditions differ:{}\n", text);
-  }
-  fmt::print(out, "verify run {} ({}): {} epochs, {} thread(s), ISA {}, seed {}\n", run.id,
-             run.name, run.epochs.size(), run.threads, run.isa, run.config.seed);
-  std::fflush(out);
+namespace {
 
+/// Refuses (or, with `force`, warns about) recorded conditions this machine cannot meet.
+void check_conditions(const StoredRun& run, const Dataset& data, bool force, std::FILE* out) {
+  const auto diffs = condition_differences(run, data);
+  if (diffs.empty()) return;
+  std::string text;
+  for (const auto& d : diffs) text += "\n  " + d;
+  if (!force)
+    throw Error(
+        fmt::format("run {} cannot be reproduced bit for bit on this machine:{}\n(pass "
+                    "--force to run it anyway; results are then expected to differ)",
+                    run.id, text));
+  fmt::print(out, "warning: recorded conditions differ:{}\n", text);
+}
+
+/// Trains the run's configuration again from scratch with its recorded thread count, in a
+/// temporary checkpoint directory; `epochs` receives every reproduced epoch.
+RunResult retrain(const StoredRun& run, const Dataset& data, std::vector<EpochRecord>& epochs) {
   // Same thread count as recorded, set before any primitive exists (oneDNN notes, "Threading").
   omp_set_num_threads(run.threads);
   const auto tmp = std::filesystem::temp_directory_path() /
@@ -95,8 +94,6 @@ VerifyResult verify_run(Store& store, const StoredRun& run, const Dataset& data,
   Recorder recorder;
   RunResult result;
   RunConfig config = run.config;
-  // Only the recorded epochs can be compared (an interrupted run has fewer than configured).
-  const int recorded = static_cast<int>(run.epochs.size());
   try {
     TrainOptions options;
     options.checkpoint_dir = tmp;
@@ -109,49 +106,71 @@ VerifyResult verify_run(Store& store, const StoredRun& run, const Dataset& data,
   }
   std::error_code ec;
   std::filesystem::remove_all(tmp, ec);
+  epochs = std::move(recorder.epochs);
+  return result;
+}
 
-  VerifyResult v;
-  nlohmann::json details = nlohmann::json::array();
-  auto compare = [&](int epoch, const char* metric, std::optional<double> stored,
-                     std::optional<double> reproduced) {
+/// Stored against reproduced values, bit for bit; the differences as the verification's details.
+class Comparison {
+ public:
+  bool compare(int epoch, const char* metric, std::optional<double> stored,
+               std::optional<double> reproduced) {
     // Bitwise: a REAL stored by SQLite round-trips the double exactly.
     const bool same = stored.has_value() == reproduced.has_value() &&
                       (!stored || std::memcmp(&*stored, &*reproduced, sizeof(double)) == 0);
-    if (!same) {
-      ++v.mismatches;
-      details.push_back(
-          {{"epoch", epoch},
-           {"metric", metric},
-           {"stored", stored ? nlohmann::json(*stored) : nlohmann::json()},
-           {"reproduced", reproduced ? nlohmann::json(*reproduced) : nlohmann::json()}});
-    }
+    if (!same)
+      differ(epoch, metric, stored ? nlohmann::json(*stored) : nlohmann::json(),
+             reproduced ? nlohmann::json(*reproduced) : nlohmann::json());
     return same;
-  };
+  }
+  void differ(int epoch, const char* metric, nlohmann::json stored, nlohmann::json reproduced) {
+    ++result.mismatches;
+    details_.push_back(
+        {{"epoch", epoch}, {"metric", metric}, {"stored", stored}, {"reproduced", reproduced}});
+  }
+  VerifyResult finish() {
+    result.matched = result.mismatches == 0;
+    result.details_json = details_.dump();
+    return result;
+  }
+  VerifyResult result;
+
+ private:
+  nlohmann::json details_ = nlohmann::json::array();
+};
+
+/// Compares and prints every recorded epoch (an interrupted run has fewer than configured).
+void compare_epochs(const StoredRun& run, const std::vector<EpochRecord>& again, Comparison& c,
+                    std::FILE* out) {
   fmt::print(out, "{:>5}  {:<22} {:<22} {:<10} {:<10} {}\n", "epoch", "train_loss (stored)",
              "train_loss (again)", "val_acc", "val_acc", "bit-identical");
-  for (int i = 0; i < recorded; ++i) {
+  for (size_t i = 0; i < run.epochs.size(); ++i) {
     const EpochRecord& s = run.epochs[i];
-    const bool have = i < static_cast<int>(recorder.epochs.size());
-    const EpochRecord r = have ? recorder.epochs[i] : EpochRecord{};
+    const bool have = i < again.size();
+    const EpochRecord r = have ? again[i] : EpochRecord{};
     bool ok = have;
-    ok &= compare(s.epoch, "train_loss", s.train_loss,
-                  have ? std::optional(r.train_loss) : std::nullopt);
-    ok &= compare(s.epoch, "train_accuracy", s.train_accuracy,
-                  have ? std::optional(r.train_accuracy) : std::nullopt);
-    ok &= compare(s.epoch, "val_loss", s.val_loss, have ? r.val_loss : std::nullopt);
-    ok &= compare(s.epoch, "val_accuracy", s.val_accuracy, have ? r.val_accuracy : std::nullopt);
-    ok &= compare(s.epoch, "learning_rate", s.learning_rate,
-                  have ? std::optional(r.learning_rate) : std::nullopt);
+    ok &= c.compare(s.epoch, "train_loss", s.train_loss,
+                    have ? std::optional(r.train_loss) : std::nullopt);
+    ok &= c.compare(s.epoch, "train_accuracy", s.train_accuracy,
+                    have ? std::optional(r.train_accuracy) : std::nullopt);
+    ok &= c.compare(s.epoch, "val_loss", s.val_loss, have ? r.val_loss : std::nullopt);
+    ok &= c.compare(s.epoch, "val_accuracy", s.val_accuracy, have ? r.val_accuracy : std::nullopt);
+    ok &= c.compare(s.epoch, "learning_rate", s.learning_rate,
+                    have ? std::optional(r.learning_rate) : std::nullopt);
     fmt::print(out, "{:>5}  {:<22.17g} {:<22} {:<10} {:<10} {}\n", s.epoch, s.train_loss,
                have ? fmt::format("{:.17g}", r.train_loss) : "-",
                s.val_accuracy ? fmt::format("{:.4f}", *s.val_accuracy) : "-",
                have && r.val_accuracy ? fmt::format("{:.4f}", *r.val_accuracy) : "-",
                ok ? "yes" : "NO");
-    ++v.epochs_compared;
+    ++c.result.epochs_compared;
   }
+}
+
+/// Compares and prints the test metrics and the final weights' hash.
+void compare_results(const StoredRun& run, const RunResult& result, Comparison& c, std::FILE* out) {
   if (run.test_accuracy && result.test) {
-    const bool a = compare(0, "test_loss", run.test_loss, result.test->loss);
-    const bool b = compare(0, "test_accuracy", run.test_accuracy, result.test->accuracy);
+    const bool a = c.compare(0, "test_loss", run.test_loss, result.test->loss);
+    const bool b = c.compare(0, "test_accuracy", run.test_accuracy, result.test->accuracy);
     fmt::print(out, "test: loss {} vs {}, accuracy {} vs {}: {}\n", show(run.test_loss),
                show(result.test->loss), show(run.test_accuracy), show(result.test->accuracy),
                a && b ? "bit-identical" : "DIFFERENT");
@@ -159,18 +178,30 @@ VerifyResult verify_run(Store& store, const StoredRun& run, const Dataset& data,
   if (!run.weights_hash.empty() && run.status != RunStatus::running &&
       run.status != RunStatus::interrupted) {
     const bool same = run.weights_hash == result.weights_hash;
-    if (!same) {
-      ++v.mismatches;
-      details.push_back({{"epoch", 0},
-                         {"metric", "weights_hash"},
-                         {"stored", run.weights_hash},
-                         {"reproduced", result.weights_hash}});
-    }
+    if (!same) c.differ(0, "weights_hash", run.weights_hash, result.weights_hash);
     fmt::print(out, "final weights: {} vs {}: {}\n", run.weights_hash, result.weights_hash,
                same ? "identical" : "DIFFERENT");
   }
-  v.matched = v.mismatches == 0;
-  v.details_json = details.dump();
+}
+
+}  // namespace
+
+VerifyResult verify_run(Store& store, const StoredRun& run, const Dataset& data, bool force,
+                        std::FILE* out) {
+  if (run.epochs.empty())
+    throw Error(fmt::format("run {} ({}) has no recorded epochs to verify (status {})", run.id,
+                            run.key, to_string(run.status)));
+  check_conditions(run, data, force, out);
+  fmt::print(out, "verify run {} ({}): {} epochs, {} thread(s), ISA {}, seed {}\n", run.id,
+             run.name, run.epochs.size(), run.threads, run.isa, run.config.seed);
+  std::fflush(out);
+  std::vector<EpochRecord> again;
+  const RunResult result = retrain(run, data, again);
+
+  Comparison comparison;
+  compare_epochs(run, again, comparison, out);
+  compare_results(run, result, comparison, out);
+  const VerifyResult v = comparison.finish();
   fmt::print(out, "verification: {} ({} epochs compared, {} differing values)\n",
              v.matched ? "MATCH, every value bit-identical" : "MISMATCH", v.epochs_compared,
              v.mismatches);

@@ -1,5 +1,5 @@
 -- lenetlab results database, migration 1 (schema version 1): sweeps, runs, their epochs and test
--- metrics. Applied, with every later migration in order, to a new database (store/migrations.cpp);
+-- metrics. Applied, with every later migration in order, to a new database (store/database.cpp kMigrations);
 -- framework/store/README.md documents the resulting schema. A migration is never edited once
 -- released: a change to the schema is a new migration file.
 -- Times are ISO-8601 UTC text; durations are seconds; rates are images/s; losses are mean softmax
