@@ -212,7 +212,7 @@ TEST_CASE("bench: run_bench_matrix measures every case in order and records each
   CHECK(runs[0].finished_at.has_value());
 }
 
-TEST_CASE("bench: mode, kind and profile direction names round-trip; others are refused") {
+TEST_CASE("bench: mode, kind and profile direction names round-trip, and others are refused") {
   for (const BenchMode m : {BenchMode::training, BenchMode::inference})
     CHECK(bench_mode_from_string(to_string(m)) == m);
   for (const BenchKind k : {BenchKind::matrix, BenchKind::profile})

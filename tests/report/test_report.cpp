@@ -122,7 +122,7 @@ std::string error_message(const std::function<void()>& f) {
   return {};
 }
 
-TEST_CASE("report: a database written by Store, rendered to a file; the database is not changed") {
+TEST_CASE("report: a database written by Store, rendered to a file, the database is not changed") {
   TempDir tmp;
   const fs::path db = make_database(tmp);
   const std::string db_before = read_text(db);

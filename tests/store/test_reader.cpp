@@ -187,7 +187,7 @@ TEST_CASE("reader: epochs, class metrics, confusion, verifications, sweeps, publ
   CHECK(reader.published_results("other").empty());
 }
 
-TEST_CASE("reader: resolve_run by key, id and unique key prefix; ambiguous and unknown names") {
+TEST_CASE("reader: resolve_run by key, id and unique key prefix, ambiguous and unknown names") {
   TempDir dir;
   const auto path = dir / "results.db";
   std::vector<RunConfig> configs;

@@ -70,7 +70,7 @@ std::string column(const fs::path& dir, const std::string& key, const std::strin
 }
 
 TEST_CASE(
-    "sweep: resume: other threads per run refused; --restart-mismatched; the recorded count") {
+    "sweep: resume: other threads per run refused, --restart-mismatched, the recorded count") {
   const Dataset data = make_dataset(300, 60);
   Sweep sweep = small_sweep({1}, 3);
   sweep.runs[0] = make_run(lenet5_bn(), "adam", 1e-3, 3, 1);

@@ -42,7 +42,7 @@ TEST_CASE("sweep: plan: each run once with its key, canonical JSON and cost") {
         std::find(order.begin(), order.end(), &plan[1]));
 }
 
-TEST_CASE("sweep: concurrent jobs: given, or cores / threads per run; never more than runs") {
+TEST_CASE("sweep: concurrent jobs: given, or cores / threads per run, never more than runs") {
   RunnerOptions options;
   options.jobs = 3;
   CHECK(concurrent_jobs(options, 10) == 3);

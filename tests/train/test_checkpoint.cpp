@@ -161,7 +161,7 @@ TEST_CASE("train: checkpoint: temporary files of a killed writer are removed, no
   remove_partial_checkpoints(dir / "absent");  // no error
 }
 
-TEST_CASE("train: checkpoint: best and final hold parameters only; kinds by name") {
+TEST_CASE("train: checkpoint: best and final hold parameters only, kinds by name") {
   TempDir dir;
   TrainState s = sample_state();
   for (const CheckpointKind kind : {CheckpointKind::best, CheckpointKind::final}) {

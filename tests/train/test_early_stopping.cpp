@@ -47,7 +47,7 @@ TEST_CASE("train: early stopping: loss falls, accuracy rises, min_delta and pati
 }
 
 TEST_CASE(
-    "train: early stopping: patience 0 stops only after a non-improving epoch; NaN never "
+    "train: early stopping: patience 0 stops only after a non-improving epoch, NaN never "
     "improves") {
   EarlyStopping s(stopping("train_loss", 0));
   CHECK(s.update(1.0, 1));
@@ -63,7 +63,7 @@ TEST_CASE(
   CHECK_FALSE(disabled.should_stop());
 }
 
-TEST_CASE("train: early stopping: state restores exactly; monitored values") {
+TEST_CASE("train: early stopping: state restores exactly, monitored values") {
   EarlyStopping a(stopping("val_loss", 3));
   a.update(1.0, 1);
   a.update(2.0, 2);

@@ -72,7 +72,7 @@ std::string refusal(const RunConfig& config, const Dataset& data, const TrainOpt
   return "";
 }
 
-TEST_CASE("train: resume contract: other thread count refused; restart or the recorded count") {
+TEST_CASE("train: resume contract: other thread count refused, restart or the recorded count") {
   const Dataset data = make_dataset(300, 60);
   const RunConfig config = make_run(lenet5_bn(), "adam", 1e-3, 3);
   const RunResult one = uninterrupted(config, data, 1);
