@@ -12,9 +12,10 @@ DatasetRef parse_dataset_ref(std::string_view text) {
     const std::size_t comma = files.find(',');
     if (comma == std::string_view::npos || comma == 0 || comma + 1 == files.size() ||
         files.find(',', comma + 1) != std::string_view::npos) {
-      throw DatasetRefError(fmt::format("dataset '{}': expected 'csv:TRAIN.csv,TEST.csv' (two file "
-                                        "names separated by a comma)",
-                                        text));
+      throw DatasetRefError(
+          fmt::format("dataset '{}': expected 'csv:TRAIN.csv,TEST.csv' (two file "
+                      "names separated by a comma)",
+                      text));
     }
     return DatasetRef{DatasetKind::csv, std::filesystem::path(files.substr(0, comma)),
                       std::filesystem::path(files.substr(comma + 1))};
