@@ -5,6 +5,8 @@
 #
 #   ASAN_TESTS    ctest -R regex of the tests to run (default: all)
 #   ASAN_EXCLUDE  ctest -E regex of tests to leave out (default: none)
+#   ASAN_EXCLUDE_LABELS  ctest -LE regex of labels to leave out (default: service, the tests that drive
+#                 outside programs, a Slurm cluster or a browser, which the release run already covers)
 #
 # Needs the build dependencies of ci/setup.sh (CI runs ci/test.sh first). oneDNN, oneTBB and the
 # other system libraries are not instrumented: ASan checks lenetlab's own code and every call into
@@ -30,6 +32,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 args=(--preset asan -j 2 --timeout 1800)
 [[ -n ${ASAN_TESTS:-} ]] && args+=(-R "$ASAN_TESTS")
 [[ -n ${ASAN_EXCLUDE:-} ]] && args+=(-E "$ASAN_EXCLUDE")
+[[ -n ${ASAN_EXCLUDE_LABELS-service} ]] && args+=(-LE "${ASAN_EXCLUDE_LABELS-service}")
 rc=0
 ctest "${args[@]}" || rc=$?
 echo "asan: tests took $((SECONDS - built)) s (total $((SECONDS - start)) s); ASAN_OPTIONS=$ASAN_OPTIONS"
