@@ -4,7 +4,10 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
+#include <numeric>
 #include <cstdio>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -16,6 +19,7 @@
 #include "nn/network.hpp"
 #include "store/reader.hpp"
 #include "sweep/runner.hpp"
+#include "sweep/shard.hpp"
 
 namespace lenetlab {
 
@@ -51,23 +55,72 @@ struct RunArgs {
   bool retry_failed = false;
   bool restart_mismatched = false;
   double time_limit = 0;
+  std::string shard;  ///< "I/N", empty: the whole sweep
+  int shards = 0;     ///< --dry-run --shards N: the balance of N shards
 };
 
-void print_dry_run(const Sweep& sweep, const ResultsReader* store) {
-  fmt::print("sweep {} ({}): {} runs on {}\n", sweep.name, sweep.file, sweep.runs.size(),
-             sweep.dataset);
-  fmt::print("{:>4}  {:<16}  {:<18}  {:<8}  {:>9}  {:>5}  {:>6}  {:>5}  {:>9}  {}\n", "#", "key",
-             "architecture", "optim", "lr", "batch", "epochs", "seed", "val_split", "status");
-  int i = 0;
-  for (const RunConfig& r : sweep.runs) {
+/// Estimated cost in units of 10^9 forward MACs (sweep/shard.hpp kShardTrainImages).
+double giga(double macs) { return macs / 1e9; }
+
+/// `--dry-run --shards N`: runs and estimated cost of each shard, and the imbalance.
+void print_shard_balance(const Sweep& sweep, int count) {
+  const ShardPlan plan = assign_shards(sweep, count);
+  std::vector<int> runs(static_cast<size_t>(count), 0);
+  for (int shard : plan.shard) ++runs[static_cast<size_t>(shard)];
+  const double total = std::accumulate(plan.loads.begin(), plan.loads.end(), 0.0);
+  const double largest = *std::max_element(plan.loads.begin(), plan.loads.end());
+  fmt::print("sweep {} ({}): {} runs in {} shards, balanced by estimated cost (10^9 MACs)\n",
+             sweep.name, sweep.file, sweep.runs.size(), count);
+  fmt::print("{:>5}  {:>5}  {:>10}  {:>7}  {}\n", "shard", "runs", "cost", "share", "database");
+  for (int i = 0; i < count; ++i)
+    fmt::print("{:>5}  {:>5}  {:>10.4g}  {:>6.1f}%  {}\n", i, runs[static_cast<size_t>(i)],
+               giga(plan.loads[static_cast<size_t>(i)]),
+               total > 0 ? 100 * plan.loads[static_cast<size_t>(i)] / total : 0.0,
+               shard_database_name(sweep.name, {i, count}));
+  const double mean = total / count;
+  fmt::print(
+      "largest shard {:.4g} = {:.2f} x the mean {:.4g}\nshard I: `lenetlab --db "
+      "results/{}.shard-I-of-{}.db run {} --shard I/{}`; then `lenetlab merge --into "
+      "results/{}.db results/{}.shard-*-of-{}.db`\n",
+      giga(largest), mean > 0 ? largest / mean : 1.0, giga(mean), sweep.name, count, sweep.file,
+      count, sweep.name, sweep.name, count);
+}
+
+/// The runs of the sweep, or of one shard (with each run's estimated cost).
+void print_dry_run(const Sweep& sweep, const ResultsReader* store,
+                   const std::optional<ShardSpec>& shard) {
+  std::optional<ShardPlan> plan;
+  if (shard) plan = assign_shards(sweep, shard->count);
+  if (shard)
+    fmt::print("sweep {} ({}), shard {}/{}: the runs below of {} on {}\n", sweep.name, sweep.file,
+               shard->index, shard->count, sweep.runs.size(), sweep.dataset);
+  else
+    fmt::print("sweep {} ({}): {} runs on {}\n", sweep.name, sweep.file, sweep.runs.size(),
+               sweep.dataset);
+  fmt::print("{:>4}  {:<16}  {:<18}  {:<8}  {:>9}  {:>5}  {:>6}  {:>5}  {:>9}  {:<13}{}\n", "#",
+             "key", "architecture", "optim", "lr", "batch", "epochs", "seed", "val_split", "status",
+             shard ? "  cost" : "");
+  size_t listed = 0;
+  for (size_t i = 0; i < sweep.runs.size(); ++i) {
+    if (plan && plan->shard[i] != shard->index) continue;
+    const RunConfig& r = sweep.runs[i];
     std::string status = "new";
     if (store)
       if (auto s = store->run_status(r.key())) status = to_string(*s);
-    fmt::print("{:>4}  {:<16}  {:<18}  {:<8}  {:>9.3g}  {:>5}  {:>6}  {:>5}  {:>9.3g}  {}\n", ++i,
-               r.key(), r.architecture, to_string(r.optimizer.kind), r.optimizer.learning_rate,
-               r.batch_size, r.epochs, r.seed, r.validation_split, status);
+    const std::string cost = plan ? fmt::format("  {:.4g}", giga(plan->runs[i].cost)) : "";
+    fmt::print("{:>4}  {:<16}  {:<18}  {:<8}  {:>9.3g}  {:>5}  {:>6}  {:>5}  {:>9.3g}  {:<13}{}\n",
+               i + 1, r.key(), r.architecture, to_string(r.optimizer.kind),
+               r.optimizer.learning_rate, r.batch_size, r.epochs, r.seed, r.validation_split,
+               status, cost);
+    ++listed;
   }
-  fmt::print("{} runs\n", sweep.runs.size());
+  if (plan) {
+    const double load = plan->loads[static_cast<size_t>(shard->index)];
+    const double total = std::accumulate(plan->loads.begin(), plan->loads.end(), 0.0);
+    fmt::print("{} runs, estimated cost {:.4g} x 10^9 MACs ({:.1f}% of the sweep)\n", listed,
+               giga(load), total > 0 ? 100 * load / total : 0.0);
+  } else
+    fmt::print("{} runs\n", listed);
 }
 
 void run(const RunArgs& args, const GlobalOptions& global) {
@@ -75,10 +128,17 @@ void run(const RunArgs& args, const GlobalOptions& global) {
   sweep_options.force = args.force;
   const Sweep sweep = load_sweep(args.sweep, sweep_options);  // every config error before any run
   if (args.threads_per_run < 1) throw Error("--threads-per-run must be at least 1");
+  std::optional<ShardSpec> shard;
+  if (!args.shard.empty()) shard = parse_shard(args.shard);
+  if (args.shards > 0 && !args.dry_run)
+    throw Error(
+        "--shards N shows the balance of N shards with --dry-run; to train one shard "
+        "use --shard I/N");
   if (args.dry_run) {
+    if (args.shards > 0) return print_shard_balance(sweep, args.shards);
     std::unique_ptr<ResultsReader> store;
     if (std::filesystem::exists(global.db)) store = std::make_unique<ResultsReader>(global.db);
-    print_dry_run(sweep, store.get());
+    print_dry_run(sweep, store.get(), shard);
     return;
   }
   const auto data = load_dataset(sweep.dataset, dataset_cache_dir(global.data_dir));
@@ -95,6 +155,13 @@ void run(const RunArgs& args, const GlobalOptions& global) {
   options.retry_failed = args.retry_failed;
   options.restart_mismatched = args.restart_mismatched;
   options.time_limit_seconds = args.time_limit;
+  if (shard) {
+    const std::vector<std::string> keys = shard_keys(sweep, *shard);
+    options.select = [keys = std::set<std::string>(keys.begin(), keys.end())](
+                         const PlannedRun& run) { return keys.count(run.key) > 0; };
+    fmt::print(stderr, "lenetlab run: shard {}/{}: {} of the sweep's {} runs\n", shard->index,
+               shard->count, keys.size(), sweep.runs.size());
+  }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   fmt::print(stderr,
              "lenetlab run: sweep '{}', {} runs, dataset {} ({} train / {} test images), "
@@ -183,6 +250,13 @@ void add_run_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--time-limit", args->time_limit,
                   "per-run wall-time limit in seconds; a run past it ends as failed (0 = none)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--shard", args->shard,
+                  "train only shard I of N (0-based, e.g. $SLURM_ARRAY_TASK_ID/4): runs split by "
+                  "estimated cost, the same split on every machine; give each shard its own --db, "
+                  "e.g. results/NAME.shard-I-of-N.db, and `lenetlab merge` them");
+  cmd->add_option("--shards", args->shards,
+                  "with --dry-run: show how the runs split into N shards and each one's cost")
+      ->check(CLI::Range(1, 100000));
   cmd->callback([args, &global] { run(*args, global); });
 }
 

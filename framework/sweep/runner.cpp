@@ -137,7 +137,11 @@ class SweepRunner {
     const auto t0 = std::chrono::steady_clock::now();
     sweep_id_ = store_.upsert_sweep(sweep_.name, sweep_.file, sweep_.yaml);
     store_.set_published_results(sweep_id_, sweep_.references);
-    const std::vector<PlannedRun> plan = plan_sweep(sweep_, data_.train.n);
+    std::vector<PlannedRun> plan = plan_sweep(sweep_, data_.train.n);
+    if (options_.select) {
+      std::erase_if(plan, [this](const PlannedRun& run) { return !options_.select(run); });
+      summary_.total = static_cast<int>(plan.size());
+    }
     const std::vector<QueuedRun> queue = register_runs(plan);
     execute(queue);
     progress_.finish();

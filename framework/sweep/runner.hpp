@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@
 #include "store/store.hpp"
 
 namespace lenetlab {
+
+struct PlannedRun;
 
 struct RunnerOptions {
   /// Concurrent runs (oneTBB arena size). 0 = number of cores / threads_per_run (at least 1).
@@ -37,6 +40,9 @@ struct RunnerOptions {
   /// A run whose last.ckpt was written under other conditions (thread count, ISA, oneDNN or engine
   /// version) starts over from epoch 1 instead of being refused (TrainOptions::restart_mismatched).
   bool restart_mismatched = false;
+  /// When set, only the planned runs it accepts are part of this invocation (one shard of the
+  /// sweep: sweep/shard.hpp); the others are neither run nor counted in SweepSummary.
+  std::function<bool(const PlannedRun&)> select;
 };
 
 /// One run of a sweep as planned: everything derived from its configuration, computed once.
@@ -64,7 +70,7 @@ void order_longest_first(std::vector<const PlannedRun*>& runs);
 int concurrent_jobs(const RunnerOptions& options, size_t runs);
 
 struct SweepSummary {
-  int total = 0;    ///< runs in the sweep
+  int total = 0;    ///< runs in the sweep (in its shard, with RunnerOptions::select)
   int skipped = 0;  ///< already final in the database, or running in another process
   int finished = 0;
   int stopped_early = 0;
