@@ -38,6 +38,7 @@ void add_data_command(CLI::App& app, GlobalOptions& global);      // cli/data_co
 void add_query_command(CLI::App& app, GlobalOptions& global);     // cli/query_command.cpp
 void add_report_command(CLI::App& app, GlobalOptions& global);    // cli/report_command.cpp
 void add_bench_command(CLI::App& app, GlobalOptions& global);     // cli/bench_command.cpp
+void add_merge_command(CLI::App& app, GlobalOptions& global);     // cli/merge_command.cpp
 // cli/replay_command.cpp: verify, evaluate
 void add_replay_commands(CLI::App& app, GlobalOptions& global);
 
