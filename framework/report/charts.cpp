@@ -131,11 +131,22 @@ json fill_template(std::string_view template_text, const std::map<std::string, j
   return spec;
 }
 
+std::optional<std::pair<double, double>> accuracy_interval(const stats::Summary& summary) {
+  if (!summary.ci_half_width) return std::nullopt;
+  const double h = *summary.ci_half_width;
+  return std::pair{std::max(0.0, summary.mean - h), std::min(1.0, summary.mean + h)};
+}
+
 json chart_specs(const ReportModel& model) {
   json charts = json::object();
   add_accuracy_chart(model, charts);
+  add_cost_chart(model, charts);
+  add_sensitivity_chart(model, charts);
   add_curve_charts(model, charts);
+  add_overlay_chart(model, charts);
+  add_parallel_chart(model, charts);
   add_confusion_chart(model, charts);
+  add_bench_charts(model, charts);
   return charts;
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "report/factors.hpp"
 #include "report/model.hpp"
 
 namespace lenetlab::report {
@@ -16,20 +17,10 @@ namespace {
 
 using nlohmann::json;
 
-/// Leaves of a JSON object as "a.b" -> value.
-void flatten(const json& j, const std::string& prefix, std::map<std::string, json>& out) {
-  if (j.is_object()) {
-    for (const auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, out);
-  } else {
-    out[prefix] = j;
-  }
-}
-
 /// The settings of `config` that the leaderboard does not show in columns of their own: the
 /// configuration with those members (and the seed) reset, as flattened to_json() leaves.
 std::map<std::string, json> other_leaves(const std::optional<RunConfig>& config) {
-  std::map<std::string, json> leaves;
-  if (!config) return leaves;
+  if (!config) return {};
   RunConfig rest = *config;
   rest.seed = 0;
   rest.architecture.clear();
@@ -37,8 +28,7 @@ std::map<std::string, json> other_leaves(const std::optional<RunConfig>& config)
   rest.optimizer.kind = OptimizerKind{};
   rest.optimizer.learning_rate = 0;
   rest.batch_size = 0;
-  flatten(rest.to_json(), "", leaves);
-  return leaves;
+  return setting_leaves(rest.to_json());
 }
 
 std::string value_text(const std::map<std::string, json>& leaves, const std::string& path) {
@@ -85,6 +75,7 @@ void summarize_group(ConfigGroup& g, const std::vector<RunRow>& runs) {
     if (r.best_val_accuracy) best_vals.push_back(*r.best_val_accuracy);
     if (r.seconds) seconds.push_back(*r.seconds);
     if (!g.parameters && r.parameters) g.parameters = r.parameters;
+    if (!g.macs_per_image && r.macs_per_image) g.macs_per_image = r.macs_per_image;
     epochs += static_cast<double>(r.epochs_completed);
   }
   g.test = stats::summarize(g.test_accuracies);

@@ -100,15 +100,21 @@ Html leaderboard_section(const ReportModel& model, const nlohmann::json& charts)
 }
 
 Html curves_section(const nlohmann::json& charts) {
-  Html out(
-      "<section id=\"curves\">\n<h2>Learning curves</h2>\n<p class=\"note\">Per configuration: "
-      "train (blue) and validation (orange) per epoch, one line per seed. Training figures are "
-      "averaged over each epoch in training mode; validation figures are measured after it.</p>\n");
+  Html out("<section id=\"curves\">\n<h2>Learning curves</h2>\n");
   if (!charts.contains("chart-loss")) {
     out += "<p class=\"note\">No epoch has been recorded yet.</p>\n</section>\n";
     return out;
   }
+  if (charts.contains("chart-overlay"))
+    out +=
+        "<h3>By factor</h3>\n<p class=\"note\">Choose a setting that varies and a metric: one "
+        "line per value of the setting, the mean per epoch over every run with that value (its "
+        "seeds and the rest of the grid), with the 95% Student-t interval of that mean as a "
+        "band.</p>\n<div class=\"chart\" id=\"chart-overlay\"></div>\n";
   out +=
+      "<h3>Per configuration</h3>\n<p class=\"note\">Train (blue) and validation (orange) per "
+      "epoch, one line per seed. Training figures are averaged over each epoch in training mode; "
+      "validation figures are measured after it.</p>\n"
       "<h3>Loss (cross-entropy, nats)</h3>\n<div class=\"chart\" id=\"chart-loss\"></div>\n"
       "<h3>Accuracy</h3>\n<div class=\"chart\" id=\"chart-curve-accuracy\"></div>\n</section>\n";
   return out;

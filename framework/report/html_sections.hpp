@@ -24,13 +24,20 @@ Html status_badge(RunStatus status);
 /// A stored configuration: its JSON without the architecture's YAML text, then that text.
 Html config_block(const std::string& config_json);
 
-Html header_section(const ReportModel& model);
+/// `nav`: links to the sections present.
+Html header_section(const ReportModel& model, const Html& nav);
 Html environment_section(const ReportModel& model);
 /// Empty when the model has no published results.
 Html published_section(const ReportModel& model);
 /// `charts`: chart_specs(model); a section shows a chart's element only when its spec exists.
 Html leaderboard_section(const ReportModel& model, const nlohmann::json& charts);
 Html curves_section(const nlohmann::json& charts);
+/// Sections that are empty when their chart is absent (report/html_views.cpp).
+Html cost_section(const ReportModel& model, const nlohmann::json& charts);
+Html sensitivity_section(const nlohmann::json& charts);
+Html parallel_section(const ReportModel& model, const nlohmann::json& charts);
+/// Empty when the database holds no bench rows (report/html_bench.cpp).
+Html bench_section(const ReportModel& model, const nlohmann::json& charts);
 Html best_run_section(const ReportModel& model, const nlohmann::json& charts);
 Html all_runs_section(const ReportModel& model);
 Html failures_section(const ReportModel& model);

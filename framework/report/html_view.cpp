@@ -129,17 +129,14 @@ Html config_block(const std::string& config_json) {
   return out;
 }
 
-Html header_section(const ReportModel& model) {
+Html header_section(const ReportModel& model, const Html& nav) {
   std::string names;
   for (const SweepRow& s : model.sweeps) names += (names.empty() ? "" : ", ") + s.name;
   return html(
       "<header>\n<h1>{}</h1>\n<p class=\"meta\">Sweep{}: <strong>{}</strong> &middot; generated {}"
-      " &middot; {} runs ({})</p>\n<nav><a href=\"#environment\">Environment</a>"
-      "<a href=\"#published\">Published</a><a href=\"#leaderboard\">Leaderboard</a>"
-      "<a href=\"#curves\">Learning curves</a><a href=\"#best\">Best run</a>"
-      "<a href=\"#runs\">All runs</a><a href=\"#failures\">Failures</a></nav>\n</header>\n",
+      " &middot; {} runs ({})</p>\n<nav>{}</nav>\n</header>\n",
       model.title, model.sweeps.size() == 1 ? "" : "s", names, model.generated, model.runs.size(),
-      status_text(model.statuses));
+      status_text(model.statuses), nav);
 }
 
 Html environment_section(const ReportModel& model) {
@@ -177,11 +174,28 @@ std::string render_html(const ReportModel& model, const ReportAssets& assets) {
       "<meta name=\"generator\" content=\"lenetlab report\">\n<title>{}</title>\n<style>\n{}"
       "</style>\n</head>\n<body>\n<main>\n",
       model.title, Html::trusted(std::string(resources::kReportCss)));
-  for (Html section :
-       {header_section(model), environment_section(model), published_section(model),
-        leaderboard_section(model, charts), curves_section(charts), best_run_section(model, charts),
-        all_runs_section(model), failures_section(model)})
-    page += section;
+  struct Part {
+    MarkupLiteral id, title;
+    Html section;  ///< empty: not on this page
+  };
+  const Part parts[] = {
+      {"environment", "Environment", environment_section(model)},
+      {"published", "Published", published_section(model)},
+      {"leaderboard", "Leaderboard", leaderboard_section(model, charts)},
+      {"cost", "Cost", cost_section(model, charts)},
+      {"sensitivity", "Learning rate", sensitivity_section(charts)},
+      {"curves", "Learning curves", curves_section(charts)},
+      {"parallel", "Settings", parallel_section(model, charts)},
+      {"best", "Best run", best_run_section(model, charts)},
+      {"bench", "Benchmark", bench_section(model, charts)},
+      {"runs", "All runs", all_runs_section(model)},
+      {"failures", "Failures", failures_section(model)},
+  };
+  Html nav;
+  for (const Part& p : parts)
+    if (!p.section.empty()) nav += html("<a href=\"#{}\">{}</a>", Html(p.id), Html(p.title));
+  page += header_section(model, nav);
+  for (const Part& p : parts) page += p.section;
   page += "</main>\n";
   for (const auto& [pin, text] : {std::pair{&kReportAssetPins[0], &assets.vega},
                                   std::pair{&kReportAssetPins[1], &assets.vega_lite},

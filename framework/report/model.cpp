@@ -171,6 +171,8 @@ ReportModel build_report_model(ReportRows rows, const std::string& title) {
   m.best = best_run(m.runs, m.config_of_run);
   for (size_t i = 0; i < m.runs.size(); ++i)
     if (is_problem(m.runs[i].status)) m.problems.push_back(i);
+  for (BenchRun& b : rows.bench)
+    if (!b.results.empty() || !b.profile.empty()) m.bench.push_back(std::move(b));
   return m;
 }
 

@@ -24,6 +24,13 @@
 
 namespace lenetlab::report {
 
+/// One `lenetlab bench` with its rows (tables bench_runs, bench_results, bench_profile).
+struct BenchRun {
+  BenchRunRow run;
+  std::vector<BenchResultRow> results;   ///< matrix benches, in insertion order.
+  std::vector<BenchProfileRow> profile;  ///< profile benches, in position order.
+};
+
 /// Everything the model is computed from: the rows (store/rows.hpp) of the sweeps reported.
 struct ReportRows {
   std::vector<SweepRow> sweeps;  ///< sweeps with at least one run, by name.
@@ -31,6 +38,7 @@ struct ReportRows {
   /// epochs[i]: the epoch rows of runs[i], by epoch (empty when none was recorded).
   std::vector<std::vector<EpochRecord>> epochs;
   std::vector<PublishedRow> published;  ///< by sweep, then architecture.
+  std::vector<BenchRun> bench;          ///< every bench run of the database, by id.
 };
 
 /// Number of runs with one status.
@@ -69,13 +77,14 @@ struct ConfigGroup {
   /// Settings outside the leaderboard's columns (architecture, optimizer, learning rate, batch
   /// size) whose value here differs from the most common value among configurations.
   std::vector<Setting> other_settings;
-  std::vector<double> test_accuracies;  ///< of the runs that have one, in run order.
-  stats::Summary test;                  ///< over test_accuracies (95% Student-t).
-  std::optional<double> t_quantile;     ///< t(0.975, n - 1) behind test.ci_half_width.
-  std::optional<double> best_val_mean;  ///< mean best validation accuracy over runs with one.
-  double epochs_mean = 0;               ///< mean epochs completed over all its runs.
-  std::optional<double> seconds_mean;   ///< mean wall time (s) over runs with one.
-  std::optional<int64_t> parameters;    ///< of the first run that recorded it.
+  std::vector<double> test_accuracies;    ///< of the runs that have one, in run order.
+  stats::Summary test;                    ///< over test_accuracies (95% Student-t).
+  std::optional<double> t_quantile;       ///< t(0.975, n - 1) behind test.ci_half_width.
+  std::optional<double> best_val_mean;    ///< mean best validation accuracy over runs with one.
+  double epochs_mean = 0;                 ///< mean epochs completed over all its runs.
+  std::optional<double> seconds_mean;     ///< mean wall time (s) over runs with one.
+  std::optional<int64_t> parameters;      ///< of the first run that recorded it.
+  std::optional<int64_t> macs_per_image;  ///< forward multiply-accumulates, as parameters.
   std::vector<StatusCount> statuses;
 };
 
@@ -148,6 +157,9 @@ struct ReportModel {
   std::vector<std::string> config_of_run;  ///< config_of_run[i]: id of the group of runs[i].
   std::optional<BestRun> best;             ///< absent when no run has a test accuracy.
   std::vector<std::size_t> problems;       ///< runs with is_problem(status), by id.
+  /// Bench runs with at least one result or profile row, by id (bench runs belong to no sweep:
+  /// every one in the database is shown).
+  std::vector<BenchRun> bench;
 };
 
 /// Builds the model; `title` empty means "lenetlab report: <sweep names>". The best run's classes

@@ -65,6 +65,10 @@ ReportRows read_rows(const ResultsReader& reader, const std::string& sweep) {
   std::erase_if(rows.sweeps, [&](const SweepRow& s) { return !used.count(s.name); });
   for (const RunRow& r : rows.runs) rows.epochs.push_back(reader.epochs(r.id));
   rows.published = reader.published_results(sweep);
+  for (BenchRunRow& b : reader.bench_runs()) {
+    const int64_t id = b.id;
+    rows.bench.push_back({std::move(b), reader.bench_results(id), reader.bench_profile(id)});
+  }
   return rows;
 }
 

@@ -4,8 +4,7 @@
 //
 // Reading the rows, then report/model.hpp (configurations = runs equal but for the seed, test
 // accuracy mean ± sample sd and Student-t 95 % CI over seeds, best run, environments, published
-// results), then report/html_view.hpp (header, environment, published results, leaderboard,
-// learning curves, best run, all runs, failed runs).
+// results, bench runs), then report/html_view.hpp (the sections it lists).
 #pragma once
 
 #include <cstdint>

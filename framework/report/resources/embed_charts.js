@@ -1,5 +1,8 @@
 // Renders every chart of the lenetlab report: the Vega-Lite specs in the JSON script element
 // "lenetlab-charts", keyed by the id of the element each one draws into (report/html_view.cpp).
+// Then makes every table of class "sortable" sortable by a click on a column header (again: the
+// other direction); cells compare as numbers when both start with one ("98.21%", "1,234"), else
+// as text.
 (function () {
   var specs = JSON.parse(document.getElementById('lenetlab-charts').textContent);
   Object.keys(specs).forEach(function (id) {
@@ -14,5 +17,37 @@
         target.textContent = 'Chart failed to render: ' + error;
         target.className += ' chart-error';
       });
+  });
+
+  function key(cell) {
+    var text = (cell.getAttribute('data-sort') || cell.textContent).trim();
+    var number = parseFloat(text.replace(/,/g, '').replace(/^[^0-9.+-]+/, ''));
+    return {text: text, number: number};
+  }
+  function compare(a, b) {
+    if (!isNaN(a.number) && !isNaN(b.number)) return a.number - b.number;
+    if (!isNaN(a.number) !== !isNaN(b.number)) return isNaN(a.number) ? 1 : -1;
+    return a.text.localeCompare(b.text);
+  }
+  Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), function (table) {
+    var body = table.tBodies[0];
+    if (!body || !table.tHead) return;
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, column) {
+      th.className += ' sort-header';
+      th.title = (th.title ? th.title + ' ' : '') + '(click to sort)';
+      th.addEventListener('click', function () {
+        var descending = th.getAttribute('aria-sort') === 'ascending';
+        Array.prototype.forEach.call(table.tHead.rows[0].cells, function (other) {
+          other.removeAttribute('aria-sort');
+        });
+        th.setAttribute('aria-sort', descending ? 'descending' : 'ascending');
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var order = compare(key(a.cells[column]), key(b.cells[column]));
+          return descending ? -order : order;
+        });
+        rows.forEach(function (row) { body.appendChild(row); });
+      });
+    });
   });
 })();
