@@ -3,4 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
+# The browser test (tests/browser, label service) loads the report in headless Chromium; only the
+# tests need it, so it is installed here and not by ci/setup.sh.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "test: installing chromium (tests/browser)"
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
 ctest --preset release -j 2 --timeout 900
