@@ -88,12 +88,16 @@ Html sensitivity_section(const nlohmann::json& charts) {
 Html parallel_section(const ReportModel& model, const nlohmann::json& charts) {
   if (!charts.contains("chart-parallel")) return {};
   Html confounded;
-  for (const Factor& f : varying_factors(model.groups))
-    for (const std::string& path : f.confounded)
-      confounded += html("<li><code>{}</code> varies exactly with {}</li>\n", path, f.name);
+  for (const Factor& f : varying_factors(model.groups)) {
+    if (f.confounded.empty()) continue;
+    std::vector<Html> paths;
+    for (const std::string& path : f.confounded) paths.push_back(html("<code>{}</code>", path));
+    confounded += html("<li>with {}: {}</li>\n", f.name, join(paths, ", "));
+  }
   if (!confounded.empty())
     confounded = html(
-        "<p class=\"note\">Settings that vary with a factor and are drawn on its axis:</p>\n"
+        "<p class=\"note\">Settings that vary exactly with a setting drawn above (no axis of "
+        "their own):</p>\n"
         "<ul class=\"note\">{}</ul>\n",
         confounded);
   return html(
