@@ -56,7 +56,7 @@ std::string line_label(const ReportModel& model, std::size_t g,
 }  // namespace
 
 void add_cost_chart(const ReportModel& model, json& charts) {
-  const std::vector<CostFront> fronts = cost_fronts(model.groups);
+  const std::vector<CostFront> fronts = cost_fronts(model);
   json seeds = json::array(), means = json::array(), axes = json::array(), order = json::array();
   for (const ConfigGroup& g : model.groups)
     if (g.test.n > 0) order.push_back(g.label);
@@ -70,7 +70,7 @@ void add_cost_chart(const ReportModel& model, json& charts) {
       means.push_back({{"config", g.label},
                        {"id", g.id},
                        {"axis", axis.label},
-                       {"x", *axis.of_group(g)},
+                       {"x", fronts[a].costs[k]},
                        {"mean", g.test.mean},
                        {"lo", interval ? interval->first : g.test.mean},
                        {"hi", interval ? interval->second : g.test.mean},
@@ -78,8 +78,8 @@ void add_cost_chart(const ReportModel& model, json& charts) {
                        {"pareto", static_cast<bool>(fronts[a].optimal[k])}});
       for (const std::size_t i : g.runs) {
         const RunRow& r = model.runs[i];
-        const auto x = axis.of_run(r);
-        if (r.test_accuracy && x)
+        const auto x = axis.of_run(model, i);
+        if (r.test_accuracy && x && *x > 0)
           seeds.push_back({{"config", g.label},
                            {"axis", axis.label},
                            {"x", *x},

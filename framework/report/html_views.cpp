@@ -21,7 +21,7 @@ std::string count_text(const std::optional<int64_t>& n) {
 /// The configurations that are Pareto-optimal against at least one cost, in leaderboard order,
 /// with the costs they are optimal against.
 Html pareto_table(const ReportModel& model) {
-  const std::vector<CostFront> fronts = cost_fronts(model.groups);
+  const std::vector<CostFront> fronts = cost_fronts(model);
   std::vector<std::vector<std::string_view>> optimal_on(model.groups.size());
   for (std::size_t a = 0; a < fronts.size(); ++a)
     for (std::size_t k = 0; k < fronts[a].groups.size(); ++k)
@@ -44,8 +44,8 @@ Html pareto_table(const ReportModel& model) {
         pct(c.test.mean),
         interval ? fmt::format("[{}, {}]", pct(interval->first), pct(interval->second))
                  : std::string("\u2014"),
-        seconds_text(c.seconds_mean), count_text(c.parameters), count_text(c.macs_per_image),
-        against);
+        seconds_text(group_cost(model, c, kCostAxes[0])), count_text(c.parameters),
+        count_text(c.macs_per_image), against);
   }
   return html(
       "<h3>Pareto-optimal configurations</h3>\n<p class=\"note\">No other configuration has both "
@@ -54,7 +54,8 @@ Html pareto_table(const ReportModel& model) {
       "<table id=\"pareto-table\" class=\"sortable\"><thead><tr><th>config</th>"
       "<th>architecture</th><th>optimizer</th><th class=\"num\">lr</th><th class=\"num\">batch"
       "</th><th class=\"num\">seeds</th><th class=\"num\">test accuracy</th><th class=\"num\">95% "
-      "interval</th><th class=\"num\">seconds</th><th class=\"num\">parameters</th>"
+      "interval</th><th class=\"num\" title=\"training seconds, mean over seeds\">seconds</th><th "
+      "class=\"num\">parameters</th>"
       "<th class=\"num\">MACs per image</th><th>optimal against</th></tr></thead><tbody>\n{}"
       "</tbody></table></div>\n",
       rows);
@@ -67,8 +68,9 @@ Html cost_section(const ReportModel& model, const nlohmann::json& charts) {
   return html(
       "<section id=\"cost\">\n<h2>Cost against accuracy</h2>\n<p class=\"note\">Mean test "
       "accuracy of each configuration (filled) with its 95% interval, against the cost chosen "
-      "above the chart: wall time of a run (mean over seeds), parameters, or forward "
-      "multiply-accumulates per image. Faint points are the seeds. Ringed, labelled and joined: "
+      "above the chart: training seconds of a run (its epochs' training time, validation "
+      "excluded; mean over seeds), parameters, or forward multiply-accumulates per image. Faint "
+      "points are the seeds. Ringed, labelled and joined: "
       "the Pareto-optimal configurations for that cost.</p>\n<div class=\"chart\" "
       "id=\"chart-cost\"></div>\n{}</section>\n",
       pareto_table(model));

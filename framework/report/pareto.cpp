@@ -26,37 +26,50 @@ std::vector<bool> pareto_optimal(std::span<const CostPoint> points) {
   return optimal;
 }
 
+namespace {
+
+std::optional<double> training_seconds(const ReportModel& model, std::size_t run) {
+  if (model.epochs[run].empty()) return std::nullopt;
+  double seconds = 0;
+  for (const EpochRecord& e : model.epochs[run]) seconds += e.seconds;
+  return seconds;
+}
+
+std::optional<double> as_double(const std::optional<int64_t>& n) {
+  return n ? std::optional(static_cast<double>(*n)) : std::nullopt;
+}
+
+}  // namespace
+
 const std::array<CostAxis, 3> kCostAxes = {{
-    {"training seconds", [](const ConfigGroup& g) { return g.seconds_mean; },
-     [](const RunRow& r) { return r.seconds; }},
+    {"training seconds", training_seconds},
     {"parameters",
-     [](const ConfigGroup& g) {
-       return g.parameters ? std::optional(static_cast<double>(*g.parameters)) : std::nullopt;
-     },
-     [](const RunRow& r) {
-       return r.parameters ? std::optional(static_cast<double>(*r.parameters)) : std::nullopt;
-     }},
+     [](const ReportModel& m, std::size_t run) { return as_double(m.runs[run].parameters); }},
     {"MACs per image",
-     [](const ConfigGroup& g) {
-       return g.macs_per_image ? std::optional(static_cast<double>(*g.macs_per_image))
-                               : std::nullopt;
-     },
-     [](const RunRow& r) {
-       return r.macs_per_image ? std::optional(static_cast<double>(*r.macs_per_image))
-                               : std::nullopt;
-     }},
+     [](const ReportModel& m, std::size_t run) { return as_double(m.runs[run].macs_per_image); }},
 }};
 
-std::vector<CostFront> cost_fronts(const std::vector<ConfigGroup>& groups) {
+std::optional<double> group_cost(const ReportModel& model, const ConfigGroup& group,
+                                 const CostAxis& axis) {
+  double sum = 0;
+  int n = 0;
+  for (const std::size_t run : group.runs)
+    if (const auto cost = axis.of_run(model, run)) sum += *cost, ++n;
+  return n > 0 ? std::optional(sum / n) : std::nullopt;
+}
+
+std::vector<CostFront> cost_fronts(const ReportModel& model) {
   std::vector<CostFront> fronts;
   for (const CostAxis& axis : kCostAxes) {
     CostFront front;
     std::vector<CostPoint> points;
-    for (std::size_t g = 0; g < groups.size(); ++g) {
-      const auto cost = axis.of_group(groups[g]);
-      if (groups[g].test.n == 0 || !cost) continue;
+    for (std::size_t g = 0; g < model.groups.size(); ++g) {
+      const ConfigGroup& group = model.groups[g];
+      const auto cost = group_cost(model, group, axis);
+      if (group.test.n == 0 || !cost || !(*cost > 0)) continue;  // the chart's axis is log
       front.groups.push_back(g);
-      points.push_back({*cost, groups[g].test.mean});
+      front.costs.push_back(*cost);
+      points.push_back({*cost, group.test.mean});
     }
     front.optimal = pareto_optimal(points);
     fronts.push_back(std::move(front));

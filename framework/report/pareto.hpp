@@ -30,21 +30,27 @@ std::vector<bool> pareto_optimal(std::span<const CostPoint> points);
 /// A cost the report weighs test accuracy against.
 struct CostAxis {
   std::string_view label;  ///< "training seconds", "parameters", "MACs per image".
-  std::optional<double> (*of_group)(const ConfigGroup&);  ///< mean over the seeds.
-  std::optional<double> (*of_run)(const RunRow&);
+  /// The cost of model.runs[run]; absent when not recorded.
+  std::optional<double> (*of_run)(const ReportModel& model, std::size_t run);
 };
-/// Wall time of a run (RunRow::seconds), parameters (RunRow::parameters), forward
-/// multiply-accumulates per image (RunRow::macs_per_image).
+/// Training seconds of a run (the sum of its epochs' EpochRecord::seconds: the training part of
+/// each epoch, validation excluded), parameters (RunRow::parameters), forward multiply-accumulates
+/// per image (RunRow::macs_per_image).
 extern const std::array<CostAxis, 3> kCostAxes;
+
+/// Mean of axis.of_run over the runs of `group` that have it; absent when none has.
+std::optional<double> group_cost(const ReportModel& model, const ConfigGroup& group,
+                                 const CostAxis& axis);
 
 /// The configurations placed on one cost axis and which of them are Pareto-optimal.
 struct CostFront {
   std::vector<std::size_t> groups;  ///< indices into ReportModel::groups with a test accuracy
-                                    ///< and this cost, in leaderboard order.
+                                    ///< and this cost > 0, in leaderboard order.
+  std::vector<double> costs;        ///< group_cost of each.
   std::vector<bool> optimal;        ///< pareto_optimal over (cost, mean test accuracy).
 };
 
 /// One front per kCostAxes entry, in that order.
-std::vector<CostFront> cost_fronts(const std::vector<ConfigGroup>& groups);
+std::vector<CostFront> cost_fronts(const ReportModel& model);
 
 }  // namespace lenetlab::report
