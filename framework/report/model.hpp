@@ -4,7 +4,7 @@
 //
 // A configuration (ConfigGroup) is a set of runs whose configurations are equal except for the
 // seed: configuration_identity() below, derived from RunConfig itself. Statistics over the seeds of
-// a configuration are report/stats.hpp: mean, sample sd (Bessel) and the Student-t 95% interval.
+// a configuration are stats/summary.hpp: mean, sample sd (Bessel) and the Student-t 95% interval.
 //
 // Growth: statistics across configurations (pairwise comparisons, per-factor summaries) belong
 // beside `groups` as further members computed by their own functions from groups and runs;
@@ -19,7 +19,7 @@
 
 #include "config/run_config.hpp"
 #include "core/records.hpp"
-#include "report/stats.hpp"
+#include "stats/summary.hpp"
 #include "store/rows.hpp"
 
 namespace lenetlab::report {

@@ -1,9 +1,11 @@
-#include "report/stats.hpp"
+#include "stats/summary.hpp"
 
 #include <boost/math/distributions/students_t.hpp>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <vector>
 
 namespace lenetlab::stats {
 
@@ -44,6 +46,36 @@ Summary summarize(std::span<const double> values, double confidence) {
     s.ci_half_width = t_ci_half_width(values, confidence);
   }
   return s;
+}
+
+BoundedInterval bounded_mean_interval(std::span<const double> values, std::optional<int64_t> trials,
+                                      double confidence) {
+  if (trials && *trials <= 0)
+    throw std::domain_error("bounded_mean_interval: trials must be positive");
+  BoundedInterval b;
+  b.n = values.size();
+  b.mean = mean(values);
+  std::vector<double> logits;
+  for (const double x : values) {
+    if (!(x >= 0 && x <= 1))
+      throw std::domain_error("bounded_mean_interval: values must be fractions in [0, 1]");
+    if (trials) {
+      const double n = static_cast<double>(*trials);
+      const double k = x * n;
+      logits.push_back(std::log((k + 0.5) / (n - k + 0.5)));
+    } else {
+      const double c = std::clamp(x, 1e-6, 1 - 1e-6);
+      logits.push_back(std::log(c / (1 - c)));
+    }
+  }
+  if (b.n < kMinValuesForInterval) return b;
+  const double centre = mean(logits);
+  const double half = *t_ci_half_width(logits, confidence);
+  const auto expit = [](double z) { return 1 / (1 + std::exp(-z)); };
+  b.informative = true;
+  b.low = expit(centre - half);
+  b.high = expit(centre + half);
+  return b;
 }
 
 }  // namespace lenetlab::stats
