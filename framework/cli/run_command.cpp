@@ -108,10 +108,13 @@ void print_dry_run(const Sweep& sweep, const ResultsReader* store,
     if (store)
       if (auto s = store->run_status(r.key())) status = to_string(*s);
     const std::string cost = plan ? fmt::format("  {:.4g}", giga(plan->runs[i].cost)) : "";
-    fmt::print("{:>4}  {:<16}  {:<18}  {:<8}  {:>9.3g}  {:>5}  {:>6}  {:>5}  {:>9.3g}  {:<13}{}\n",
-               i + 1, r.key(), r.architecture, to_string(r.optimizer.kind),
-               r.optimizer.learning_rate, r.batch_size, r.epochs, r.seed, r.validation_split,
-               status, cost);
+    // The values drawn from `space` (sampled searches), last.
+    const std::string& sampled = sweep.sampled[i];
+    fmt::print(
+        "{:>4}  {:<16}  {:<18}  {:<8}  {:>9.3g}  {:>5}  {:>6}  {:>5}  {:>9.3g}  {:<13}{}{}{}\n",
+        i + 1, r.key(), r.architecture, to_string(r.optimizer.kind), r.optimizer.learning_rate,
+        r.batch_size, r.epochs, r.seed, r.validation_split, status, cost,
+        sampled.empty() ? "" : "  ", sampled);
     ++listed;
   }
   if (plan) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "config/search_space.hpp"
 #include "config/sweep_builder.hpp"
 #include "config/yaml_reader.hpp"
 #include "core/dataset_ref.hpp"
@@ -19,8 +20,8 @@ using namespace yaml;
 using namespace sweep_detail;
 using Reader = YamlReader;
 
-const Names kSweepKeys = {"name", "description", "dataset",   "base",
-                          "grid", "recipes",     "references"};
+const Names kSweepKeys = {"name",    "description", "dataset", "base", "grid",
+                          "recipes", "references",  "search",  "space"};
 const Names kReferenceKeys = {"architecture", "test_accuracy", "test_error",
                               "required_test_accuracy", "source"};
 
@@ -73,13 +74,15 @@ void check_dataset(const Reader& r, const YAML::Node& v, std::string& dataset) {
 struct Parts {
   YAML::Node root;
   std::optional<YAML::Node> base, grid, recipes;
+  /// `search:` and `space:` (config/search_space.hpp).
+  std::optional<YAML::Node> search, space;
   /// Where errors about the whole expansion point: the grid, else the recipes, else the file.
   const YAML::Node& expansion() const { return grid ? *grid : recipes ? *recipes : root; }
 };
 
 /// Reads the top-level keys into `sweep` (name, dataset, references) and `parts`.
 Parts parse_top_level(const Reader& r, const YAML::Node& root, Sweep& sweep) {
-  Parts parts{root, {}, {}, {}};
+  Parts parts{root, {}, {}, {}, {}, {}};
   std::optional<YAML::Node> name;
   r.for_each_field(
       root, "sweep", kSweepKeys, [&](const std::string& k, const YAML::Node&, const YAML::Node& v) {
@@ -101,6 +104,11 @@ Parts parse_top_level(const Reader& r, const YAML::Node& root, Sweep& sweep) {
                                   "found {}",
                                   describe(v)));
           for (const YAML::Node& item : v) sweep.references.push_back(parse_reference(r, item));
+        } else if (k == "search") {
+          sweep.search = parse_search(r, v);
+          parts.search.emplace(v);
+        } else if (k == "space") {
+          parts.space.emplace(v);
         } else if (!v.IsNull()) {
           (k == "base" ? parts.base : k == "grid" ? parts.grid : parts.recipes).emplace(v);
         }
@@ -109,9 +117,49 @@ Parts parse_top_level(const Reader& r, const YAML::Node& root, Sweep& sweep) {
   return parts;
 }
 
+/// The settings mappings a successive-halving sweep may not set `epochs` in (max_epochs does).
+void refuse_epochs(const Reader& r, const Parts& parts) {
+  std::vector<YAML::Node> maps;
+  for (const auto& part : {parts.base, parts.grid, parts.space})
+    if (part && part->IsMap()) maps.push_back(*part);
+  if (parts.recipes && parts.recipes->IsSequence())
+    for (const YAML::Node& recipe : *parts.recipes) maps.push_back(recipe);
+  for (const YAML::Node& map : maps)
+    if (map.IsMap())
+      for (const auto& kv : map)
+        if (kv.first.IsScalar() && kv.first.Scalar() == "epochs")
+          r.fail(kv.first,
+                 "'epochs' in a successive_halving sweep; every run is planned with "
+                 "search.max_epochs and trains to its rung's budget");
+}
+
+/// The points of a sampled search (1 without one); checks `space` against `search` and the grid.
+int64_t count_points(const Reader& r, const Parts& parts, const Sweep& sweep) {
+  const Sampler sampler = sweep.search ? sweep.search->sampler : Sampler::grid;
+  if (parts.space) {
+    if (sampler == Sampler::grid)
+      r.fail(*parts.space,
+             "'space' needs 'search' with method random or sobol (or "
+             "successive_halving with sampler random or sobol)");
+    check_space(r, *parts.space, setting_keys());
+    if (parts.grid && parts.grid->IsMap())
+      for (const auto& kv : *parts.space)
+        if (parts.grid->operator[](kv.first.Scalar()))
+          r.fail(kv.first,
+                 fmt::format("'{}' is in both grid and space; keep one", kv.first.Scalar()));
+  } else if (sampler != Sampler::grid) {
+    r.fail(*parts.search, fmt::format("sampler {} draws points of 'space'; add a 'space' of "
+                                      "distributions (sweeps/README.md)",
+                                      to_string(sampler)));
+  }
+  if (sweep.search && sweep.search->halving) refuse_epochs(r, parts);
+  return sampler == Sampler::grid ? 1 : sweep.search->runs;
+}
+
 /// Checks the shape of base, recipes and grid and counts the runs before building any; refuses
 /// more than options.max_runs unless options.force.
-int64_t count_runs(const Reader& r, const Parts& parts, const SweepOptions& options) {
+int64_t count_runs(const Reader& r, const Parts& parts, const Sweep& sweep,
+                   const SweepOptions& options) {
   if (parts.base) {
     check_settings(r, *parts.base, "base");
     refuse_lists(r, *parts.base, "base");
@@ -138,7 +186,8 @@ int64_t count_runs(const Reader& r, const Parts& parts, const SweepOptions& opti
       grid_count = mul_saturated(grid_count, count_values(r, kv.second, kv.first.Scalar(), false));
     }
   }
-  const int64_t total = mul_saturated(recipe_count, grid_count);
+  const int64_t total =
+      mul_saturated(mul_saturated(recipe_count, grid_count), count_points(r, parts, sweep));
   if (total > options.max_runs && !options.force) {
     const std::string count = total == std::numeric_limits<int64_t>::max()
                                   ? fmt::format("more than {}", total)
@@ -151,8 +200,40 @@ int64_t count_runs(const Reader& r, const Parts& parts, const SweepOptions& opti
   return total;
 }
 
-/// Builds the runs: recipes (outer, in order) x grid (first key slowest), precedence base <
-/// recipe < grid.
+/// The choices of one grid key.
+struct Axis {
+  std::string name;
+  YAML::Node key;
+  std::vector<ExpandedValue> choices;
+};
+
+/// A successive-halving run: planned with max_epochs, judged on a validation metric.
+void check_halving_run(const Reader& r, const Parts& parts, const HalvingSpec& halving,
+                       RunConfig& run) {
+  run.epochs = halving.max_epochs;
+  if (run.validation_split <= 0.0)
+    r.fail(*parts.search, fmt::format("successive_halving ranks runs by {}; set validation_split "
+                                      "> 0 (in base)",
+                                      halving.metric));
+  if (run.early_stopping.enabled)
+    r.fail(*parts.search, "successive_halving decides when runs stop; remove early_stopping");
+}
+
+/// Builds one run; an error at a sampled value (which has no place in the file) is reported at
+/// `space` with the sampled point.
+RunConfig build_run(const Reader& r, const Parts& parts, RunBuilder& builder,
+                    const Settings& settings, const SpacePoint* point) {
+  if (point == nullptr) return builder.build(settings);
+  try {
+    return builder.build(settings);
+  } catch (const ConfigError& e) {
+    if (e.mark().line != 0) throw;
+    r.fail(*parts.space, fmt::format("sampled point ({}): {}", point->description, e.detail()));
+  }
+}
+
+/// Builds the runs: recipes (outer, in order) x sampled points x grid (first key slowest),
+/// precedence base < recipe < grid < space.
 void expand_runs(const Reader& r, const Parts& parts, const std::string& file_name, int64_t total,
                  Sweep& sweep) {
   const ExpandedValue base_value = parts.base ? literal_value(*parts.base) : ExpandedValue{};
@@ -165,49 +246,67 @@ void expand_runs(const Reader& r, const Parts& parts, const std::string& file_na
   } else {
     recipe_values.emplace_back();
   }
-  struct Axis {
-    std::string name;
-    YAML::Node key;
-    std::vector<ExpandedValue> choices;
-  };
   std::vector<Axis> axes;
   if (parts.grid) {
     for (const auto& kv : *parts.grid)
       axes.push_back(Axis{kv.first.Scalar(), kv.first, expand_values(kv.second)});
   }
+  const std::vector<SpacePoint> points =
+      parts.space ? sample_space(*parts.space, *sweep.search) : std::vector<SpacePoint>{};
   RunBuilder builder(r, parts.root, fs::path(file_name).parent_path(), sweep.dataset);
   sweep.runs.reserve(static_cast<std::size_t>(total));
   for (const ExpandedValue& recipe : recipe_values) {
-    std::vector<std::size_t> index(axes.size(), 0);
-    while (true) {
-      Settings settings;
-      for (const Field& f : base_value.fields)
-        settings.insert_or_assign(f.name, Chosen{&f.key, &f.value, 0});
-      for (const Field& f : recipe.fields)
-        settings.insert_or_assign(f.name, Chosen{&f.key, &f.value, 1});
-      for (std::size_t a = 0; a < axes.size(); ++a) {
-        settings.insert_or_assign(axes[a].name,
-                                  Chosen{&axes[a].key, &axes[a].choices[index[a]], 2});
+    for (size_t p = 0; p < std::max<size_t>(points.size(), 1); ++p) {
+      const SpacePoint* point = points.empty() ? nullptr : &points[p];
+      std::vector<std::size_t> index(axes.size(), 0);
+      while (true) {
+        Settings settings;
+        for (const Field& f : base_value.fields)
+          settings.insert_or_assign(f.name, Chosen{&f.key, &f.value, 0});
+        for (const Field& f : recipe.fields)
+          settings.insert_or_assign(f.name, Chosen{&f.key, &f.value, 1});
+        for (std::size_t a = 0; a < axes.size(); ++a) {
+          settings.insert_or_assign(axes[a].name,
+                                    Chosen{&axes[a].key, &axes[a].choices[index[a]], 2});
+        }
+        if (point != nullptr)
+          for (const Field& f : point->fields)
+            settings.insert_or_assign(f.name, Chosen{&f.key, &f.value, 3});
+        RunConfig run = build_run(r, parts, builder, settings, point);
+        if (sweep.search && sweep.search->halving)
+          check_halving_run(r, parts, *sweep.search->halving, run);
+        sweep.runs.push_back(std::move(run));
+        sweep.sampled.push_back(point != nullptr ? point->description : std::string());
+        std::size_t a = axes.size();
+        while (a > 0 && ++index[a - 1] == axes[a - 1].choices.size()) index[--a] = 0;
+        if (a == 0) break;
       }
-      sweep.runs.push_back(builder.build(settings));
-      std::size_t a = axes.size();
-      while (a > 0 && ++index[a - 1] == axes[a - 1].choices.size()) index[--a] = 0;
-      if (a == 0) break;
     }
   }
 }
 
-/// Identical runs would share one key (and one result); refuse them.
-void refuse_identical_runs(const Reader& r, const Parts& parts, const Sweep& sweep) {
+/// Identical runs would share one key (and one result): refused, except that a sampled point
+/// equal to an earlier one after rounding (sweeps/README.md "Sampled search") is dropped.
+void refuse_identical_runs(const Reader& r, const Parts& parts, Sweep& sweep) {
+  const bool sampled = sweep.search && sweep.search->sampler != Sampler::grid;
   std::unordered_map<std::string, std::size_t> seen;
+  std::size_t kept = 0;
   for (std::size_t i = 0; i < sweep.runs.size(); ++i) {
     const auto [it, inserted] = seen.emplace(sweep.runs[i].key(), i);
-    if (!inserted) {
+    if (!inserted && !sampled) {
       r.fail(parts.expansion(),
              fmt::format("runs {} and {} are identical ({}); remove the repeated choice",
                          it->second + 1, i + 1, sweep.runs[i].display_name()));
     }
+    if (!inserted) continue;
+    if (kept != i) {
+      sweep.runs[kept] = std::move(sweep.runs[i]);
+      sweep.sampled[kept] = std::move(sweep.sampled[i]);
+    }
+    ++kept;
   }
+  sweep.runs.resize(kept);
+  sweep.sampled.resize(kept);
 }
 
 }  // namespace
@@ -225,7 +324,7 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name,
   sweep.yaml = text;
   sweep.dataset = "mnist";
   const Parts parts = parse_top_level(r, root, sweep);
-  const int64_t total = count_runs(r, parts, options);
+  const int64_t total = count_runs(r, parts, sweep, options);
   expand_runs(r, parts, file_name, total, sweep);
   refuse_identical_runs(r, parts, sweep);
   return sweep;

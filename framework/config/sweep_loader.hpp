@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/run_config.hpp"
+#include "config/search_spec.hpp"
 #include "core/records.hpp"
 
 namespace lenetlab {
@@ -31,6 +32,11 @@ struct Sweep {
   /// Expanded, validated, architectures resolved; in expansion order.
   std::vector<RunConfig> runs;
   std::vector<PublishedResult> references;
+  /// `search:` (absent: a grid sweep).
+  std::optional<SearchSpec> search;
+  /// Per run (parallel to runs): "key=value ..." of the values drawn from `space` for it; empty
+  /// for a run not sampled.
+  std::vector<std::string> sampled;
 };
 
 /// Loads and expands a sweep file. Relative architecture paths are resolved against the sweep
