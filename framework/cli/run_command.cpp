@@ -109,7 +109,7 @@ void print_dry_run(const Sweep& sweep, const ResultsReader* store,
       if (auto s = store->run_status(r.key())) status = to_string(*s);
     const std::string cost = plan ? fmt::format("  {:.4g}", giga(plan->runs[i].cost)) : "";
     // The values drawn from `space` (sampled searches), last.
-    const std::string& sampled = sweep.sampled[i];
+    const std::string sampled = i < sweep.sampled.size() ? sweep.sampled[i] : "";
     fmt::print(
         "{:>4}  {:<16}  {:<18}  {:<8}  {:>9.3g}  {:>5}  {:>6}  {:>5}  {:>9.3g}  {:<13}{}{}{}\n",
         i + 1, r.key(), r.architecture, to_string(r.optimizer.kind), r.optimizer.learning_rate,
