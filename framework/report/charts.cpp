@@ -36,17 +36,12 @@ void fill(json& node, const std::map<std::string, json>& values, std::set<std::s
 /// Test accuracy per configuration: 95% interval, mean and seeds.
 void add_accuracy_chart(const ReportModel& model, json& charts) {
   json summary = json::array(), seeds = json::array(), order = json::array();
-  bool clipped = false;  // with few seeds the t interval can pass 100 %; the axis stops there
   for (const ConfigGroup& g : model.groups) {
     if (g.test.n == 0) continue;
-    const double h = g.test.ci_half_width.value_or(0.0);
-    summary.push_back({{"config", g.label},
-                       {"mean", g.test.mean},
-                       {"n", g.test.n},
-                       {"lo", g.test.mean - h},
-                       {"hi", g.test.mean + h}});
+    const auto [lo, hi] = interval_or_mean(g.test_interval);
+    summary.push_back(
+        {{"config", g.label}, {"mean", g.test.mean}, {"n", g.test.n}, {"lo", lo}, {"hi", hi}});
     order.push_back(g.label);
-    clipped = clipped || g.test.mean + h > 1.0;
     for (const size_t i : g.runs) {
       const RunRow& r = model.runs[i];
       if (r.test_accuracy)
@@ -54,11 +49,9 @@ void add_accuracy_chart(const ReportModel& model, json& charts) {
     }
   }
   if (summary.empty()) return;
-  json x_scale = {{"zero", false}};
-  if (clipped) x_scale["domainMax"] = 1.0;
+  const json x_scale = {{"zero", false}};
   const std::string title =
-      clipped ? "Test accuracy: seeds (circles), mean (bar) and 95% CI (clipped at 100%)"
-              : "Test accuracy: seeds (circles), mean (bar) and 95% CI";
+      "Test accuracy: seeds (circles), mean (bar) and 95% interval (line; with 3 seeds or more)";
   charts["chart-accuracy"] = fill_template(resources::kChartAccuracy, {{"title", title},
                                                                        {"summary", summary},
                                                                        {"seeds", seeds},
@@ -131,10 +124,9 @@ json fill_template(std::string_view template_text, const std::map<std::string, j
   return spec;
 }
 
-std::optional<std::pair<double, double>> accuracy_interval(const stats::Summary& summary) {
-  if (!summary.ci_half_width) return std::nullopt;
-  const double h = *summary.ci_half_width;
-  return std::pair{std::max(0.0, summary.mean - h), std::min(1.0, summary.mean + h)};
+std::pair<double, double> interval_or_mean(const stats::BoundedInterval& interval) {
+  if (interval.informative && interval.low && interval.high) return {*interval.low, *interval.high};
+  return {interval.mean, interval.mean};
 }
 
 json chart_specs(const ReportModel& model) {

@@ -27,9 +27,9 @@ nlohmann::json fill_template(std::string_view template_text,
 /// views of report/charts_views.cpp and report/charts_bench.cpp.
 nlohmann::json chart_specs(const ReportModel& model);
 
-/// The 95% interval of a mean accuracy as the report draws it: mean +- the Student-t half-width,
-/// clipped to [0, 1]; absent when n < 2.
-std::optional<std::pair<double, double>> accuracy_interval(const stats::Summary& summary);
+/// The ends of an interval as drawn: low and high when informative, else the mean twice (a rule of
+/// no length).
+std::pair<double, double> interval_or_mean(const stats::BoundedInterval& interval);
 
 /// "chart-cost": test accuracy against a cost chosen in the page (report/pareto.hpp kCostAxes),
 /// seeds, means with intervals, the Pareto front. Absent without a configuration with both.

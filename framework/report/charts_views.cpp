@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "report/charts.hpp"
 #include "report/factors.hpp"
@@ -21,18 +22,16 @@ namespace {
 
 using nlohmann::json;
 
-/// mean, lo, hi (lo = hi = mean when there is no interval) and n of `values`; accuracies are
-/// clipped to [0, 1].
+/// mean, lo, hi (lo = hi = mean when there is no interval) and n of `values`: for accuracies
+/// accuracy_interval (inside (0, 1), from 3 values), else the Student-t interval (from 2).
 json summary_fields(const std::vector<double>& values, bool accuracy) {
   const stats::Summary s = stats::summarize(values);
   double lo = s.mean, hi = s.mean;
-  if (s.ci_half_width) {
+  if (accuracy) {
+    std::tie(lo, hi) = interval_or_mean(accuracy_interval(values));
+  } else if (s.ci_half_width) {
     lo = s.mean - *s.ci_half_width;
     hi = s.mean + *s.ci_half_width;
-    if (accuracy) {
-      lo = std::max(0.0, lo);
-      hi = std::min(1.0, hi);
-    }
   }
   return {{"mean", s.mean}, {"lo", lo}, {"hi", hi}, {"n", s.n}};
 }
@@ -66,14 +65,14 @@ void add_cost_chart(const ReportModel& model, json& charts) {
     axes.push_back(axis.label);
     for (std::size_t k = 0; k < fronts[a].groups.size(); ++k) {
       const ConfigGroup& g = model.groups[fronts[a].groups[k]];
-      const auto interval = accuracy_interval(g.test);
+      const auto [lo, hi] = interval_or_mean(g.test_interval);
       means.push_back({{"config", g.label},
                        {"id", g.id},
                        {"axis", axis.label},
                        {"x", fronts[a].costs[k]},
                        {"mean", g.test.mean},
-                       {"lo", interval ? interval->first : g.test.mean},
-                       {"hi", interval ? interval->second : g.test.mean},
+                       {"lo", lo},
+                       {"hi", hi},
                        {"n", g.test.n},
                        {"pareto", static_cast<bool>(fronts[a].optimal[k])}});
       for (const std::size_t i : g.runs) {

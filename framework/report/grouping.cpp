@@ -68,10 +68,16 @@ void set_other_settings(std::vector<ConfigGroup>& groups) {
 
 void summarize_group(ConfigGroup& g, const std::vector<RunRow>& runs) {
   std::vector<double> best_vals, seconds;
+  std::optional<int64_t> images;  // test images of every run with a result, when all agree
+  bool same_images = true;
   double epochs = 0;
   for (const size_t i : g.runs) {
     const RunRow& r = runs[i];
-    if (r.test_accuracy) g.test_accuracies.push_back(*r.test_accuracy);
+    if (r.test_accuracy) {
+      g.test_accuracies.push_back(*r.test_accuracy);
+      same_images = same_images && r.test_images && (!images || *images == *r.test_images);
+      images = r.test_images;
+    }
     if (r.best_val_accuracy) best_vals.push_back(*r.best_val_accuracy);
     if (r.seconds) seconds.push_back(*r.seconds);
     if (!g.parameters && r.parameters) g.parameters = r.parameters;
@@ -79,6 +85,7 @@ void summarize_group(ConfigGroup& g, const std::vector<RunRow>& runs) {
     epochs += static_cast<double>(r.epochs_completed);
   }
   g.test = stats::summarize(g.test_accuracies);
+  g.test_interval = accuracy_interval(g.test_accuracies, same_images ? images : std::nullopt);
   if (g.test.ci_half_width)
     g.t_quantile = stats::student_t_quantile(0.975, static_cast<double>(g.test.n - 1));
   if (!best_vals.empty()) g.best_val_mean = stats::mean(best_vals);
@@ -90,6 +97,18 @@ void summarize_group(ConfigGroup& g, const std::vector<RunRow>& runs) {
 }
 
 }  // namespace
+
+stats::BoundedInterval accuracy_interval(std::span<const double> values,
+                                         std::optional<int64_t> trials) {
+  try {
+    return stats::bounded_mean_interval(values, trials);
+  } catch (const std::domain_error&) {
+    stats::BoundedInterval none;
+    none.n = values.size();
+    none.mean = stats::mean(values);
+    return none;
+  }
+}
 
 ConfigIdentity configuration_identity(const std::string& config_json) {
   const json stored = json::parse(config_json, nullptr, /*allow_exceptions=*/false);

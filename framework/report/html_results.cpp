@@ -16,13 +16,15 @@ Html leaderboard_head(bool other) {
   return html(
       "<section id=\"leaderboard\">\n<h2>Leaderboard</h2>\n<p class=\"note\">One row per "
       "configuration (runs identical except for the seed), by mean test accuracy. &plusmn; is "
-      "the sample standard deviation over seeds; the 95% confidence interval of the mean uses "
-      "Student's t with n&minus;1 degrees of freedom.</p>\n"
+      "the sample standard deviation over seeds. The 95% interval of the mean is Student's t with "
+      "n&minus;1 degrees of freedom on the logit scale, transformed back, so that it stays inside "
+      "[0, 100%] (the logit for proportions: Warton &amp; Hui, Ecology 92(1), 2011); with fewer "
+      "than 3 seeds it is not informative and not shown.</p>\n"
       "<div class=\"scroll\"><table id=\"leaderboard-table\"><thead><tr><th>config</th>"
       "<th>architecture</th><th>optimizer</th><th class=\"num\" title=\"learning rate\">lr</th>"
       "<th class=\"num\" title=\"batch size\">batch</th>{}<th class=\"num\">seeds</th>"
       "<th class=\"num\" title=\"mean &plusmn; sample sd over seeds\">test accuracy</th>"
-      "<th class=\"num\">95% CI</th>"
+      "<th class=\"num\">95% interval</th>"
       "<th class=\"num\" title=\"best validation accuracy, mean over seeds\">best val.</th>"
       "<th class=\"num\" title=\"epochs completed, mean over seeds\">epochs</th>"
       "<th class=\"num\" title=\"wall time of a run in seconds, mean over seeds\">seconds</th>"
@@ -39,12 +41,10 @@ Html leaderboard_row(const ReportModel& model, const ConfigGroup& g, bool other)
     accuracy = escaped(pct(g.test.mean));
     if (g.test.sd) accuracy += html(" &plusmn; {:.2f}", 100.0 * *g.test.sd);
   }
-  if (g.test.ci_half_width && g.t_quantile) {
-    const double h = *g.test.ci_half_width;
-    ci = html("[{}, {}]", pct(g.test.mean - h), pct(g.test.mean + h));
-    ci_title = html(" title=\"mean &plusmn; {:.2f} percentage points, t(0.975, {}) = {:.3f}\"",
-                    100.0 * h, g.test.n - 1, *g.t_quantile);
-  }
+  ci = interval_text(g.test_interval);
+  if (g.test_interval.informative && g.t_quantile)
+    ci_title = html(" title=\"logit-scale Student-t interval, t(0.975, {}) = {:.3f}\"",
+                    g.test.n - 1, *g.t_quantile);
   const std::string seeds = g.test.n == g.runs.size()
                                 ? std::to_string(g.runs.size())
                                 : fmt::format("{} ({} tested)", g.runs.size(), g.test.n);

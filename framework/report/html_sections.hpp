@@ -15,6 +15,9 @@ namespace lenetlab::report {
 /// A fraction as a percentage with two decimals, "98.21%"; an em dash when absent.
 std::string pct(double fraction);
 std::string pct(const std::optional<double>& fraction);
+/// An accuracy interval as a table cell's content: "[97.15%, 99.02%]"; "not informative" (with
+/// the reason as a tooltip) for 1 or 2 values; an em dash without values.
+Html interval_text(const stats::BoundedInterval& interval);
 /// Seconds with one decimal; an em dash when absent.
 std::string seconds_text(const std::optional<double>& seconds);
 /// "3 finished, 1 failed".

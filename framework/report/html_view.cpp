@@ -71,12 +71,11 @@ Html environment_table(const ReportModel& model) {
 Html published_row(const PublishedComparison& c) {
   const PublishedRow& p = c.published;
   Html measured("no finished run yet"), interval("&mdash;"), verdict("&mdash;");
+  if (c.measured) interval = interval_text(c.interval);
   if (c.measured) {
     const stats::Summary& m = *c.measured;
     measured = html("{} (n={}{})", pct(m.mean), m.n,
                     m.sd ? fmt::format(", sd {:.2f} pts", 100 * *m.sd) : std::string());
-    if (c.interval_low && c.interval_high)
-      interval = html("[{}, {}]", pct(*c.interval_low), pct(*c.interval_high));
     if (c.reached)
       verdict = *c.reached ? Html("<span class=\"ok\">reached</span>")
                            : Html("<span class=\"bad\">missed</span>");
@@ -99,6 +98,17 @@ std::string pct(double fraction) { return fmt::format("{:.2f}%", 100.0 * fractio
 
 std::string pct(const std::optional<double>& fraction) {
   return fraction ? pct(*fraction) : std::string(kDash);
+}
+
+Html interval_text(const stats::BoundedInterval& interval) {
+  if (interval.informative && interval.low && interval.high)
+    return html("[{}, {}]", pct(*interval.low), pct(*interval.high));
+  if (interval.n == 0) return escaped(kDash);
+  return html(
+      "<span class=\"muted\" title=\"{} seed{}: a 95% interval needs at least {} (with 2, "
+      "t(0.975, 1) = 12.7 makes it wider than any difference it could show)\">not informative"
+      "</span>",
+      interval.n, interval.n == 1 ? "" : "s", stats::kMinValuesForInterval);
 }
 
 std::string seconds_text(const std::optional<double>& seconds) {
@@ -159,9 +169,12 @@ Html published_section(const ReportModel& model) {
   return html(
       "<section id=\"published\">\n<h2>Published results</h2>\n<p class=\"note\">Test accuracy "
       "on the full test set: the published figure, the bar a reproduction must reach, and the "
-      "measured mean over seeds with its Student-t 95% confidence interval.</p>\n"
+      "measured mean over seeds with its 95% interval (Student-t on the logit scale, so that it "
+      "stays "
+      "inside [0, 100%]: Warton &amp; Hui 2011; none with fewer than 3 seeds).</p>\n"
       "<div class=\"scroll\"><table><thead><tr><th>architecture</th><th>published</th>"
-      "<th>required</th><th>measured mean</th><th>95% CI</th><th>verdict</th><th>per seed</th>"
+      "<th>required</th><th>measured mean</th><th>95% interval</th><th>verdict</th><th>per "
+      "seed</th>"
       "<th>source</th></tr></thead>\n<tbody>\n{}</tbody></table></div>\n</section>\n",
       join(rows, ""));
 }

@@ -31,7 +31,6 @@ Html pareto_table(const ReportModel& model) {
     if (optimal_on[g].empty()) continue;
     const ConfigGroup& c = model.groups[g];
     const RunRow& r = model.runs[c.runs.front()];
-    const auto interval = accuracy_interval(c.test);
     std::string against;
     for (const auto label : optimal_on[g])
       against += (against.empty() ? "" : ", ") + std::string(label);
@@ -41,9 +40,7 @@ Html pareto_table(const ReportModel& model) {
         "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
         "<td class=\"num\">{}</td><td>{}</td></tr>\n",
         c.id, r.architecture, r.optimizer, r.learning_rate, r.batch_size, c.test.n,
-        pct(c.test.mean),
-        interval ? fmt::format("[{}, {}]", pct(interval->first), pct(interval->second))
-                 : std::string("\u2014"),
+        pct(c.test.mean), interval_text(c.test_interval),
         seconds_text(group_cost(model, c, kCostAxes[0])), count_text(c.parameters),
         count_text(c.macs_per_image), against);
   }

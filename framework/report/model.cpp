@@ -96,7 +96,7 @@ std::vector<PublishedComparison> compare_published(const std::vector<PublishedRo
                                                    const std::vector<RunRow>& runs) {
   std::vector<PublishedComparison> out;
   for (const PublishedRow& p : published) {
-    PublishedComparison c{p, {}, {}, {}, {}, {}};
+    PublishedComparison c{p, {}, {}, {}, {}};
     std::vector<double> values;
     for (const RunRow& r : runs)
       if (r.sweep == p.sweep && r.architecture == p.architecture && r.test_accuracy) {
@@ -106,10 +106,7 @@ std::vector<PublishedComparison> compare_published(const std::vector<PublishedRo
     if (!values.empty()) {
       const stats::Summary m = stats::summarize(values);
       c.measured = m;
-      if (m.ci_half_width) {
-        c.interval_low = m.mean - *m.ci_half_width;
-        c.interval_high = std::min(1.0, m.mean + *m.ci_half_width);
-      }
+      c.interval = accuracy_interval(values);
       if (p.required_test_accuracy > 0) c.reached = m.mean >= p.required_test_accuracy;
     }
     out.push_back(std::move(c));

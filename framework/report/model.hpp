@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -77,9 +78,12 @@ struct ConfigGroup {
   /// Settings outside the leaderboard's columns (architecture, optimizer, learning rate, batch
   /// size) whose value here differs from the most common value among configurations.
   std::vector<Setting> other_settings;
-  std::vector<double> test_accuracies;    ///< of the runs that have one, in run order.
-  stats::Summary test;                    ///< over test_accuracies (95% Student-t).
-  std::optional<double> t_quantile;       ///< t(0.975, n - 1) behind test.ci_half_width.
+  std::vector<double> test_accuracies;  ///< of the runs that have one, in run order.
+  stats::Summary test;                  ///< over test_accuracies (95% Student-t).
+  std::optional<double> t_quantile;     ///< t(0.975, n - 1) behind test.ci_half_width.
+  /// The interval the report shows for the mean test accuracy: accuracy_interval(test_accuracies,
+  /// the runs' test images when they all have the same number).
+  stats::BoundedInterval test_interval;
   std::optional<double> best_val_mean;    ///< mean best validation accuracy over runs with one.
   double epochs_mean = 0;                 ///< mean epochs completed over all its runs.
   std::optional<double> seconds_mean;     ///< mean wall time (s) over runs with one.
@@ -117,8 +121,8 @@ struct PublishedComparison {
   };
   std::vector<Seed> seeds;                 ///< runs of that sweep and architecture with a result.
   std::optional<stats::Summary> measured;  ///< over seeds; absent when there is none.
-  /// 95% interval of the measured mean, the upper end clipped at 1; absent when n < 2.
-  std::optional<double> interval_low, interval_high;
+  /// accuracy_interval of the seeds' test accuracies (informative = false with fewer than 3).
+  stats::BoundedInterval interval;
   /// measured mean >= required; absent without a measurement or a requirement.
   std::optional<bool> reached;
 };
@@ -161,6 +165,13 @@ struct ReportModel {
   /// every one in the database is shown).
   std::vector<BenchRun> bench;
 };
+
+/// The 95% interval of a mean accuracy as the report shows it: stats::bounded_mean_interval
+/// (logit scale, inside (0, 1); not informative with fewer than 3 values), `trials` the images
+/// behind each value when known. Values outside [0, 1] (a database edited by hand) give no
+/// interval instead of an error.
+stats::BoundedInterval accuracy_interval(std::span<const double> values,
+                                         std::optional<int64_t> trials = std::nullopt);
 
 /// Builds the model; `title` empty means "lenetlab report: <sweep names>". The best run's classes
 /// and confusion cells are read afterwards with set_best_run_details (only that run needs them).
