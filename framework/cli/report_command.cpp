@@ -24,8 +24,8 @@ struct ReportCommandOptions {
 };
 
 void run_report(const GlobalOptions& global, const ReportCommandOptions& cmd) {
-  const std::filesystem::path assets_dir = default_assets_dir(global.data_dir);
   if (cmd.fetch_assets) {  // set-up step: fetch and verify, write no report
+    const std::filesystem::path assets_dir = default_assets_dir(global.data_dir);
     fetch_report_assets(assets_dir);
     std::printf("report: assets ready in %s\n", assets_dir.string().c_str());
     return;
@@ -34,7 +34,7 @@ void run_report(const GlobalOptions& global, const ReportCommandOptions& cmd) {
   ReportOptions options;
   options.sweep = cmd.sweep;
   options.title = cmd.title;
-  options.assets_dir = assets_dir;
+  options.assets_dir = report_assets_dir(global.data_dir);
   options.output = cmd.output;
   if (options.output.empty()) {
     // Name the file after the sweep; a database holding a single sweep gets that sweep's name.

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "config/search_path.hpp"
 #include "config/yaml_loader.hpp"
 #include "core/error.hpp"
 #include "data/loaders.hpp"
@@ -129,7 +130,8 @@ void print_dry_run(const Sweep& sweep, const ResultsReader* store,
 void run(const RunArgs& args, const GlobalOptions& global) {
   SweepOptions sweep_options;
   sweep_options.force = args.force;
-  const Sweep sweep = load_sweep(args.sweep, sweep_options);  // every config error before any run
+  const Sweep sweep =
+      load_sweep(find_sweep(args.sweep), sweep_options);  // every config error before any run
   if (args.threads_per_run < 1) throw Error("--threads-per-run must be at least 1");
   std::optional<ShardSpec> shard;
   if (!args.shard.empty()) shard = parse_shard(args.shard);
@@ -235,7 +237,10 @@ void add_run_command(CLI::App& app, GlobalOptions& global) {
   auto args = std::make_shared<RunArgs>();
   CLI::App* cmd =
       app.add_subcommand("run", "train every run of a sweep file, recording each epoch");
-  cmd->add_option("sweep", args->sweep, "sweep YAML file (see sweeps/README.md)")->required();
+  cmd->add_option("sweep", args->sweep,
+                  "sweep YAML file (see sweeps/README.md), or the name of a shipped sweep, e.g. "
+                  "quickstart")
+      ->required();
   cmd->add_option("-j,--jobs", args->jobs, "concurrent runs (default: cores / threads-per-run)");
   cmd->add_option("--threads-per-run", args->threads_per_run,
                   "OpenMP threads inside oneDNN per run (changes results bitwise; recorded)")

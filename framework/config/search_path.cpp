@@ -25,6 +25,14 @@ fs::path source_dir() {
 
 }  // namespace
 
+fs::path installed_data_dir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec || exe.parent_path().filename() != "bin") return {};
+  fs::path dir = exe.parent_path().parent_path() / "share" / "lenetlab";
+  return fs::is_directory(dir, ec) ? dir : fs::path();
+}
+
 std::vector<fs::path> architecture_search_path() {
   std::vector<fs::path> dirs;
   if (const char* env = std::getenv("LENETLAB_ARCH_PATH")) {
@@ -39,6 +47,8 @@ std::vector<fs::path> architecture_search_path() {
   }
   const fs::path shipped = fs::path("experiments") / "architectures";
   dirs.push_back(shipped);
+  if (const fs::path installed = installed_data_dir(); !installed.empty())
+    dirs.push_back(installed / shipped);
   dirs.push_back(source_dir() / shipped);
   return dirs;
 }
@@ -85,7 +95,18 @@ fs::path find_architecture(const std::string& name_or_path, const SourceMark& wh
 fs::path shipped_file(const fs::path& relative) {
   std::error_code ec;
   if (fs::exists(relative, ec)) return relative;
+  if (const fs::path installed = installed_data_dir();
+      !installed.empty() && fs::exists(installed / relative, ec))
+    return installed / relative;
   return source_dir() / relative;
+}
+
+fs::path find_sweep(const std::string& name_or_path) {
+  std::error_code ec;
+  if (fs::is_regular_file(name_or_path, ec) || yaml::looks_like_path(name_or_path))
+    return name_or_path;
+  const fs::path shipped = shipped_file(fs::path("sweeps") / (name_or_path + ".yaml"));
+  return fs::is_regular_file(shipped, ec) ? shipped : fs::path(name_or_path);
 }
 
 }  // namespace lenetlab

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "core/error.hpp"
+#include "config/search_path.hpp"
 #include "core/files.hpp"
 #include "data/loaders.hpp"
 #include "data/sha256.hpp"
@@ -33,6 +34,25 @@ fs::path default_assets_dir(const fs::path& data_dir_override) {
   if (const char* env = std::getenv("LENETLAB_ASSETS_DIR"); env != nullptr && *env != '\0')
     return fs::path(env);
   return dataset_cache_dir(data_dir_override).parent_path() / "assets";
+}
+
+fs::path report_assets_dir(const fs::path& data_dir_override) {
+  if (const char* env = std::getenv("LENETLAB_ASSETS_DIR"); env != nullptr && *env != '\0')
+    return fs::path(env);
+  const std::string probe(kReportAssetPins[0].install_as);
+  const fs::path installed = installed_data_dir();
+  std::error_code ec;
+  const bool installed_has =
+      !installed.empty() && fs::is_regular_file(installed / "assets" / probe, ec);
+  fs::path dir;
+  try {
+    dir = default_assets_dir(data_dir_override);
+  } catch (const DataError&) {  // no cache directory: HOME unset (a batch job), say
+    if (installed_has) return installed / "assets";
+    throw;
+  }
+  if (fs::is_regular_file(dir / probe, ec) || !installed_has) return dir;
+  return installed / "assets";
 }
 
 ReportAssets load_report_assets(const fs::path& dir, bool verify) {

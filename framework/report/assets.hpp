@@ -31,6 +31,13 @@ inline constexpr std::array<PinnedFile, 3> kReportAssetPins = {{
 /// dataset_cache_dir(data_dir_override).parent_path() / "assets".
 std::filesystem::path default_assets_dir(const std::filesystem::path& data_dir_override = {});
 
+/// Where a report reads the libraries from: $LENETLAB_ASSETS_DIR when set and not empty; else
+/// default_assets_dir(data_dir_override) when it holds vega.min.js; else <installed data
+/// dir>/assets (config/search_path.hpp installed_data_dir: `cmake --install` copies the fetched
+/// libraries there) when it holds it; else default_assets_dir (load_report_assets then names
+/// `lenetlab report --fetch-assets`).
+std::filesystem::path report_assets_dir(const std::filesystem::path& data_dir_override = {});
+
 /// Text of the three libraries, in kReportAssetPins order.
 struct ReportAssets {
   std::string vega;

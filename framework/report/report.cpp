@@ -81,7 +81,7 @@ Rendered render(const fs::path& db, const ReportOptions& options) {
   const ResultsReader reader(db);
   ReportRows rows = read_rows(reader, options.sweep);
   const ReportAssets assets =
-      load_report_assets(options.assets_dir.empty() ? default_assets_dir() : options.assets_dir,
+      load_report_assets(options.assets_dir.empty() ? report_assets_dir() : options.assets_dir,
                          options.verify_assets);
   ReportModel model = report::build_report_model(std::move(rows), options.title);
   if (model.best) {

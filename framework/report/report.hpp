@@ -22,7 +22,7 @@ struct ReportOptions {
   std::filesystem::path output;
   /// Page title. Empty: "lenetlab report: <sweep names>".
   std::string title;
-  /// Directory with the pinned JS libraries. Empty: default_assets_dir() (report/assets.hpp).
+  /// Directory with the pinned JS libraries. Empty: report_assets_dir() (report/assets.hpp).
   std::filesystem::path assets_dir;
   /// Check the libraries' SHA-256 against the pins. Only tests turn this off (stand-in files).
   bool verify_assets = true;
