@@ -170,6 +170,7 @@ ReportModel build_report_model(ReportRows rows, const std::string& title) {
     if (is_problem(m.runs[i].status)) m.problems.push_back(i);
   for (BenchRun& b : rows.bench)
     if (!b.results.empty() || !b.profile.empty()) m.bench.push_back(std::move(b));
+  m.comparisons = compare_configurations(m, rows.comparison);
   return m;
 }
 

@@ -20,6 +20,7 @@
 
 #include "config/run_config.hpp"
 #include "core/records.hpp"
+#include "report/comparisons.hpp"
 #include "stats/summary.hpp"
 #include "store/rows.hpp"
 
@@ -40,6 +41,9 @@ struct ReportRows {
   std::vector<std::vector<EpochRecord>> epochs;
   std::vector<PublishedRow> published;  ///< by sweep, then architecture.
   std::vector<BenchRun> bench;          ///< every bench run of the database, by id.
+  /// Comparisons, factor summaries and time to target (report/comparisons.hpp); targets default
+  /// to kDefaultTargets.
+  ComparisonOptions comparison;
 };
 
 /// Number of runs with one status.
@@ -164,6 +168,8 @@ struct ReportModel {
   /// Bench runs with at least one result or profile row, by id (bench runs belong to no sweep:
   /// every one in the database is shown).
   std::vector<BenchRun> bench;
+  /// Pairwise comparisons on ReportRows::comparison's metric, factor summaries, time to target.
+  ComparisonSet comparisons;
 };
 
 /// The 95% interval of a mean accuracy as the report shows it: stats::bounded_mean_interval
