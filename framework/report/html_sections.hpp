@@ -39,6 +39,9 @@ Html curves_section(const nlohmann::json& charts);
 Html cost_section(const ReportModel& model, const nlohmann::json& charts);
 Html sensitivity_section(const nlohmann::json& charts);
 Html parallel_section(const ReportModel& model, const nlohmann::json& charts);
+/// Pairwise comparisons, per-setting summary, time to target, methods (report/comparisons.hpp);
+/// empty with fewer than two configurations (report/html_comparisons.cpp).
+Html comparisons_section(const ReportModel& model);
 /// Empty when the database holds no bench rows (report/html_bench.cpp).
 Html bench_section(const ReportModel& model, const nlohmann::json& charts);
 Html best_run_section(const ReportModel& model, const nlohmann::json& charts);

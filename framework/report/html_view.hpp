@@ -1,10 +1,12 @@
 // The HTML view of the report model: one self-contained page (no external URL). Sections: header
 // (sweeps, date, runs by status, links to the sections present), environment (with a warning when
-// runs were recorded under different conditions), published results, leaderboard, cost against
-// accuracy (Pareto-optimal configurations), learning-rate sensitivity, learning curves (overlaid by
-// a factor chosen in the page, and per configuration), settings against the metric (parallel
-// coordinates), best run, benchmark (bench tables), all runs, failed runs. Every string of the model reaches the page through the html() formatter
-// (report/html.hpp); the chart specs (report/charts.hpp) through script_safe_json.
+// runs were recorded under different conditions), published results, leaderboard, comparisons
+// (pairs differing in one setting, per-setting summary, time to target), cost against accuracy
+// (Pareto-optimal configurations), learning-rate sensitivity, learning curves (overlaid by a
+// factor chosen in the page, and per configuration), settings against the metric (parallel
+// coordinates), best run, benchmark (bench tables), all runs, failed runs. Every string of the
+// model reaches the page through the html() formatter (report/html.hpp); the chart specs
+// (report/charts.hpp) through script_safe_json.
 #pragma once
 
 #include <string>

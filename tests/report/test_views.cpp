@@ -12,6 +12,8 @@
 
 #include "report/assets.hpp"
 #include "report/charts.hpp"
+#include "report/comparisons.hpp"
+#include "report/html.hpp"
 #include "report/factors.hpp"
 #include "report/html_view.hpp"
 #include "report/pareto.hpp"
@@ -225,6 +227,25 @@ TEST_CASE("bench: throughput and profile charts, tables, environment") {
   CHECK(count(between(page, "id=\"bench-table\"", "</table>"), "<tr") == 4 + 1);
   CHECK(page.find("&lt;b&gt;host&lt;/b&gt;") != std::string::npos);
   CHECK(page.find("<a href=\"#bench\">") != std::string::npos);
+}
+
+TEST_CASE("html: the comparisons section renders the pairs, the settings and time to target") {
+  const ReportModel m = build_report_model(sweep_rows(), "");
+  const ComparisonSet& set = m.comparisons;  // test accuracy, the default
+  REQUIRE_FALSE(set.pairs.empty());
+  const std::string page = render_html(m, kStandIns);
+  const std::string section = between(page, "<section id=\"comparisons\">", "</section>");
+  // One row per pair of the test-accuracy table, each with its verdict.
+  const std::string table = between(section, "data-metric=\"test_accuracy\"", "</table>");
+  CHECK(count(table, "<tr data-key=") == set.pairs.size());
+  for (const Comparison& c : set.pairs)
+    CHECK(table.find(html_escape(c.verdict)) != std::string::npos);
+  CHECK(section.find("class=\"factor-summary\"") != std::string::npos);
+  CHECK(section.find("id=\"targets-table\"") != std::string::npos);
+  CHECK(section.find("Holm") != std::string::npos);
+  // The setting selector lists each factor.
+  for (const char* factor : {"architecture", "optimizer", "learning rate"})
+    CHECK(section.find(fmt::format("<option value=\"{}\">", factor)) != std::string::npos);
 }
 
 TEST_CASE("html: the comparative sections and the Pareto table") {

@@ -2,7 +2,9 @@
 // "lenetlab-charts", keyed by the id of the element each one draws into (report/html_view.cpp).
 // Then makes every table of class "sortable" sortable by a click on a column header (again: the
 // other direction); cells compare as numbers when both start with one ("98.21%", "1,234"), else
-// as text.
+// as text. A <select data-show="ID"> shows the child of element ID whose data-key is its value
+// and hides the others; a <select data-filter="ID"> hides the table rows inside element ID whose
+// data-key differs from its value (an empty value shows every row).
 (function () {
   var specs = JSON.parse(document.getElementById('lenetlab-charts').textContent);
   Object.keys(specs).forEach(function (id) {
@@ -48,6 +50,26 @@
         });
         rows.forEach(function (row) { body.appendChild(row); });
       });
+    });
+  });
+
+  function bind(attribute, apply) {
+    Array.prototype.forEach.call(document.querySelectorAll('select[' + attribute + ']'),
+      function (select) {
+        var target = document.getElementById(select.getAttribute(attribute));
+        if (!target) return;
+        select.addEventListener('change', function () { apply(target, select.value); });
+        apply(target, select.value);
+      });
+  }
+  bind('data-show', function (target, value) {
+    Array.prototype.forEach.call(target.children, function (child) {
+      if (child.hasAttribute('data-key')) child.hidden = child.getAttribute('data-key') !== value;
+    });
+  });
+  bind('data-filter', function (target, value) {
+    Array.prototype.forEach.call(target.querySelectorAll('tr[data-key]'), function (row) {
+      row.hidden = value !== '' && row.getAttribute('data-key') !== value;
     });
   });
 })();
