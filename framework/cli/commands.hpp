@@ -41,5 +41,6 @@ void add_bench_command(CLI::App& app, GlobalOptions& global);     // cli/bench_c
 void add_merge_command(CLI::App& app, GlobalOptions& global);     // cli/merge_command.cpp
 // cli/replay_command.cpp: verify, evaluate
 void add_replay_commands(CLI::App& app, GlobalOptions& global);
+void add_predict_command(CLI::App& app, GlobalOptions& global);  // cli/predict_command.cpp
 
 }  // namespace lenetlab

@@ -5,8 +5,8 @@
 namespace lenetlab {
 
 DatasetRef parse_dataset_ref(std::string_view text) {
-  if (text == "mnist") return DatasetRef{DatasetKind::mnist, {}, {}};
-  if (text == "fashion-mnist") return DatasetRef{DatasetKind::fashion_mnist, {}, {}};
+  if (text == "mnist") return DatasetRef{DatasetKind::mnist, {}, {}, {}};
+  if (text == "fashion-mnist") return DatasetRef{DatasetKind::fashion_mnist, {}, {}, {}};
   if (text.starts_with("csv:")) {
     const std::string_view files = text.substr(4);
     const std::size_t comma = files.find(',');
@@ -17,11 +17,23 @@ DatasetRef parse_dataset_ref(std::string_view text) {
                       "names separated by a comma)",
                       text));
     }
-    return DatasetRef{DatasetKind::csv, std::filesystem::path(files.substr(0, comma)),
-                      std::filesystem::path(files.substr(comma + 1))};
+    return DatasetRef{DatasetKind::csv,
+                      std::filesystem::path(files.substr(0, comma)),
+                      std::filesystem::path(files.substr(comma + 1)),
+                      {}};
   }
-  throw DatasetRefError(fmt::format(
-      "unknown dataset '{}'; valid choices: mnist, fashion-mnist, csv:TRAIN.csv,TEST.csv", text));
+  if (text.starts_with("idx:")) {
+    if (text.size() == 4)
+      throw DatasetRefError(fmt::format(
+          "dataset '{}': expected 'idx:DIR' (a directory holding the four IDX files)", text));
+    DatasetRef ref{DatasetKind::idx, {}, {}, {}};
+    ref.idx_dir = std::filesystem::path(text.substr(4));
+    return ref;
+  }
+  throw DatasetRefError(
+      fmt::format("unknown dataset '{}'; valid choices: mnist, fashion-mnist, "
+                  "csv:TRAIN.csv,TEST.csv, idx:DIR",
+                  text));
 }
 
 }  // namespace lenetlab

@@ -22,6 +22,13 @@ std::shared_ptr<const Dataset> load_csv_pair(const DatasetRef& ref) {
   auto dataset = std::make_shared<Dataset>();
   dataset->name = "csv";
   dataset->train = read_csv(train);
+  if (!dataset->train.labelled) {
+    throw DataError(fmt::format(
+        "{}: no label column (its header starts with 'pixel0'): the training file of "
+        "csv:TRAIN.csv,TEST.csv needs labels ('label,pixel0,...'); a file without labels can only "
+        "be the test file (a prediction set)",
+        train.string()));
+  }
   dataset->test = read_csv(test);
   dataset->files = {train.string(), test.string()};
   const std::string digests[] = {sha256_file(train), sha256_file(test)};
@@ -65,6 +72,8 @@ std::shared_ptr<const Dataset> load_dataset(const std::string& name, const fs::p
       return load_mnist(cache_dir);
     case DatasetKind::fashion_mnist:
       return load_fashion_mnist(cache_dir);
+    case DatasetKind::idx:
+      return load_idx_dir(ref.idx_dir);
     case DatasetKind::csv:
       break;
   }
@@ -75,8 +84,8 @@ void fetch_dataset(const std::string& name, const fs::path& cache_dir) {
   const DatasetRef ref = dataset_ref(name);
   if (ref.kind == DatasetKind::mnist) return fetch_mnist(cache_dir);
   if (ref.kind == DatasetKind::fashion_mnist) return fetch_fashion_mnist(cache_dir);
-  throw DataError(
-      fmt::format("dataset '{}' is read from local CSV files; there is nothing to fetch", name));
+  throw DataError(fmt::format("dataset '{}' is read from local {} files; there is nothing to fetch",
+                              name, ref.kind == DatasetKind::idx ? "IDX" : "CSV"));
 }
 
 }  // namespace lenetlab

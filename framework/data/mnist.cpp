@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <string>
@@ -46,9 +47,9 @@ std::string mismatch_message(const fs::path& path, std::string_view expected,
       path.string(), expected, found);
 }
 
-/// Reads the four IDX files `paths` (kMnistFiles order) into `dataset`, hashing the content the
-/// reader holds; with `verify`, a file whose digest is not its kMnistFiles sum is refused before
-/// it is parsed.
+/// Reads the four IDX files `paths` (kMnistFiles order) into `dataset` (labels below
+/// dataset.num_classes), hashing the content the reader holds; with `verify`, a file whose digest
+/// is not its kMnistFiles sum is refused before it is parsed.
 void read_idx_dataset(const std::array<fs::path, 4>& paths, bool verify, Dataset& dataset) {
   std::vector<std::string> digests;
   IdxContentCheck check = [&](const fs::path& file, std::span<const uint8_t> content) {
@@ -63,27 +64,37 @@ void read_idx_dataset(const std::array<fs::path, 4>& paths, bool verify, Dataset
   dataset.sha256 = combined_sha256(digests);
 }
 
+/// The four MNIST file names, each plain or ".gz", in `dir`; nullopt when one is missing.
+std::optional<std::array<fs::path, 4>> find_idx_files(const fs::path& dir) {
+  std::array<fs::path, 4> paths;
+  for (size_t i = 0; i < kMnistFiles.size(); ++i) {
+    const fs::path plain = dir / kMnistFiles[i].install_as;
+    fs::path gz = plain;
+    gz += ".gz";
+    if (file_exists(plain)) {
+      paths[i] = plain;
+    } else if (file_exists(gz)) {
+      paths[i] = gz;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return paths;
+}
+
 /// The four Fashion-MNIST files (same names as MNIST, plain or ".gz") in the first directory that
 /// has all of them: <cache>/fashion-mnist, then the Debian package directory.
 std::optional<std::array<fs::path, 4>> find_fashion_files(const fs::path& cache_dir) {
-  for (const fs::path& dir : {cache_dir / "fashion-mnist", fs::path(kFashionDebianDir)}) {
-    std::array<fs::path, 4> paths;
-    size_t found = 0;
-    for (; found < kMnistFiles.size(); ++found) {
-      const fs::path plain = dir / kMnistFiles[found].install_as;
-      fs::path gz = plain;
-      gz += ".gz";
-      if (file_exists(plain)) {
-        paths[found] = plain;
-      } else if (file_exists(gz)) {
-        paths[found] = gz;
-      } else {
-        break;
-      }
-    }
-    if (found == kMnistFiles.size()) return paths;
-  }
+  for (const fs::path& dir : {cache_dir / "fashion-mnist", fs::path(kFashionDebianDir)})
+    if (auto paths = find_idx_files(dir)) return paths;
   return std::nullopt;
+}
+
+/// Largest label of `set` + 1.
+int class_count(const ImageSet& set) {
+  int count = 0;
+  for (uint8_t label : set.labels) count = std::max(count, label + 1);
+  return count;
 }
 
 }  // namespace
@@ -118,6 +129,26 @@ std::shared_ptr<const Dataset> load_fashion_mnist(const fs::path& cache_dir) {
   auto dataset = std::make_shared<Dataset>();
   dataset->name = "fashion-mnist";
   read_idx_dataset(*paths, /*verify=*/false, *dataset);
+  return dataset;
+}
+
+std::shared_ptr<const Dataset> load_idx_dir(const fs::path& dir) {
+  std::optional<std::array<fs::path, 4>> paths = find_idx_files(dir);
+  if (!paths) {
+    std::string names;
+    for (const PinnedFile& f : kMnistFiles)
+      names += fmt::format("{}{}", names.empty() ? "" : ", ", f.install_as);
+    throw DataError(fmt::format(
+        "dataset 'idx:{}': expected the four IDX files {} (each plain or .gz) in {}; found only "
+        "some or none of them",
+        dir.string(), names, dir.string()));
+  }
+  auto dataset = std::make_shared<Dataset>();
+  dataset->name = "idx";
+  dataset->num_classes = 256;  // any byte; the class count is taken from the labels below
+  read_idx_dataset(*paths, /*verify=*/false, *dataset);
+  dataset->num_classes = std::max(class_count(dataset->train), class_count(dataset->test));
+  dataset->num_classes_from_labels = true;
   return dataset;
 }
 

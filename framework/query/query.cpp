@@ -1,6 +1,7 @@
 #include "query/query.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -181,12 +182,19 @@ ResultTable query_runs(const ResultsReader& reader, const RunFilter& filter) {
   ResultTable table;
   table.columns = kRunIdentityColumns;
   table.columns.insert(table.columns.end(), {"test_accuracy", "seconds"});
+  std::vector<int64_t> unlabelled;  // completed runs without test metrics
   for (const RunRow& run : reader.runs(filter)) {
     std::vector<Value>& row = table.rows.emplace_back();
     append_run_identity(row, run);
     row.push_back(cell(run.test_accuracy));
     row.push_back(cell(run.seconds));
+    if (is_completed(run.status) && !run.test_accuracy) unlabelled.push_back(run.id);
   }
+  if (!unlabelled.empty())
+    table.notes.push_back(fmt::format(
+        "run{} {}: no test accuracy because the test set has no labels (a prediction set); "
+        "`lenetlab predict RUN` writes its predictions",
+        unlabelled.size() > 1 ? "s" : "", fmt::join(unlabelled, ", ")));
   return table;
 }
 
@@ -295,6 +303,7 @@ std::string format_table(const ResultTable& table) {
     text.erase(text.find_last_not_of(' ') + 1);
     out += text + '\n';
   }
+  for (const std::string& note : table.notes) out += "note: " + escape_control(note) + '\n';
   return out;
 }
 

@@ -41,7 +41,8 @@ OutputFormat output_format_from_string(const std::string& name);
 
 /// All runs matching `filter`, ordered by id. Columns: id, key, sweep, name, architecture,
 /// optimizer, learning_rate, batch_size, seed, status, epochs_completed, best_val_accuracy,
-/// test_accuracy, seconds.
+/// test_accuracy, seconds. A note names the completed runs without a test accuracy: their test
+/// set had no labels (a prediction set).
 ResultTable query_runs(const ResultsReader& reader, const RunFilter& filter);
 
 /// The `limit` (> 0, else Error) best runs matching `filter` by `metric`, best first; ties broken
@@ -61,7 +62,7 @@ ResultTable query_curve(const ResultsReader& reader, const std::string& run);
 /// (how many have status finished), created_at.
 ResultTable query_sweeps(const ResultsReader& reader);
 
-/// Aligned text: a header line, a rule of dashes, one line per row; columns separated by two
+/// Aligned text: a header line, a rule of dashes, one line per row, then "note: ..." per note; columns separated by two
 /// spaces, numbers right-aligned, text left-aligned; NULL shown as '-'. REAL values are shown with
 /// at most 4 decimals ("%.4f" with trailing zeros dropped) when 1e-3 <= |x| < 1e7, else "%.4g"
 /// (e.g. 1e-05). Control characters in text are escaped (\n, \t). Ends with a newline.

@@ -12,6 +12,13 @@ namespace {
 
 constexpr std::string_view kDash = "\u2014";
 
+/// A run's test accuracy as a percentage; "no labels" for a completed run without one (its test
+/// set was a prediction set).
+std::string run_test_accuracy(const RunRow& r) {
+  if (!r.test_accuracy && is_completed(r.status)) return "no labels";
+  return pct(r.test_accuracy);
+}
+
 Html leaderboard_head(bool other) {
   return html(
       "<section id=\"leaderboard\">\n<h2>Leaderboard</h2>\n<p class=\"note\">One row per "
@@ -40,6 +47,8 @@ Html leaderboard_row(const ReportModel& model, const ConfigGroup& g, bool other)
   if (g.test.n > 0) {
     accuracy = escaped(pct(g.test.mean));
     if (g.test.sd) accuracy += html(" &plusmn; {:.2f}", 100.0 * *g.test.sd);
+  } else {
+    accuracy = escaped(run_test_accuracy(r) == "no labels" ? "no labels" : kDash);
   }
   ci = interval_text(g.test_interval);
   if (g.test_interval.informative && g.t_quantile)
@@ -161,7 +170,7 @@ Html all_runs_section(const ReportModel& model) {
         "<td class=\"num\">{}</td><td class=\"num\">{}</td>"
         "<td><details><summary>show</summary>{}</details></td></tr>\n",
         model.config_of_run[i], r.name, status_badge(r.status), r.error.value_or(""),
-        r.epochs_completed, r.epochs, pct(r.test_accuracy), seconds_text(r.seconds),
+        r.epochs_completed, r.epochs, run_test_accuracy(r), seconds_text(r.seconds),
         config_block(r.config_json));
   }
   out += "</tbody></table></div>\n</section>\n";

@@ -18,6 +18,9 @@ using Value = std::variant<std::monostate, int64_t, double, std::string>;
 struct ResultTable {
   std::vector<std::string> columns;
   std::vector<std::vector<Value>> rows;
+  /// Explanations for a reader, e.g. why a value is NULL: printed under the aligned text table;
+  /// CSV and JSON leave them out.
+  std::vector<std::string> notes;
 
   /// Index of the column with this name; throws Error when absent.
   size_t column(const std::string& name) const;

@@ -15,6 +15,7 @@
 #include "nn/network.hpp"
 #include "train/checkpoint.hpp"
 #include "train/metrics.hpp"
+#include "train/run_weights.hpp"
 #include "train/trainer.hpp"
 
 namespace lenetlab {
@@ -212,33 +213,19 @@ VerifyResult verify_run(Store& store, const StoredRun& run, const Dataset& data,
 
 EvalMetrics evaluate_run(const ResultsReader& reader, const StoredRun& run, const Dataset& data,
                          const std::string& checkpoint, std::FILE* out) {
-  const auto file = checkpoint_dir(reader.path(), run.key) / (checkpoint + ".ckpt");
-  if (!std::filesystem::exists(file))
+  if (!data.test.labelled)
     throw Error(
-        fmt::format("run {} has no {} checkpoint ({} is missing; checkpoints are written "
-                    "when a run ends{})",
-                    run.id, checkpoint, file.string(),
-                    checkpoint == "best" ? " with restore_best_weights" : ""));
-  const TrainState state = load_checkpoint(file);
-  if (state.run_key != run.key)
-    throw Error(fmt::format("checkpoint {} belongs to run {}, not {}", file.string(), state.run_key,
-                            run.key));
+        fmt::format("the test images of dataset '{}' have no labels, so there is nothing to "
+                    "evaluate; `lenetlab predict {}` writes their predictions",
+                    data.name, run.id));
+  const std::optional<CheckpointKind> kind = checkpoint_kind_from_string(checkpoint);
+  if (!kind || *kind == CheckpointKind::last)
+    throw Error(fmt::format("unknown checkpoint '{}'; expected final or best", checkpoint));
   omp_set_num_threads(run.threads);
   const ArchSpec& arch = run.config.arch;
   Network net(arch, run.config.seed);
-  auto params = net.params();
-  if (state.params.size() != params.size())
-    throw Error(fmt::format("checkpoint {} has {} tensors, the architecture {}", file.string(),
-                            state.params.size(), params.size()));
-  for (size_t i = 0; i < params.size(); ++i)
-    if (int64_t(state.params[i].size()) != params[i]->size)
-      throw Error(fmt::format("checkpoint {}: tensor {} has {} values, {} expects {}",
-                              file.string(), i, state.params[i].size(), params[i]->name,
-                              params[i]->size));
-  net.restore(state.params);
-  if (net.weights_hash() != state.weights_hash)
-    throw Error(fmt::format("checkpoint {}: weights hash {} does not match its header {}",
-                            file.string(), net.weights_hash(), state.weights_hash));
+  const TrainState state = load_run_weights(checkpoint_dir(reader.path(), run.key), run.key,
+                                            fmt::format("run {}", run.id), *kind, net);
   const bool same_dataset = data.name == run.config.dataset || run.config.dataset.empty();
   int64_t n = data.test.n;
   if (same_dataset && run.config.test_limit > 0) n = std::min<int64_t>(n, run.config.test_limit);

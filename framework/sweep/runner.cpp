@@ -275,6 +275,10 @@ void SweepRunner::record(const QueuedRun& run, RunResult result) {
   if (result.test)
     detail = fmt::format("test accuracy {:.2f}%, {} epochs, {:.1f} s", 100 * result.test->accuracy,
                          result.epochs_completed, result.seconds);
+  else if (is_completed(result.status))
+    detail =
+        fmt::format("no test labels (weights kept for `lenetlab predict`), {} epochs, {:.1f} s",
+                    result.epochs_completed, result.seconds);
   crash_point("run-trained");
   try {
     store_.finish_run(run.id, result);

@@ -36,7 +36,7 @@ void InputPipeline::fill(float* dst, const int64_t* idx, int n, uint8_t* labels)
       float* row = out + int64_t{r + top_} * width_ + left_;
       for (int c = 0; c < cols; ++c) row[c] = lut_[img[r * cols + c]];
     }
-    labels[i] = images_.labels[idx[i]];
+    labels[i] = images_.labelled ? images_.labels[idx[i]] : 0;
   }
 }
 

@@ -20,7 +20,8 @@ class InputPipeline {
   InputPipeline(const ImageSet& images, int channels, int height, int width, double mean,
                 double std);
   /// Writes images idx[0..n) into dst (n * C * H * W floats, NCHW) and their labels into
-  /// labels[0..n), images across the calling thread's OpenMP threads.
+  /// labels[0..n) (0 for a set without labels), images across the calling thread's OpenMP
+  /// threads.
   void fill(float* dst, const int64_t* idx, int n, uint8_t* labels) const;
 
  private:

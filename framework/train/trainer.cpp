@@ -64,9 +64,16 @@ Trainer::Trainer(const RunConfig& config, const Dataset& data, TrainObserver& ob
       stopper_(config.early_stopping),
       track_best_(config.early_stopping.enabled && config.early_stopping.restore_best_weights) {
   const ArchSpec& arch = config.arch;
-  if (arch.num_classes != data.num_classes)
-    throw RunError(fmt::format("architecture '{}' has {} classes, dataset '{}' has {}", arch.name,
-                               arch.num_classes, data.name, data.num_classes));
+  if (arch.num_classes != data.num_classes &&
+      !(data.num_classes_from_labels && arch.num_classes > data.num_classes))
+    throw RunError(
+        fmt::format("architecture '{}' has {} classes, dataset '{}' has {}{}", arch.name,
+                    arch.num_classes, data.name, data.num_classes,
+                    data.num_classes_from_labels
+                        ? " (from its labels; an architecture may declare more, not fewer)"
+                        : ""));
+  if (!data.train.labelled)
+    throw RunError(fmt::format("dataset '{}': its training images have no labels", data.name));
   if (config.batch_size <= 0) throw RunError("batch_size must be positive");
   net_ = std::make_unique<Network>(arch, config.seed);
   train_input_ = std::make_unique<InputPipeline>(data.train, arch.input_channels, arch.input_height,
@@ -345,7 +352,9 @@ RunResult Trainer::finish() {
       save_checkpoint(checkpoint_path(options_.checkpoint_dir, CheckpointKind::best),
                       snapshot(CheckpointKind::best));
   }
-  result_.test = evaluate(*net_, *test_input_, test_idx_, config_.batch_size);
+  // A prediction set (no labels) gives no test metrics; the final weights are kept for predict.
+  if (data_.test.labelled)
+    result_.test = evaluate(*net_, *test_input_, test_idx_, config_.batch_size);
   result_.weights_hash = net_->weights_hash();
   if (checkpoints)
     save_checkpoint(checkpoint_path(options_.checkpoint_dir, CheckpointKind::final),

@@ -106,7 +106,8 @@ class ResumeRefused : public RunError {
   RunConditions current_;
 };
 
-/// Trains `config` on `data` and evaluates on the test set.
+/// Trains `config` on `data` and evaluates on the test set (when it is labelled: a prediction set
+/// gives no test metrics, RunResult::test stays absent).
 /// - Validation: validation_split of the training images (after train_limit), drawn from the seed's
 ///   split stream; the rest is shuffled each epoch from the shuffle stream.
 /// - Batches: batch_size images; the last partial batch is trained with its own primitives unless
@@ -138,7 +139,9 @@ class Trainer {
  public:
   /// Builds the network (initialised from the seed) and the optimizer; reads the conditions of the
   /// calling thread (RunConditions::current()). Throws RunError when the architecture's class
-  /// count differs from the dataset's, batch_size <= 0, or the network cannot be built.
+  /// count differs from the dataset's (or is smaller, when the dataset took it from its labels:
+  /// Dataset::num_classes_from_labels), the training images have no labels, batch_size <= 0, or
+  /// the network cannot be built.
   Trainer(const RunConfig& config, const Dataset& data, TrainObserver& observer,
           const TrainOptions& options = {});
   ~Trainer();

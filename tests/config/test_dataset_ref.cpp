@@ -19,13 +19,16 @@ std::string ref_error(const std::string& text) {
   return "<no error>";
 }
 
-TEST_CASE("dataset ref: the three forms") {
+TEST_CASE("dataset ref: the four forms") {
   CHECK(parse_dataset_ref("mnist").kind == DatasetKind::mnist);
   CHECK(parse_dataset_ref("fashion-mnist").kind == DatasetKind::fashion_mnist);
   const DatasetRef csv = parse_dataset_ref("csv:data/train.csv,data/test.csv");
   CHECK(csv.kind == DatasetKind::csv);
   CHECK(csv.train_csv == "data/train.csv");
   CHECK(csv.test_csv == "data/test.csv");
+  const DatasetRef idx = parse_dataset_ref("idx:data/kmnist");
+  CHECK(idx.kind == DatasetKind::idx);
+  CHECK(idx.idx_dir == "data/kmnist");
 }
 
 TEST_CASE("dataset ref: malformed csv references and unknown names") {
@@ -36,9 +39,12 @@ TEST_CASE("dataset ref: malformed csv references and unknown names") {
                                 "by a comma)");
   }
   CHECK(ref_error("MNIST") ==
-        "unknown dataset 'MNIST'; valid choices: mnist, fashion-mnist, csv:TRAIN.csv,TEST.csv");
+        "unknown dataset 'MNIST'; valid choices: mnist, fashion-mnist, csv:TRAIN.csv,TEST.csv, "
+        "idx:DIR");
   CHECK(ref_error("") ==
-        "unknown dataset ''; valid choices: mnist, fashion-mnist, csv:TRAIN.csv,TEST.csv");
+        "unknown dataset ''; valid choices: mnist, fashion-mnist, csv:TRAIN.csv,TEST.csv, idx:DIR");
+  CHECK(ref_error("idx:") ==
+        "dataset 'idx:': expected 'idx:DIR' (a directory holding the four IDX files)");
 }
 
 TEST_CASE("dataset ref: a sweep with csv:a,b,c fails at check time with file:line:column") {

@@ -259,7 +259,7 @@ TEST_CASE("query: json: numbers are numbers NULL is null keys in column order") 
   CHECK(parsed[0]["test_accuracy"].is_number_float());
   CHECK(parsed[4]["test_accuracy"].is_null());
   CHECK(parsed[0]["status"] == "finished");
-  CHECK(format_json(ResultTable{{"a"}, {}}) == "[]\n");
+  CHECK(format_json(ResultTable{{"a"}, {}, {}}) == "[]\n");
 }
 
 TEST_CASE("query: table: header rule numbers right-aligned NULL as '-'") {
