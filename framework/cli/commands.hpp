@@ -37,6 +37,7 @@ void add_describe_command(CLI::App& app, GlobalOptions& global);  // cli/run_com
 void add_data_command(CLI::App& app, GlobalOptions& global);      // cli/data_command.cpp
 void add_query_command(CLI::App& app, GlobalOptions& global);     // cli/query_command.cpp
 void add_report_command(CLI::App& app, GlobalOptions& global);    // cli/report_command.cpp
+void add_compare_command(CLI::App& app, GlobalOptions& global);   // cli/compare_command.cpp
 void add_bench_command(CLI::App& app, GlobalOptions& global);     // cli/bench_command.cpp
 void add_merge_command(CLI::App& app, GlobalOptions& global);     // cli/merge_command.cpp
 // cli/replay_command.cpp: verify, evaluate

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   lenetlab::add_data_command(app, global);
   lenetlab::add_query_command(app, global);
   lenetlab::add_report_command(app, global);
+  lenetlab::add_compare_command(app, global);
   lenetlab::add_bench_command(app, global);
   lenetlab::add_merge_command(app, global);
   lenetlab::add_replay_commands(app, global);

@@ -80,9 +80,8 @@ struct Rendered {
 Rendered render(const fs::path& db, const ReportOptions& options) {
   const ResultsReader reader(db);
   ReportRows rows = read_rows(reader, options.sweep);
-  const ReportAssets assets =
-      load_report_assets(options.assets_dir.empty() ? report_assets_dir() : options.assets_dir,
-                         options.verify_assets);
+  const ReportAssets assets = load_report_assets(
+      options.assets_dir.empty() ? report_assets_dir() : options.assets_dir, options.verify_assets);
   ReportModel model = report::build_report_model(std::move(rows), options.title);
   if (model.best) {
     const int64_t id = model.runs[model.best->run].id;
@@ -108,6 +107,13 @@ ReportSummary write_report(const fs::path& db, const ReportOptions& options) {
   const Rendered rendered = render(db, options);
   write_file_atomic(options.output, rendered.html, Durability::kSurvivePowerLoss);
   return ReportSummary{options.output, rendered.runs, rendered.html.size()};
+}
+
+report::ReportModel read_report_model(const fs::path& db, const std::string& sweep,
+                                      const report::ComparisonOptions& comparison) {
+  ReportRows rows = read_rows(ResultsReader(db), sweep);
+  rows.comparison = comparison;
+  return report::build_report_model(std::move(rows), "");
 }
 
 }  // namespace lenetlab

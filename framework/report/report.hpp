@@ -14,6 +14,11 @@
 
 namespace lenetlab {
 
+namespace report {
+struct ReportModel;
+struct ComparisonOptions;
+}  // namespace report
+
 struct ReportOptions {
   /// Sweep to report (sweeps.name). Empty: every sweep in the database (which is the only one for a
   /// database holding a single sweep).
@@ -49,5 +54,11 @@ ReportSummary write_report(const std::filesystem::path& db, const ReportOptions&
 
 /// Names of the sweeps in `db`, sorted. Throws StoreError as render_report.
 std::vector<std::string> list_sweeps(const std::filesystem::path& db);
+
+/// The report model (report/model.hpp) of `sweep` in `db` (empty: every sweep) with its
+/// comparisons computed by `comparison`: what `lenetlab compare` prints. Throws as render_report
+/// (no assets needed).
+report::ReportModel read_report_model(const std::filesystem::path& db, const std::string& sweep,
+                                      const report::ComparisonOptions& comparison);
 
 }  // namespace lenetlab
