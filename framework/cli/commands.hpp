@@ -40,6 +40,7 @@ void add_report_command(CLI::App& app, GlobalOptions& global);    // cli/report_
 void add_compare_command(CLI::App& app, GlobalOptions& global);   // cli/compare_command.cpp
 void add_bench_command(CLI::App& app, GlobalOptions& global);     // cli/bench_command.cpp
 void add_merge_command(CLI::App& app, GlobalOptions& global);     // cli/merge_command.cpp
+void add_slurm_command(CLI::App& app, GlobalOptions& global);     // cli/slurm_command.cpp
 // cli/replay_command.cpp: verify, evaluate
 void add_replay_commands(CLI::App& app, GlobalOptions& global);
 void add_predict_command(CLI::App& app, GlobalOptions& global);  // cli/predict_command.cpp

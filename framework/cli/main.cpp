@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   lenetlab::add_merge_command(app, global);
   lenetlab::add_replay_commands(app, global);
   lenetlab::add_predict_command(app, global);
+  lenetlab::add_slurm_command(app, global);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

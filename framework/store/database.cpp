@@ -9,6 +9,7 @@
 #include "store/migration_1.hpp"
 #include "store/migration_2.hpp"
 #include "store/migration_3.hpp"
+#include "store/migration_4.hpp"
 #include "store/store.hpp"
 
 namespace lenetlab::detail {
@@ -27,6 +28,7 @@ constexpr Migration kMigrations[] = {
     {1, kMigration1Sql},
     {2, kMigration2Sql},
     {3, kMigration3Sql},
+    {4, kMigration4Sql},
 };
 static_assert(std::size(kMigrations) == kSchemaVersion,
               "kSchemaVersion must be the version of the last migration");

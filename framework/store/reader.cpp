@@ -49,6 +49,9 @@ constexpr const char* kBenchProfileColumns =
     "bench_run_id, position, architecture, batch_size, threads, part, direction, ms_per_step, "
     "percent_of_step, in_sum, steps, repetitions";
 
+constexpr const char* kSlurmJobColumns =
+    "j.id, s.name, j.job_id, j.cluster, j.tasks, j.array, j.script, j.shard_dir, j.submitted_at";
+
 /// Reads the columns of the current row of a statement left to right.
 class Columns {
  public:
@@ -86,6 +89,20 @@ SweepRow read_sweep(Columns c) {
   row.yaml = c.text();
   row.created_at = c.text();
   row.updated_at = c.text();
+  return row;
+}
+
+SlurmJobRow read_slurm_job(Columns c) {
+  SlurmJobRow row;
+  row.id = c.integer();
+  row.sweep = c.text();
+  row.job_id = c.text();
+  row.cluster = c.optional_text();
+  row.tasks = c.integer();
+  row.array = c.text();
+  row.script = c.text();
+  row.shard_dir = c.text();
+  row.submitted_at = c.text();
   return row;
 }
 
@@ -422,6 +439,15 @@ std::vector<BenchProfileRow> ResultsReader::bench_profile(int64_t bench_run_id) 
                             "ORDER BY position",
                             kBenchProfileColumns),
                 read_bench_profile, bench_run_id);
+}
+
+std::vector<SlurmJobRow> ResultsReader::slurm_jobs(const std::string& sweep) const {
+  std::lock_guard lock(mutex_);
+  return select(*db_, path_, "Slurm jobs",
+                fmt::format("SELECT {} FROM slurm_jobs j JOIN sweeps s ON s.id = j.sweep_id "
+                            "WHERE s.name = ?1 ORDER BY j.id",
+                            kSlurmJobColumns),
+                read_slurm_job, sweep);
 }
 
 }  // namespace lenetlab

@@ -90,6 +90,10 @@ class ResultsReader {
   /// Rows of a profile bench, in position order.
   std::vector<BenchProfileRow> bench_profile(int64_t bench_run_id) const;
 
+  /// The Slurm submissions of the sweep named `sweep` (`lenetlab slurm submit`), in submission
+  /// (id) order; empty when there are none.
+  std::vector<SlurmJobRow> slurm_jobs(const std::string& sweep) const;
+
   /// Runs one SQL statement (`lenetlab query sql`) and returns its columns and rows. Only reading
   /// statements run: a statement SQLite classifies as writing (INSERT, ..., VACUUM INTO 'file') is
   /// refused before it runs with StoreError "... is opened read-only ...". More than one statement

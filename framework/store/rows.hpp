@@ -17,7 +17,7 @@ namespace lenetlab {
 
 /// Schema version this build reads and writes (PRAGMA user_version); the number of migrations in
 /// store/migrations/. Older databases are upgraded in place when opened; newer ones are refused.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 /// Table sweeps.
 struct SweepRow {
@@ -149,6 +149,20 @@ struct BenchProfileRow {
   bool in_sum = false;         ///< one of the disjoint parts summed against the whole step.
   int64_t steps = 0;
   int64_t repetitions = 0;
+};
+
+/// Table slurm_jobs: one `lenetlab slurm submit` (an sbatch job array). Store::record_slurm_job
+/// ignores id and submitted_at (the store sets them).
+struct SlurmJobRow {
+  int64_t id = 0;
+  std::string sweep;                   ///< sweeps.name of the sweep submitted.
+  std::string job_id;                  ///< the array job id sbatch printed, e.g. "4711".
+  std::optional<std::string> cluster;  ///< the cluster sbatch named (multi-cluster sites).
+  int64_t tasks = 0;                   ///< N: array task I trains shard I of N.
+  std::string array;                   ///< task ids submitted, sbatch --array syntax ("0-3").
+  std::string script;                  ///< path of the sbatch script.
+  std::string shard_dir;               ///< directory of the shard databases.
+  std::string submitted_at;
 };
 
 }  // namespace lenetlab

@@ -125,6 +125,10 @@ class Store {
   /// Sets finished_at = now of a bench run. Throws StoreError when there is no such bench run.
   void finish_bench_run(int64_t bench_run_id);
 
+  /// Records one `lenetlab slurm submit` of the sweep named job.sweep (table slurm_jobs;
+  /// submitted_at = now) and returns its id. Throws StoreError when no sweep has that name.
+  int64_t record_slurm_job(const SlurmJobRow& job);
+
   /// The path given to the constructor.
   const std::filesystem::path& path() const { return path_; }
 

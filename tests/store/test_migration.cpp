@@ -101,12 +101,18 @@ TEST_CASE("migration: a version-2 database of efcfb97 upgrades in place and keep
     Store store(path);
     CHECK(user_version(path) == kSchemaVersion);
   }
-  // Every table and row of version 2 is still there, value for value; nothing else was added.
-  const auto after = dump(path);
-  CHECK(after == before);
+  // Every table and row of version 2 is still there, value for value; nothing else was added but
+  // the empty tables of later migrations (4: slurm_jobs).
+  const auto without_new_tables = [&path] {
+    auto rows = dump(path);
+    CHECK(rows["slurm_jobs"].empty());
+    rows.erase("slurm_jobs");
+    return rows;
+  };
+  CHECK(without_new_tables() == before);
   // A second opening finds the current version and changes nothing.
   { Store again(path); }
-  CHECK(dump(path) == before);
+  CHECK(without_new_tables() == before);
 }
 
 TEST_CASE("migration: an upgraded database and a new one have the same tables and columns") {
