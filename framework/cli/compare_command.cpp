@@ -1,6 +1,8 @@
 // `lenetlab compare [--sweep S] [--factor F] [--metric M] [--targets T,...] [--format F]`: the
 // pairwise comparisons of report/comparisons.hpp (configurations that differ in one setting, paired
-// or Welch, Holm over the pairs printed, Hedges' g, verdicts) as a table, CSV or JSON.
+// or Welch, Holm over the pairs printed, Hedges' g, verdicts) as a table, CSV or JSON; and
+// `lenetlab compare --baseline OLD.db --candidate NEW.db`, the regression gate of
+// report/regression.hpp: exit status 4 when a configuration is significantly worse in NEW.db.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -14,6 +16,7 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "report/model.hpp"
+#include "report/regression.hpp"
 #include "report/report.hpp"
 
 namespace lenetlab {
@@ -23,6 +26,8 @@ namespace {
 struct CompareCommandOptions {
   std::string sweep, factor, metric = "test_accuracy", format = "table";
   std::vector<double> targets;
+  std::string baseline, candidate;  ///< the regression gate's databases
+  report::RegressionOptions gate;
 };
 
 std::string optional_text(const std::optional<double>& v, const char* spec = "{:.4g}") {
@@ -117,7 +122,84 @@ void print_table(const report::ReportModel& m) {
   std::printf("\n");
 }
 
+std::string p_text(const std::optional<double>& p) { return p ? fmt::format("{:.3g}", *p) : "-"; }
+
+void print_gate(const report::RegressionReport& r, const std::string& format, double alpha) {
+  if (format == "json") {
+    nlohmann::json checks = nlohmann::json::array();
+    const auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+    for (const report::RegressionCheck& c : r.checks)
+      checks.push_back({{"configuration", c.configuration},
+                        {"metric", c.metric},
+                        {"test", c.test},
+                        {"n_baseline", c.n_baseline},
+                        {"n_candidate", c.n_candidate},
+                        {"baseline", c.baseline},
+                        {"candidate", c.candidate},
+                        {"p_value", opt(c.p_value)},
+                        {"p_holm", opt(c.p_holm)},
+                        {"worse", c.worse},
+                        {"note", c.note}});
+    std::printf("%s\n", nlohmann::json{{"checks", checks},
+                                       {"only_in_baseline", r.only_in_baseline},
+                                       {"only_in_candidate", r.only_in_candidate},
+                                       {"worse", r.worse_count()}}
+                            .dump(2)
+                            .c_str());
+    return;
+  }
+  const bool csv = format == "csv";
+  std::printf(csv ? "configuration,metric,test,n_baseline,n_candidate,baseline,candidate,p_value,"
+                    "p_holm,worse,note\n"
+                  : "%-44s %-17s %-14s %9s %12s %12s %8s %8s  %s\n",
+              "configuration", "metric", "test (1-sided)", "n (b/c)", "baseline", "candidate", "p",
+              "p Holm", "verdict");
+  for (const report::RegressionCheck& c : r.checks) {
+    const std::string verdict = c.worse ? "WORSE" : (c.note.empty() ? "ok" : "ok (" + c.note + ")");
+    if (csv)
+      std::printf(
+          "%s\n",
+          fmt::format("{},{},{},{},{},{:.6g},{:.6g},{},{},{},{}", csv_field(c.configuration),
+                      c.metric, c.test, c.n_baseline, c.n_candidate, c.baseline, c.candidate,
+                      optional_text(c.p_value), optional_text(c.p_holm), c.worse, csv_field(c.note))
+              .c_str());
+    else
+      std::printf("%s\n",
+                  fmt::format("{:<44} {:<17} {:<14} {:>9} {:>12.6g} {:>12.6g} {:>8} {:>8}  {}",
+                              c.configuration, c.metric, c.test,
+                              fmt::format("{}/{}", c.n_baseline, c.n_candidate), c.baseline,
+                              c.candidate, p_text(c.p_value), p_text(c.p_holm), verdict)
+                      .c_str());
+  }
+  if (csv) return;
+  for (const std::string& l : r.only_in_baseline)
+    std::printf("only in the baseline: %s\n", l.c_str());
+  for (const std::string& l : r.only_in_candidate)
+    std::printf("only in the candidate: %s\n", l.c_str());
+  std::printf("%s\n", fmt::format("{} of {} checks significantly worse (Holm-adjusted p < {:g}; "
+                                  "accuracy: mean test accuracy, speed: median images/s per epoch)",
+                                  r.worse_count(), r.checks.size(), alpha)
+                          .c_str());
+}
+
+void run_gate(const CompareCommandOptions& cmd) {
+  if (cmd.baseline.empty() || cmd.candidate.empty())
+    throw Error("compare: --baseline and --candidate go together (two databases)");
+  const report::ComparisonOptions none;
+  const report::ReportModel base = read_report_model(cmd.baseline, cmd.sweep, none);
+  const report::ReportModel cand = read_report_model(cmd.candidate, cmd.sweep, none);
+  const report::RegressionReport r = report::regression_checks(base, cand, cmd.gate);
+  if (r.checks.empty())
+    throw Error(fmt::format("compare: no configuration of {} has the settings of one in {}",
+                            cmd.candidate, cmd.baseline));
+  print_gate(r, cmd.format, cmd.gate.alpha);
+  if (r.worse_count() > 0)
+    throw ExitStatus(4, fmt::format("{} of {} checks: the candidate is significantly worse",
+                                    r.worse_count(), r.checks.size()));
+}
+
 void run_compare(const GlobalOptions& global, const CompareCommandOptions& cmd) {
+  if (!cmd.baseline.empty() || !cmd.candidate.empty()) return run_gate(cmd);
   report::ComparisonOptions options;
   const auto metric = report::parse_comparison_metric(cmd.metric);
   if (!metric) {
@@ -169,6 +251,17 @@ void add_compare_command(CLI::App& app, GlobalOptions& global) {
       ->delimiter(',');
   sub->add_option("--format", cmd->format, "table (default), csv or json")
       ->check(CLI::IsMember({"table", "csv", "json"}));
+  sub->add_option("--baseline", cmd->baseline,
+                  "regression gate: the reference database; with --candidate, exit 4 when a "
+                  "configuration of both is significantly worse in the candidate");
+  sub->add_option("--candidate", cmd->candidate, "regression gate: the database to check");
+  sub->add_option("--alpha", cmd->gate.alpha, "regression gate: family-wise error rate (Holm)")
+      ->check(CLI::Range(1e-6, 0.5))
+      ->capture_default_str();
+  sub->add_option("--speed-margin", cmd->gate.speed_margin,
+                  "regression gate: images/s slack, a fraction of the baseline's")
+      ->check(CLI::Range(0.0, 0.9))
+      ->capture_default_str();
   sub->callback([&global, cmd] { run_compare(global, *cmd); });
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/run_config.hpp"
 #include "core/records.hpp"
@@ -83,5 +84,9 @@ inline RunRow make_run(int64_t id, const RunConfig& config, RunStatus status,
   }
   return r;
 }
+
+/// R datasets::sleep (Cushny & Peebles 1905): extra hours of sleep of 10 patients, drug 1 and 2.
+inline const std::vector<double> kSleep1 = {0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0};
+inline const std::vector<double> kSleep2 = {1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4};
 
 }  // namespace lenetlab::test

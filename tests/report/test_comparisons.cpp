@@ -16,9 +16,8 @@ namespace {
 using test::make_config;
 using test::make_run;
 
-// R datasets::sleep (Cushny & Peebles 1905): extra hours of sleep of 10 patients, drug 1 and 2.
-const std::vector<double> kSleep1 = {0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0};
-const std::vector<double> kSleep2 = {1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4};
+using test::kSleep1;
+using test::kSleep2;
 
 /// Accuracy 0.9 + extra / 100 of the sleep data: sgd takes drug 1, adam drug 2 (seeds 1..10);
 /// `adam_seed_offset` moves adam's seeds so that no seed is shared. Three epochs per run, training
