@@ -109,6 +109,33 @@ struct LearningRateSchedule {
   }
 };
 
+/// Ranges of the planar affine distortions of LeCun et al. 1998 (sec. III.C names translation,
+/// scaling, squeezing and horizontal shearing but gives no ranges; the defaults are lenetlab's
+/// choice). Each image draws every parameter uniformly in
+/// [-range, +range] (train/distortion.hpp); the transforms are in data/augment.hpp.
+struct AffineAugment {
+  double translate = 2.0;  ///< pixels, horizontal and vertical (drawn separately)
+  double scale = 0.1;      ///< both axes times 1 + s; in [0, 1)
+  double squeeze = 0.1;    ///< x times 1 + q, y times 1 / (1 + q); in [0, 1)
+  double shear = 0.1;      ///< x += shear * y (y from the centre)
+};
+
+/// Elastic distortions of Simard, Steinkraus, Platt 2003 (sec. 2): a uniform [-1, 1] displacement
+/// field smoothed by a Gaussian of sigma pixels and scaled by alpha; defaults alpha 34, sigma 4
+/// (the MNIST setting of that section).
+struct ElasticAugment {
+  double alpha = 34.0;  ///< pixels per unit of the smoothed field; >= 0
+  double sigma = 4.0;   ///< pixels; > 0
+};
+
+/// Seeded distortions of the training images (not the validation or test images): every
+/// distorted image is a pure function of (seed, epoch, image index). Absent parts are off.
+struct AugmentConfig {
+  std::optional<AffineAugment> affine;
+  std::optional<ElasticAugment> elastic;
+  bool enabled() const { return affine.has_value() || elastic.has_value(); }
+};
+
 struct RunConfig {
   std::string architecture;  ///< name as given in the sweep (resolved to arch.file).
   ArchSpec arch;             ///< resolved architecture (not part of to_json(); its yaml is).
@@ -133,6 +160,8 @@ struct RunConfig {
   int train_limit = 0;
   /// Use only the first N test images (0 = all).
   int test_limit = 0;
+  /// Distortions of the training images; none by default.
+  AugmentConfig augment;
 
   /// Canonical JSON (keys sorted by nlohmann's std::map) of every setting that changes results,
   /// including the architecture's YAML text. The run key is a hash of this. Written and read

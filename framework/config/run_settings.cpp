@@ -253,6 +253,104 @@ void read_early_stopping(const json& j, RunConfig& run, const std::string&) {
   for (const Row<E>& row : kEarlyStoppingRows) read_member(row, e, run.early_stopping);
 }
 
+// ---- augment: {affine: {...} | true | false, elastic: {...} | true | false} ---------------------
+
+/// A number-valued key of an augment part (these parts hold only numbers).
+template <typename S>
+struct NumberRow {
+  SettingDoc doc;
+  double S::*member;
+  Range range;
+};
+
+using AA = AffineAugment;
+using EA = ElasticAugment;
+// clang-format off
+const std::array<NumberRow<AA>, 4> kAffineRows = {{
+  {{"translate", "translate", ">= 0", "2", "pixels; dx and dy each uniform in [-t, t]"}, &AA::translate, Range::non_negative},
+  {{"scale", "scale", "in [0, 1)", "0.1", "both axes times 1 + s, s uniform in [-scale, scale]"}, &AA::scale, Range::unit_interval},
+  {{"squeeze", "squeeze", "in [0, 1)", "0.1", "x times 1 + q and y times 1 / (1 + q), q uniform in [-squeeze, squeeze]"}, &AA::squeeze, Range::unit_interval},
+  {{"shear", "shear", ">= 0", "0.1", "x += h y (y from the centre), h uniform in [-shear, shear]"}, &AA::shear, Range::non_negative},
+}};
+const std::array<NumberRow<EA>, 2> kElasticRows = {{
+  {{"alpha", "alpha", ">= 0", "34", "scale of the smoothed field (pixels)"}, &EA::alpha, Range::non_negative},
+  {{"sigma", "sigma", "> 0", "4", "standard deviation of the Gaussian smoothing (pixels)"}, &EA::sigma, Range::positive},
+}};
+// clang-format on
+
+template <typename S, std::size_t N>
+json write_numbers(const std::array<NumberRow<S>, N>& rows, const S& s) {
+  json j = json::object();
+  for (const NumberRow<S>& row : rows) j[std::string(row.doc.json_key)] = s.*row.member;
+  return j;
+}
+template <typename S, std::size_t N>
+S read_numbers(const std::array<NumberRow<S>, N>& rows, const json& j) {
+  S s;
+  for (const NumberRow<S>& row : rows)
+    s.*row.member = j.at(std::string(row.doc.json_key)).template get<double>();
+  return s;
+}
+
+const yaml::Names kAugmentKeys = {"affine", "elastic"};
+
+/// One part of augment: true (defaults), false (off) or a mapping of `rows` keys (others default).
+template <typename S, std::size_t N>
+std::optional<S> parse_augment_part(const YamlReader& r, const Field& part,
+                                    const std::array<NumberRow<S>, N>& rows) {
+  const YAML::Node& node = part.value.node;
+  if (node.IsScalar() && yaml::parse_bool(node.Scalar()))
+    return *yaml::parse_bool(node.Scalar()) ? std::optional<S>(S{}) : std::nullopt;
+  const std::string where = "augment." + part.name;
+  yaml::Names names;
+  for (const NumberRow<S>& row : rows) names.push_back(row.doc.name);
+  if (!node.IsMap()) {
+    r.fail(node, fmt::format("expected a mapping ({}) or true/false for '{}', found {}",
+                             yaml::join(names), where, yaml::describe(node)));
+  }
+  S s;
+  for (const Field& f : part.value.fields) {
+    const NumberRow<S>* row = nullptr;
+    for (const NumberRow<S>& candidate : rows)
+      if (candidate.doc.name == f.name) row = &candidate;
+    if (row == nullptr) r.unknown_key(f.key, where, names);
+    s.*row->member = r.number(f.value.node, f.name, row->range);
+  }
+  return s;
+}
+
+void parse_augment(const Context& c, const ExpandedValue& value, RunConfig& run) {
+  run.augment = AugmentConfig{};
+  if (value.node.IsScalar() && yaml::parse_bool(value.node.Scalar()) &&
+      !*yaml::parse_bool(value.node.Scalar()))
+    return;
+  if (!value.node.IsMap()) {
+    c.r.fail(value.node, fmt::format("expected a mapping (affine, elastic) or false for 'augment', "
+                                     "found {}",
+                                     yaml::describe(value.node)));
+  }
+  for (const Field& f : value.fields) {
+    if (!yaml::contains(kAugmentKeys, f.name)) c.r.unknown_key(f.key, "augment", kAugmentKeys);
+    if (f.name == "affine") run.augment.affine = parse_augment_part(c.r, f, kAffineRows);
+    if (f.name == "elastic") run.augment.elastic = parse_augment_part(c.r, f, kElasticRows);
+  }
+}
+/// Written only when some distortion is on, so that runs without keep the keys they had before.
+void write_augment(const RunConfig& run, json& j) {
+  if (!run.augment.enabled()) return;
+  json a = json::object();
+  if (run.augment.affine) a["affine"] = write_numbers(kAffineRows, *run.augment.affine);
+  if (run.augment.elastic) a["elastic"] = write_numbers(kElasticRows, *run.augment.elastic);
+  j["augment"] = std::move(a);
+}
+void read_augment(const json& j, RunConfig& run, const std::string&) {
+  run.augment = AugmentConfig{};
+  if (!j.contains("augment")) return;
+  const json& a = j.at("augment");
+  if (a.contains("affine")) run.augment.affine = read_numbers(kAffineRows, a.at("affine"));
+  if (a.contains("elastic")) run.augment.elastic = read_numbers(kElasticRows, a.at("elastic"));
+}
+
 /// The optimizer is parsed after the other settings, together with learning_rate
 /// (resolve_optimizer): which of the two wins depends on the layers they come from.
 void write_optimizer(const RunConfig& run, json& j) {
@@ -279,7 +377,7 @@ struct RunRow {
 
 using R = RunConfig;
 // clang-format off
-const std::array<RunRow, 15> kRunRows = {{
+const std::array<RunRow, 16> kRunRows = {{
   {{{"architecture", "architecture", "a name from experiments/architectures or a path to a .yaml file", "required", "the network"}}, true, parse_architecture_setting, write_architecture, read_architecture},
   {{{"epochs", "epochs", "integer > 0", "10", "passes over the training images"}, &R::epochs, 1}},
   {{{"batch_size", "batch_size", "integer > 0", "64", "images per training step"}, &R::batch_size, 1}},
@@ -294,6 +392,7 @@ const std::array<RunRow, 15> kRunRows = {{
   {{{"train_limit", "train_limit", "integer >= 0", "0", "use only the first N training images (0 = all)"}, &R::train_limit, 0}},
   {{{"test_limit", "test_limit", "integer >= 0", "0", "use only the first N test images (0 = all)"}, &R::test_limit, 0}},
   {{{"learning_rate_schedule", "learning_rate_schedule", "{FIRST_EPOCH: FACTOR, ...}", "constant", "piecewise-constant factors of the learning rate"}}, true, parse_schedule, write_schedule, read_schedule},
+  {{{"augment", "augment", "{affine: {translate, scale, squeeze, shear} | true, elastic: {alpha, sigma} | true}, or false", "none", "seeded distortions of the training images (LeCun et al. 1998 sec. III.C; Simard et al. 2003 sec. 2)"}}, true, parse_augment, write_augment, read_augment},
   {{{"dataset", "dataset", "mnist | fashion-mnist | csv:TRAIN.csv,TEST.csv", "mnist", "top-level key of the sweep"}, &R::dataset}, false},
 }};
 // clang-format on

@@ -47,6 +47,9 @@ struct EpochRecord {
   double learning_rate = 0;  ///< learning rate used during this epoch.
   double seconds = 0;        ///< wall time of the training part of the epoch (excludes validation).
   double images_per_second = 0;  ///< training images / seconds.
+  /// The epoch's data: 16 hex digits over its training order and distortion stream
+  /// (train/distortion.hpp epoch_data_hash); empty when not known (rows of older versions).
+  std::string data_hash = {};
 };
 
 /// Classification metrics on a labelled set (the test set at the end of a run).

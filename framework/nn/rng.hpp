@@ -19,8 +19,8 @@ inline uint64_t splitmix64(uint64_t& state) {
   return z ^ (z >> 31);
 }
 
-/// Independent streams of one run's seed.
-enum class RngStream : uint64_t { init = 1, split = 2, shuffle = 3, dropout = 4 };
+/// Independent streams of one run's seed (augment: seeded per image, train/distortion.hpp).
+enum class RngStream : uint64_t { init = 1, split = 2, shuffle = 3, dropout = 4, augment = 5 };
 
 /// xoshiro256** 1.0 (Blackman & Vigna 2018). Not thread-safe; one instance per user.
 class Rng {

@@ -66,7 +66,8 @@ json record_json(const EpochRecord& r) {
           {"val_accuracy", or_null(r.val_accuracy)},
           {"learning_rate", r.learning_rate},
           {"seconds", r.seconds},
-          {"images_per_second", r.images_per_second}};
+          {"images_per_second", r.images_per_second},
+          {"data_hash", r.data_hash}};
 }
 
 /// The training-state part of a `last` checkpoint's header; adds its arrays to `arrays`.
@@ -264,6 +265,10 @@ std::optional<EpochRecord> read_record(const Fields& h) {
   r.learning_rate = j.number("learning_rate");
   r.seconds = j.number("seconds");
   r.images_per_second = j.number("images_per_second");
+  if (j.j.contains("data_hash")) {  // absent in checkpoints of earlier versions
+    if (!j.at("data_hash").is_string()) j.fail("data_hash", "a string");
+    r.data_hash = j.at("data_hash").get<std::string>();
+  }
   return r;
 }
 

@@ -6,12 +6,13 @@
 
 #include "core/error.hpp"
 #include "nn/network.hpp"
+#include "train/distortion.hpp"
 
 namespace lenetlab {
 
 InputPipeline::InputPipeline(const ImageSet& images, int channels, int height, int width,
                              double mean, double std)
-    : images_(images), height_(height), width_(width) {
+    : images_(images), height_(height), width_(width), mean_(mean), std_(std) {
   if (channels != 1 || images.rows > height || images.cols > width)
     throw RunError(
         fmt::format("dataset images are 1x{}x{}, which do not fit the network input {}x{}x{}",
@@ -37,6 +38,32 @@ void InputPipeline::fill(float* dst, const int64_t* idx, int n, uint8_t* labels)
       for (int c = 0; c < cols; ++c) row[c] = lut_[img[r * cols + c]];
     }
     labels[i] = images_.labelled ? images_.labels[idx[i]] : 0;
+  }
+}
+
+void InputPipeline::fill(float* dst, const int64_t* idx, int n, uint8_t* labels,
+                         const Distorter& distorter, int epoch) const {
+  const int rows = images_.rows, cols = images_.cols;
+  if (distorter.rows() != rows || distorter.cols() != cols)
+    throw RunError(fmt::format("distortions of {}x{} images given {}x{} images", distorter.rows(),
+                               distorter.cols(), rows, cols));
+  const int64_t plane = int64_t{height_} * width_;
+  const bool padded = rows != height_ || cols != width_;
+  // Each image is distorted from its own keyed stream: the same on any thread.
+#pragma omp parallel for schedule(static) if (n * plane >= kParallelElements)
+  for (int i = 0; i < n; ++i) {
+    std::vector<float> distorted(size_t(rows) * cols);
+    distorter.distort(epoch, idx[i], images_.image(idx[i]), distorted.data());
+    float* out = dst + i * plane;
+    if (padded) std::fill_n(out, plane, pad_value_);
+    for (int r = 0; r < rows; ++r) {
+      float* row = out + int64_t{r + top_} * width_ + left_;
+      for (int c = 0; c < cols; ++c) {
+        const double v = distorted[size_t(r) * cols + c];
+        row[c] = static_cast<float>((v / 255.0 - mean_) / std_);
+      }
+    }
+    labels[i] = images_.labels[idx[i]];
   }
 }
 

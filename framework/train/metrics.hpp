@@ -10,6 +10,7 @@
 namespace lenetlab {
 
 class Network;
+class Distorter;
 
 /// Converts dataset images (uint8, rows x cols) into the network's input (n, C, H, W) f32:
 /// x = (pixel / 255 - mean) / std, the image centred in the input with zero-valued (pixel 0)
@@ -23,10 +24,16 @@ class InputPipeline {
   /// labels[0..n) (0 for a set without labels), images across the calling thread's OpenMP
   /// threads.
   void fill(float* dst, const int64_t* idx, int n, uint8_t* labels) const;
+  /// As fill, each image distorted first by `distorter` for `epoch` (keyed by its index idx[i]):
+  /// x = (v / 255 - mean) / std of the distorted value v, which is fill's value where v is a
+  /// pixel value. Throws RunError when the distorter's image size is not the dataset's.
+  void fill(float* dst, const int64_t* idx, int n, uint8_t* labels, const Distorter& distorter,
+            int epoch) const;
 
  private:
   const ImageSet& images_;
   int height_, width_, top_, left_;
+  double mean_, std_;
   float lut_[256];
   float pad_value_;
 };

@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "nn/network.hpp"
 #include "optim/optimizer.hpp"
+#include "train/distortion.hpp"
 #include "train/metrics.hpp"
 
 namespace lenetlab {
@@ -82,6 +83,9 @@ Trainer::Trainer(const RunConfig& config, const Dataset& data, TrainObserver& ob
   test_input_ = std::make_unique<InputPipeline>(data.test, arch.input_channels, arch.input_height,
                                                 arch.input_width, config.normalize_mean,
                                                 config.normalize_std);
+  if (config.augment.enabled())
+    distorter_ =
+        std::make_unique<Distorter>(config.augment, config.seed, data.train.rows, data.train.cols);
   std::vector<ParamView> views;
   for (Param* p : net_->params())
     if (p->trainable) views.push_back({p->value(), p->gradient(), p->size});
@@ -247,6 +251,7 @@ std::optional<EpochRecord> Trainer::run_epoch(int epoch) {
       config_.optimizer.learning_rate * config_.learning_rate_schedule.factor(epoch);
   optimizer_->set_learning_rate(learning_rate);
   if (config_.shuffle) shuffle_rng_.shuffle(train_idx_);
+  const std::string data_hash = epoch_data_hash(train_idx_, config_, epoch);
   const int bs = config_.batch_size;
   const auto n_train = static_cast<int64_t>(train_idx_.size());
   const auto t_epoch = Clock::now();
@@ -258,7 +263,12 @@ std::optional<EpochRecord> Trainer::run_epoch(int epoch) {
     if (n < bs && config_.drop_last) break;
     if (should_end(epoch)) return std::nullopt;
     net_->prepare(n);
-    train_input_->fill(net_->input(n), train_idx_.data() + start, n, labels_.data());
+    if (distorter_) {
+      train_input_->fill(net_->input(n), train_idx_.data() + start, n, labels_.data(), *distorter_,
+                         epoch);
+    } else {
+      train_input_->fill(net_->input(n), train_idx_.data() + start, n, labels_.data());
+    }
     net_->forward(n, true);
     const BatchLoss b = net_->loss(n, labels_.data(), true);
     if (!std::isfinite(b.loss_sum)) {
@@ -289,6 +299,7 @@ std::optional<EpochRecord> Trainer::run_epoch(int epoch) {
   record.train_accuracy = double(correct) / std::max<int64_t>(seen, 1);
   record.learning_rate = learning_rate;
   record.images_per_second = record.seconds > 0 ? seen / record.seconds : 0.0;
+  record.data_hash = data_hash;
   end_epoch(record);
   return record;
 }

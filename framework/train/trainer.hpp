@@ -21,6 +21,7 @@
 
 namespace lenetlab {
 
+class Distorter;
 class InputPipeline;
 class Network;
 class Optimizer;
@@ -110,6 +111,9 @@ class ResumeRefused : public RunError {
 /// gives no test metrics, RunResult::test stays absent).
 /// - Validation: validation_split of the training images (after train_limit), drawn from the seed's
 ///   split stream; the rest is shuffled each epoch from the shuffle stream.
+/// - Distortions (config.augment): each training image is distorted anew every epoch, as a pure
+///   function of (seed, epoch, image index) (train/distortion.hpp); validation and test images
+///   never. Each epoch's record carries the hash of its data (order and distortion stream).
 /// - Batches: batch_size images; the last partial batch is trained with its own primitives unless
 ///   drop_last. Loss is the batch mean (Keras/PyTorch reduction), so a tail batch of m images has
 ///   weight 1/m per image.
@@ -201,6 +205,7 @@ class Trainer {
   RunConditions conditions_;
   std::unique_ptr<Network> net_;
   std::unique_ptr<InputPipeline> train_input_, test_input_;
+  std::unique_ptr<Distorter> distorter_;  ///< config.augment, when on
   std::unique_ptr<Optimizer> optimizer_;
   std::vector<int64_t> train_idx_, val_idx_, test_idx_;
   Rng shuffle_rng_;
