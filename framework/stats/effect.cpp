@@ -45,16 +45,22 @@ std::optional<std::size_t> seeds_needed(double delta, double sd, Design design, 
   const auto enough = [&](std::size_t n) {
     return t_test_power(static_cast<double>(n), delta, sd, design, alpha) >= power;
   };
-  if (!enough(max_seeds)) return std::nullopt;
-  std::size_t low = 2, high = max_seeds;
-  while (low < high) {
-    const std::size_t mid = low + (high - low) / 2;
-    if (enough(mid))
-      high = mid;
-    else
-      low = mid + 1;
+  try {
+    if (!enough(max_seeds)) return std::nullopt;
+    std::size_t low = 2, high = max_seeds;
+    while (low < high) {
+      const std::size_t mid = low + (high - low) / 2;
+      if (enough(mid))
+        high = mid;
+      else
+        low = mid + 1;
+    }
+    return low;
+  } catch (const std::exception&) {
+    // Boost.Math's non-central t throws (evaluation_error, itrunc) for extreme non-centrality,
+    // e.g. a tiny standard deviation: no estimate rather than a failed report.
+    return std::nullopt;
   }
-  return low;
 }
 
 OneWayAnova one_way_anova(const std::vector<std::vector<double>>& groups) {
