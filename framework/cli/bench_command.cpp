@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bench/bench.hpp"
+#include "bench/fma_peak.hpp"
 #include "cli/commands.hpp"
 #include "config/yaml_loader.hpp"
 #include "core/error.hpp"
@@ -30,6 +31,7 @@ struct BenchArgs {
   int steps = 0;          ///< 0: from the matrix
   int repetitions = 0;    ///< 0: from the matrix
   std::string profile;    ///< architecture to profile; empty: run the matrix
+  bool fma_peak = false;  ///< measure the fp32 FMA peak instead of the matrix
 };
 
 /// The matrix file with the command-line overrides applied.
@@ -114,8 +116,21 @@ void print_profile(const ProfileResult& p) {
       "their own after the step, and the rest (reorders, masks); they are not in the sum.\n");
 }
 
+/// Prints the FMA peak for each of the matrix's thread counts (nothing is stored).
+void print_fma_peaks(const std::vector<int>& threads) {
+  fmt::print("{:>7}  {:>10}  {:>16}  kernel\n", "threads", "GFLOP/s", "GFLOP/s / thread");
+  for (const FmaPeak& p : measure_fma_peaks(threads))
+    fmt::print("{:>7}  {:>10.1f}  {:>16.1f}  {}\n", p.threads, p.gflops, p.gflops_per_thread,
+               p.kernel);
+  fmt::print(
+      "fp32 peak: 16 independent FMA chains per thread, 2 flops per lane, best of 5 groups of "
+      "0.2 s; the ceiling for the GFLOP/s column of the matrix (load average now {}).\n",
+      load_text(load_average_1min()));
+}
+
 void bench(const BenchArgs& args, const GlobalOptions& global) {
   const BenchMatrix m = effective_matrix(args);  // every config error before any measurement
+  if (args.fma_peak) return print_fma_peaks(m.threads);
   std::optional<ArchSpec> profiled;
   if (!args.profile.empty())
     profiled = load_architecture(find_architecture(args.profile, SourceMark{"--profile", 0, 0}));
@@ -164,6 +179,10 @@ void add_bench_command(CLI::App& app, GlobalOptions& global) {
       "--profile", args->profile,
       "profile one training step of this architecture per layer and direction, at the first "
       "batch size and thread count");
+  cmd->add_flag("--fma-peak", args->fma_peak,
+               "measure the machine's fp32 fused multiply-add peak (GFLOP/s) at each thread count "
+               "instead of the matrix")
+      ->excludes("--profile");
   cmd->callback([args, &global] { bench(*args, global); });
 }
 
