@@ -20,6 +20,7 @@
 #include "nn/network.hpp"
 #include "store/reader.hpp"
 #include "sweep/runner.hpp"
+#include "sweep/halving.hpp"
 #include "sweep/shard.hpp"
 
 namespace lenetlab {
@@ -135,6 +136,11 @@ void run(const RunArgs& args, const GlobalOptions& global) {
   if (args.threads_per_run < 1) throw Error("--threads-per-run must be at least 1");
   std::optional<ShardSpec> shard;
   if (!args.shard.empty()) shard = parse_shard(args.shard);
+  const bool halving = sweep.search && sweep.search->halving;
+  if (halving && shard)
+    throw Error(
+        "successive halving decides each rung from one database (sweep/halving.hpp); run "
+        "it without --shard");
   if (args.shards > 0 && !args.dry_run)
     throw Error(
         "--shards N shows the balance of N shards with --dry-run; to train one shard "
@@ -174,7 +180,11 @@ void run(const RunArgs& args, const GlobalOptions& global) {
              sweep.name, sweep.runs.size(), data->name, data->train.n, data->test.n,
              concurrent_jobs(options, sweep.runs.size()), args.threads_per_run, cores,
              global.db.string());
-  const SweepSummary s = run_sweep(sweep, *data, store, options);
+  const SweepSummary s =
+      halving ? run_halving(sweep, *data, store, options) : run_sweep(sweep, *data, store, options);
+  if (halving)
+    fmt::print("successive halving: {} runs pruned, {} paused at an undecided rung\n", s.pruned,
+               s.paused);
   fmt::print(
       "sweep {}: {} runs: {} finished, {} stopped early, {} skipped (already final, or running in "
       "another process), "

@@ -16,11 +16,11 @@ using yaml::YamlReader;
 
 namespace {
 
-const Names kSearchKeys = {"method",     "sampler",   "runs",       "seed",
-                           "min_epochs", "reduction", "max_epochs", "metric"};
+const Names kSearchKeys = {"method",    "sampler",    "runs",   "seed", "min_epochs",
+                           "reduction", "max_epochs", "metric", "per"};
+const Names kGroupKeys = {"architecture", "optimizer"};
 const Names kMethods = {"random", "sobol", "successive_halving"};
 const Names kSamplers = {"grid", "random", "sobol"};
-const Names kHalvingKeys = {"sampler", "min_epochs", "reduction", "max_epochs", "metric"};
 const Names kMetrics = {"val_accuracy", "val_loss"};
 const Names kDistributions = {"uniform", "log_uniform", "int_uniform", "choice"};
 const Names kBounds = {"low", "high"};
@@ -216,6 +216,13 @@ SearchSpec parse_search(const YamlReader& r, const YAML::Node& node) {
                          halving.reduction = static_cast<int>(r.integer(v, k, 2));
                        if (k == "max_epochs") max_epochs = static_cast<int>(r.integer(v, k, 1));
                        if (k == "metric") halving.metric = kMetrics[r.one_of(v, k, kMetrics)];
+                       if (k == "per") {
+                         if (!v.IsSequence())
+                           r.fail(v, fmt::format("expected a list ({}) for 'per', found {}",
+                                                 yaml::join(kGroupKeys), yaml::describe(v)));
+                         for (const YAML::Node& item : v)
+                           halving.per.emplace_back(kGroupKeys[r.one_of(item, k, kGroupKeys)]);
+                       }
                      }
                    });
   if (!method) r.fail(node, fmt::format("'search' needs 'method' ({})", yaml::join(kMethods)));

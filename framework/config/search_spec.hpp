@@ -27,6 +27,9 @@ struct HalvingSpec {
   int max_epochs = 9;
   /// val_accuracy (larger is better) or val_loss (smaller is better).
   std::string metric = "val_accuracy";
+  /// Settings whose values split the candidates into groups halved separately (`architecture`,
+  /// `optimizer`: the optimizer's name); empty = one group. Each group keeps its best run.
+  std::vector<std::string> per;
 
   /// The epoch budgets of the rungs: min_epochs x reduction^k while below max_epochs, then
   /// max_epochs.

@@ -14,7 +14,8 @@ constexpr struct {
     {RunStatus::queued, "queued"},           {RunStatus::running, "running"},
     {RunStatus::finished, "finished"},       {RunStatus::failed, "failed"},
     {RunStatus::diverged, "diverged"},       {RunStatus::stopped_early, "stopped_early"},
-    {RunStatus::interrupted, "interrupted"},
+    {RunStatus::interrupted, "interrupted"}, {RunStatus::paused, "paused"},
+    {RunStatus::pruned, "pruned"},
 };
 }  // namespace
 
@@ -35,7 +36,8 @@ RunStatus run_status_from_string(const std::string& name) {
     if (name == entry.name) return entry.status;
   throw Error(
       "unknown run status '" + name +
-      "'; expected queued, running, finished, failed, diverged, stopped_early or interrupted");
+      "'; expected queued, running, finished, failed, diverged, stopped_early, interrupted, "
+      "paused or pruned");
 }
 
 bool is_final(RunStatus status) {
@@ -56,8 +58,9 @@ bool is_problem(RunStatus status) { return is_retryable(status); }
 
 int display_rank(RunStatus status) {
   constexpr RunStatus kDisplayOrder[] = {
-      RunStatus::finished,    RunStatus::stopped_early, RunStatus::diverged, RunStatus::failed,
-      RunStatus::interrupted, RunStatus::running,       RunStatus::queued};
+      RunStatus::finished, RunStatus::stopped_early, RunStatus::pruned,
+      RunStatus::diverged, RunStatus::failed,        RunStatus::interrupted,
+      RunStatus::paused,   RunStatus::running,       RunStatus::queued};
   for (size_t i = 0; i < std::size(kDisplayOrder); ++i)
     if (kDisplayOrder[i] == status) return static_cast<int>(i);
   return static_cast<int>(std::size(kDisplayOrder));

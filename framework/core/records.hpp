@@ -10,15 +10,29 @@
 namespace lenetlab {
 
 /// Status of a run in the results database. Transitions: queued -> running -> one of the final
-/// states.
-enum class RunStatus { queued, running, finished, failed, diverged, stopped_early, interrupted };
+/// states. Successive halving (sweep/halving.hpp) adds two that are not final: paused (trained to
+/// its rung's epoch budget, waiting for the rung's decision; it continues from its checkpoint when
+/// promoted) and pruned (not promoted: its search stopped it at the rung it reached; another sweep
+/// asking for the same run trains it on).
+enum class RunStatus {
+  queued,
+  running,
+  finished,
+  failed,
+  diverged,
+  stopped_early,
+  interrupted,
+  paused,
+  pruned
+};
 const char* to_string(RunStatus status);
 /// Throws lenetlab::Error on an unknown name.
 RunStatus run_status_from_string(const std::string& name);
 /// Every status, in declaration order (for choices on the command line and in error messages).
 inline constexpr RunStatus kRunStatuses[] = {
-    RunStatus::queued,   RunStatus::running,       RunStatus::finished,   RunStatus::failed,
-    RunStatus::diverged, RunStatus::stopped_early, RunStatus::interrupted};
+    RunStatus::queued,      RunStatus::running,  RunStatus::finished,
+    RunStatus::failed,      RunStatus::diverged, RunStatus::stopped_early,
+    RunStatus::interrupted, RunStatus::paused,   RunStatus::pruned};
 /// The names of kRunStatuses, in the same order ("queued", "running", ...).
 std::vector<std::string> run_status_names();
 /// finished, diverged and stopped_early are final: a rerun of the sweep skips them, and the run's
@@ -33,8 +47,8 @@ bool is_retryable(RunStatus status);
 /// failed, diverged and interrupted are problems: the report flags them for attention (the same
 /// set as is_retryable: a problem is a run that a retry may fix).
 bool is_problem(RunStatus status);
-/// Display order: results first (finished, stopped_early), then problems (diverged, failed,
-/// interrupted), then unfinished (running, queued). 0 is first.
+/// Display order: results first (finished, stopped_early, pruned), then problems (diverged, failed,
+/// interrupted), then unfinished (paused, running, queued). 0 is first.
 int display_rank(RunStatus status);
 
 /// One epoch of one run, written to the database when the epoch ends.

@@ -10,6 +10,7 @@
 #include "store/migration_2.hpp"
 #include "store/migration_3.hpp"
 #include "store/migration_4.hpp"
+#include "store/migration_5.hpp"
 #include "store/store.hpp"
 
 namespace lenetlab::detail {
@@ -29,6 +30,7 @@ constexpr Migration kMigrations[] = {
     {2, kMigration2Sql},
     {3, kMigration3Sql},
     {4, kMigration4Sql},
+    {5, kMigration5Sql},
 };
 static_assert(std::size(kMigrations) == kSchemaVersion,
               "kSchemaVersion must be the version of the last migration");

@@ -154,6 +154,39 @@ std::pair<std::string, std::string> comparison(const std::vector<std::string>& c
   return {select, differs};
 }
 
+/// search_rungs (sweep/halving.hpp) of an input row s matched to the target's sweep ts and run tr:
+/// a row is identified by (sweep name, run key, rung).
+constexpr const char* kRungJoin =
+    "FROM src.search_rungs s JOIN src.sweeps ss ON ss.id = s.sweep_id "
+    "JOIN src.runs sr ON sr.id = s.run_id JOIN main.sweeps ts ON ts.name = ss.name "
+    "JOIN main.runs tr ON tr.key = sr.key";
+constexpr const char* kRungMatch = "t.sweep_id = ts.id AND t.run_id = tr.id AND t.rung = s.rung";
+const std::vector<std::string> kRungCompared = {"epochs", "metric",     "metric_value",
+                                                "rank",   "candidates", "promoted"};
+
+/// Rung rows both databases hold whose decision differs (a sweep of that name decided otherwise).
+void rung_conflicts(Session& s, std::vector<MergeConflict>& out) {
+  const auto [select, differs] = comparison(kRungCompared);
+  SQLite::Statement query =
+      s.prepare(fmt::format("SELECT sr.key, ss.name, s.rung{} {} JOIN main.search_rungs t ON {} "
+                            "WHERE {}",
+                            select, kRungJoin, kRungMatch, differs)
+                    .c_str());
+  collect_conflicts(query, "search_rungs", {"sweep", "rung"}, kRungCompared, out);
+}
+
+/// Inserts the input's rung rows the target lacks, sweep and run ids mapped; returns their count.
+int64_t insert_rungs(Session& s) {
+  const std::vector<std::string> columns =
+      common_columns(s, "search_rungs", {"sweep_id", "run_id"});
+  const std::string sql = fmt::format(
+      "INSERT INTO main.search_rungs (sweep_id, run_id, {0}) SELECT ts.id, tr.id, {1} {2} "
+      "WHERE NOT EXISTS (SELECT 1 FROM main.search_rungs t WHERE {3})",
+      column_list(columns, ""), column_list(columns, "s"), kRungJoin, kRungMatch);
+  s.note(sql.c_str());
+  return s.db().exec(sql);
+}
+
 /// Rows of a run both databases hold (config_json always; the results when final in both).
 void run_conflicts(Session& s, std::vector<MergeConflict>& out) {
   const auto [always_select, always_differs] = comparison({"config_json"});
@@ -250,7 +283,9 @@ int64_t merge_sweeps(Session& s) {
 }
 
 /// Moves forward the runs the target has not finished and the input has further along: final;
-/// more epochs; as many epochs and a later sign of life (started, heartbeat or ended).
+/// more epochs; as many epochs and a later sign of life (started, heartbeat or ended). At as many
+/// epochs, pruned is ahead of paused whatever the times (successive halving prunes a paused run at
+/// the epoch it reached), so a pruned run never moves back to paused.
 int64_t advance_runs(Session& s) {
   const std::vector<std::string> columns = common_columns(s, "runs", {"id", "key", "sweep_id"});
   constexpr const char* activity =
@@ -261,7 +296,8 @@ int64_t advance_runs(Session& s) {
       "JOIN src.sweeps sp ON sp.id = s.sweep_id JOIN main.sweeps tp ON tp.name = sp.name "
       "WHERE t.key = s.key AND t.status NOT IN {1} AND (s.status IN {1} "
       "OR s.epochs_completed > t.epochs_completed "
-      "OR (s.epochs_completed = t.epochs_completed AND {2} > {3}))",
+      "OR (s.epochs_completed = t.epochs_completed AND NOT (t.status = 'pruned' AND "
+      "s.status = 'paused') AND ({2} > {3} OR (t.status = 'paused' AND s.status = 'pruned'))))",
       assignments(columns), kFinal, fmt::format(fmt::runtime(activity), "s"),
       fmt::format(fmt::runtime(activity), "t"));
   s.note(sql.c_str());
@@ -388,6 +424,7 @@ MergeResult ResultsMerger::merge(const fs::path& input) {
                            for (const Child* c : {&kEpochs, &kClassMetrics, &kConfusion,
                                                   &kBenchResults, &kBenchProfile})
                              child_conflicts(s, *c, result.conflicts);
+                           rung_conflicts(s, result.conflicts);
                            if (!result.conflicts.empty())
                              return;  // nothing written: the commit is empty
                            n.sweeps = merge_sweeps(s);
@@ -397,6 +434,7 @@ MergeResult ResultsMerger::merge(const fs::path& input) {
                            n.test_rows =
                                insert_missing(s, kClassMetrics) + insert_missing(s, kConfusion);
                            n.verifications = insert_missing(s, kVerifications);
+                           n.rungs = insert_rungs(s);
                            n.bench_rows = merge_bench(s);
                          });
   return result;

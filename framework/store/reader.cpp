@@ -217,6 +217,21 @@ PublishedRow read_published(Columns c) {
   return row;
 }
 
+RungRow read_rung(Columns c) {
+  RungRow row;
+  row.run_id = c.integer();
+  row.run_key = c.text();
+  row.run_name = c.text();
+  row.rung = static_cast<int>(c.integer());
+  row.epochs = static_cast<int>(c.integer());
+  row.metric = c.text();
+  row.metric_value = c.optional_real();
+  row.rank = static_cast<int>(c.integer());
+  row.candidates = static_cast<int>(c.integer());
+  row.promoted = c.integer() != 0;
+  return row;
+}
+
 BenchRunRow read_bench_run(Columns c) {
   BenchRunRow row;
   row.id = c.integer();
@@ -415,6 +430,16 @@ std::vector<PublishedRow> ResultsReader::published_results(const std::string& sw
                 "p.source FROM published_results p JOIN sweeps s ON s.id = p.sweep_id "
                 "WHERE ?1 = '' OR s.name = ?1 ORDER BY s.name, p.architecture",
                 read_published, sweep);
+}
+
+std::vector<RungRow> ResultsReader::rungs(const std::string& sweep) const {
+  std::lock_guard lock(mutex_);
+  return select(*db_, path_, "search rungs",
+                "SELECT g.run_id, r.key, r.name, g.rung, g.epochs, g.metric, g.metric_value, "
+                "g.rank, g.candidates, g.promoted FROM search_rungs g JOIN runs r ON r.id = "
+                "g.run_id JOIN sweeps s ON s.id = g.sweep_id WHERE s.name = ?1 "
+                "ORDER BY g.rung, g.rank",
+                read_rung, sweep);
 }
 
 std::vector<BenchRunRow> ResultsReader::bench_runs() const {

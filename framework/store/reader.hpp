@@ -85,6 +85,8 @@ class ResultsReader {
 
   /// Every `lenetlab bench` invocation, in id (time) order.
   std::vector<BenchRunRow> bench_runs() const;
+  /// The rung decisions of a successive-halving sweep (table search_rungs), by rung then rank.
+  std::vector<RungRow> rungs(const std::string& sweep) const;
   /// Rows of a matrix bench, in insertion order.
   std::vector<BenchResultRow> bench_results(int64_t bench_run_id) const;
   /// Rows of a profile bench, in position order.

@@ -17,7 +17,7 @@ namespace lenetlab {
 
 /// Schema version this build reads and writes (PRAGMA user_version); the number of migrations in
 /// store/migrations/. Older databases are upgraded in place when opened; newer ones are refused.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 /// Table sweeps.
 struct SweepRow {
@@ -96,6 +96,21 @@ struct PublishedRow {
   double test_accuracy = 0;           ///< the published figure.
   double required_test_accuracy = 0;  ///< bar the mean over seeds must reach; 0 = none.
   std::string source;                 ///< citation.
+};
+
+/// Table search_rungs (joined with the run's key and name): one candidate of one rung of a
+/// successive-halving sweep (sweep/halving.hpp). Store::record_rung ignores run_key and run_name.
+struct RungRow {
+  int64_t run_id = 0;
+  std::string run_key;
+  std::string run_name;
+  int rung = 0;    ///< 0-based
+  int epochs = 0;  ///< the rung's epoch budget
+  std::string metric;
+  std::optional<double> metric_value;  ///< absent: the run diverged before the budget
+  int rank = 0;                        ///< 1 = best
+  int candidates = 0;
+  bool promoted = false;
 };
 
 /// Table bench_runs: one `lenetlab bench`. Store::begin_bench_run ignores id, started_at and

@@ -132,6 +132,42 @@ void Store::set_published_results(int64_t sweep_id, const std::vector<PublishedR
   });
 }
 
+void Store::record_rung(int64_t sweep_id, int rung, const std::vector<RungRow>& rows) {
+  write("record_rung", [&](Session& s) {
+    SQLite::Statement clear = s.prepare("DELETE FROM search_rungs WHERE sweep_id = ? AND rung = ?");
+    clear.bind(1, sweep_id);
+    clear.bind(2, rung);
+    clear.exec();
+    for (const RungRow& r : rows) {
+      SQLite::Statement insert = s.prepare(
+          "INSERT INTO search_rungs (sweep_id, run_id, rung, epochs, metric, metric_value, rank, "
+          "candidates, promoted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      insert.bind(1, sweep_id);
+      insert.bind(2, r.run_id);
+      insert.bind(3, rung);
+      insert.bind(4, r.epochs);
+      insert.bind(5, r.metric);
+      if (r.metric_value) insert.bind(6, *r.metric_value);
+      insert.bind(7, r.rank);
+      insert.bind(8, r.candidates);
+      insert.bind(9, r.promoted ? 1 : 0);
+      insert.exec();
+    }
+  });
+}
+
+void Store::prune_run(int64_t run_id, const std::string& why) {
+  write("prune_run", [&](Session& s) {
+    SQLite::Statement update = s.prepare(
+        "UPDATE runs SET status = 'pruned', error = ?, finished_at = ? "
+        "WHERE id = ? AND status = 'paused'");
+    update.bind(1, why);
+    update.bind(2, iso_utc_now());
+    update.bind(3, run_id);
+    update.exec();
+  });
+}
+
 void Store::record_verification(int64_t run_id, bool matched, int epochs_compared, int mismatches,
                                 const std::string& details_json, const Environment& env) {
   write("record_verification", [&](Session& s) {

@@ -106,6 +106,13 @@ class Store {
   /// Replaces the sweep's published reference results (table published_results).
   void set_published_results(int64_t sweep_id, const std::vector<PublishedResult>& results);
 
+  /// Replaces the rows of rung `rows[i].rung` of a successive-halving sweep (table search_rungs),
+  /// in one transaction.
+  void record_rung(int64_t sweep_id, int rung, const std::vector<RungRow>& rows);
+  /// A `paused` run not promoted by its rung: status pruned, `why` as its message, finished_at
+  /// now. No effect on a run in any other status (finished by another sweep, say).
+  void prune_run(int64_t run_id, const std::string& why);
+
   /// Records one `lenetlab verify` outcome (table verifications).
   void record_verification(int64_t run_id, bool matched, int epochs_compared, int mismatches,
                            const std::string& details_json, const Environment& env);

@@ -254,6 +254,7 @@ void SweepRunner::run_one(const QueuedRun& run) {
     train_options.run_key = run.plan->key;
     train_options.cancel = options_.cancel;
     train_options.time_limit_seconds = options_.time_limit_seconds;
+    train_options.epoch_budget = options_.epoch_budget;
     train_options.restart_mismatched = options_.restart_mismatched;
     train_options.legacy_conditions = run.recorded;
     result = train_run(*run.plan->config, data_, observer, train_options);
@@ -308,6 +309,9 @@ void SweepRunner::record(const QueuedRun& run, RunResult result) {
       break;
     case RunStatus::interrupted:
       ++summary_.interrupted;
+      break;
+    case RunStatus::paused:
+      ++summary_.paused;
       break;
     default:
       ++summary_.failed;

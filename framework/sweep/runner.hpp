@@ -43,6 +43,9 @@ struct RunnerOptions {
   /// When set, only the planned runs it accepts are part of this invocation (one shard of the
   /// sweep: sweep/shard.hpp); the others are neither run nor counted in SweepSummary.
   std::function<bool(const PlannedRun&)> select;
+  /// Successive halving (sweep/halving.hpp): train each run at most to this epoch (0 = its
+  /// epochs); a run that stops there is recorded as paused (TrainOptions::epoch_budget).
+  int epoch_budget = 0;
 };
 
 /// One run of a sweep as planned: everything derived from its configuration, computed once.
@@ -77,6 +80,10 @@ struct SweepSummary {
   int diverged = 0;
   int failed = 0;  ///< includes the refused ones
   int interrupted = 0;
+  /// Paused at an epoch budget (RunnerOptions::epoch_budget).
+  int paused = 0;
+  /// Not promoted by a rung of successive halving (sweep/halving.hpp).
+  int pruned = 0;
   /// Runs refused to resume because their checkpoint was written under other conditions
   /// (train/run_conditions.hpp); recorded as failed with the message.
   int refused = 0;

@@ -106,7 +106,9 @@ RunResult Trainer::run() {
   if (options_.resume && !options_.checkpoint_dir.empty())
     if (const auto state = read_last_checkpoint()) try_resume(*state);
   observer_.on_started(start_facts());
-  for (int epoch = first_epoch_; epoch <= config_.epochs; ++epoch) {
+  const int last =
+      options_.epoch_budget > 0 ? std::min(options_.epoch_budget, config_.epochs) : config_.epochs;
+  for (int epoch = first_epoch_; epoch <= last; ++epoch) {
     const std::optional<EpochRecord> record = run_epoch(epoch);
     if (!record) return result_;
     // Checkpoint first (it carries the record), then the database row: a row in the database
@@ -121,6 +123,13 @@ RunResult Trainer::run() {
       result_.status = RunStatus::stopped_early;
       break;
     }
+  }
+  if (last < config_.epochs && result_.status != RunStatus::stopped_early) {
+    result_.status = RunStatus::paused;
+    result_.error = fmt::format("paused after epoch {} of {} (epoch budget)",
+                                result_.epochs_completed, config_.epochs);
+    result_.seconds = seconds();
+    return result_;
   }
   return finish();
 }

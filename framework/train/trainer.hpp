@@ -81,6 +81,11 @@ struct TrainOptions {
   /// Polled every batch; when set, the run ends with status interrupted (the last completed epoch's
   /// checkpoint stays, so a later invocation resumes from it).
   const std::atomic<bool>* cancel = nullptr;
+  /// Train at most to this epoch (0 = config.epochs): successive halving's rung budget
+  /// (sweep/halving.hpp). A run that reaches it before config.epochs ends with status paused,
+  /// its last.ckpt kept and no test evaluation; a later call with a larger budget continues from
+  /// that checkpoint, bit-identical to a run trained straight through.
+  int epoch_budget = 0;
   /// Wall-time limit of this invocation of the run in seconds (0 = none). Past it the run ends as
   /// `failed` with the message "time limit of N s exceeded in epoch E"; its last checkpoint stays.
   double time_limit_seconds = 0;

@@ -1,7 +1,7 @@
 // Merging results databases (store/merge.hpp) written through Store with hand-built records:
 // every row once with its ids mapped, idempotence, an incremental merge of a run that progressed,
-// a run's status that never moves back, a conflicting input refused whole, a snapshot that leaves
-// out an uncommitted write, and bad inputs.
+// a run's status that never moves back (pruned ahead of paused), rung decisions, a conflicting
+// input refused whole, a snapshot that leaves out an uncommitted write, and bad inputs.
 #include <doctest/doctest.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -272,6 +272,83 @@ TEST_CASE("merge: a run key with another value is a conflict: both values named,
     CHECK(rc.conflicts[0].input == "0.25");
     CHECK(dump(into) == before);
   }
+}
+
+/// Run `seed` of sweep "s" trained 1 epoch and paused at that budget (successive halving).
+int64_t add_paused_run(Store& store, uint64_t seed) {
+  const std::string key = add_run(store, seed, 1, false);
+  const int64_t run = count(store.path(), "SELECT id FROM runs WHERE key = '" + key + "'");
+  RunResult paused = make_result(0.98, 0.07, 10, RunStatus::paused);
+  paused.epochs_completed = 1;
+  paused.test.reset();
+  store.finish_run(run, paused);
+  return run;
+}
+
+/// The decision of rung 0 for `run`: ranked `rank` of 3, promoted when rank 1.
+void add_rung(Store& store, int64_t run, int rank) {
+  RungRow row;
+  row.run_id = run;
+  row.epochs = 1;
+  row.metric = "val_accuracy";
+  row.metric_value = 0.9;
+  row.rank = rank;
+  row.candidates = 3;
+  row.promoted = rank == 1;
+  store.record_rung(store.upsert_sweep("s", "s.yaml", "name: s\n"), 0, {row});
+}
+
+TEST_CASE("merge: successive halving: pruned is ahead of paused, rung decisions copied by keys") {
+  TempDir dir;
+  const fs::path a = dir / "a.db", b = dir / "b.db", c = dir / "c.db", into = dir / "into.db";
+  {
+    Store store(a);
+    add_paused_run(store, 1);
+  }
+  {  // paused with the latest sign of life: by times alone it would win over pruned
+    SQLite::Database d(a.string(), SQLite::OPEN_READWRITE);
+    d.exec("UPDATE runs SET heartbeat_at = '2099-01-01T00:00:00.000Z'");
+  }
+  {
+    Store store(b);
+    add_run(store, 9, 1, false);  // ids differ from the target's: mapped by key
+    const int64_t run = add_paused_run(store, 1);
+    add_rung(store, run, 2);
+    store.prune_run(run, "pruned at rung 0");
+  }
+  ResultsMerger merger(into);
+  REQUIRE(merger.merge(a).conflicts.empty());
+  CHECK(count(into, "SELECT count(*) FROM runs WHERE status = 'paused'") == 1);
+  const MergeResult rb = merger.merge(b);
+  REQUIRE(rb.conflicts.empty());
+  CHECK(rb.counts.runs_advanced == 1);
+  CHECK(rb.counts.rungs == 1);
+  // The rung row hangs off the same run (by key) and sweep (by name) in the target.
+  CHECK(count(into,
+              "SELECT count(*) FROM search_rungs g JOIN runs r ON r.id = g.run_id JOIN sweeps s "
+              "ON s.id = g.sweep_id WHERE r.status = 'pruned' AND r.seed = 1 AND s.name = 's' "
+              "AND g.rank = 2 AND g.promoted = 0") == 1);
+  const std::string before = dump(into);
+  const MergeResult again = merger.merge(a);  // paused, later heartbeat: never back over pruned
+  CHECK(again.conflicts.empty());
+  CHECK(again.counts.unchanged());
+  CHECK(merger.merge(b).counts.unchanged());
+  CHECK(dump(into) == before);
+  check_no_duplicates(into);
+
+  {  // another decision of the same rung for the same run: refused whole
+    Store store(c);
+    add_rung(store, add_paused_run(store, 1), 1);
+  }
+  const MergeResult rc = merger.merge(c);
+  REQUIRE(rc.conflicts.size() == 2);
+  for (const MergeConflict& conflict : rc.conflicts) {
+    CHECK(conflict.row == "search_rungs sweep=s rung=0");
+    CHECK((conflict.column == "rank" || conflict.column == "promoted"));
+  }
+  CHECK(rc.conflicts[0].into == "2");
+  CHECK(rc.conflicts[0].input == "1");
+  CHECK(dump(into) == before);
 }
 
 TEST_CASE("merge: a shard being written is read as of its last commit") {

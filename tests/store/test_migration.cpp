@@ -102,17 +102,30 @@ TEST_CASE("migration: a version-2 database of efcfb97 upgrades in place and keep
     CHECK(user_version(path) == kSchemaVersion);
   }
   // Every table and row of version 2 is still there, value for value; nothing else was added but
-  // the empty tables of later migrations (4: slurm_jobs).
+  // the empty tables of later migrations (4: slurm_jobs, 5: search_rungs).
   const auto without_new_tables = [&path] {
     auto rows = dump(path);
-    CHECK(rows["slurm_jobs"].empty());
-    rows.erase("slurm_jobs");
+    for (const char* table : {"slurm_jobs", "search_rungs"}) {
+      CHECK(rows[table].empty());
+      rows.erase(table);
+    }
     return rows;
   };
   CHECK(without_new_tables() == before);
   // A second opening finds the current version and changes nothing.
   { Store again(path); }
   CHECK(without_new_tables() == before);
+}
+
+TEST_CASE("migration: an upgraded database accepts the statuses of successive halving") {
+  TempDir dir;
+  const fs::path path = copy_fixture(dir);
+  { Store store(path); }
+  SQLite::Database db(path.string(), SQLite::OPEN_READWRITE);
+  // Migration 5 widened the CHECK of runs.status in place: paused and pruned pass, others fail.
+  CHECK(db.exec("UPDATE runs SET status = 'paused' WHERE id = 1") == 1);
+  CHECK(db.exec("UPDATE runs SET status = 'pruned' WHERE id = 2") == 1);
+  CHECK_THROWS_AS(db.exec("UPDATE runs SET status = 'sleeping' WHERE id = 1"), SQLite::Exception);
 }
 
 TEST_CASE("migration: an upgraded database and a new one have the same tables and columns") {

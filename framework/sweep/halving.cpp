@@ -1,0 +1,231 @@
+#include "sweep/halving.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <unordered_set>
+
+#include "store/reader.hpp"
+
+namespace lenetlab {
+
+namespace {
+
+/// What the database says about one candidate at one budget.
+struct Reached {
+  int64_t id = 0;
+  bool reached = false;  ///< has the budget's epoch row, or diverged before it
+  std::optional<double> metric;
+};
+
+/// The candidate `key` at epoch `budget` (the sweep's metric of that row).
+Reached reached(const ResultsReader& reader, const std::string& key, int budget,
+                const HalvingSpec& halving) {
+  Reached out;
+  if (!reader.run_status(key)) return out;
+  out.id = reader.resolve_run(key);
+  const RunRow run = reader.run(out.id);
+  for (const EpochRecord& e : reader.epochs(out.id)) {
+    if (e.epoch != budget) continue;
+    out.reached = true;
+    out.metric = halving.maximizes() ? e.val_accuracy : e.val_loss;
+    if (out.metric && std::isnan(*out.metric)) out.metric.reset();
+  }
+  if (!out.reached && run.status == RunStatus::diverged) out.reached = true;
+  return out;
+}
+
+void add(SweepSummary& total, const SweepSummary& s) {
+  total.skipped += s.skipped;
+  total.finished += s.finished;
+  total.stopped_early += s.stopped_early;
+  total.diverged += s.diverged;
+  total.failed += s.failed;
+  total.interrupted += s.interrupted;
+  total.refused += s.refused;
+  total.paused += s.paused;
+}
+
+/// One invocation of the search: rung after rung until the last or an undecided one.
+class Halving {
+ public:
+  Halving(const Sweep& sweep, const Dataset& data, Store& store, const RunnerOptions& options)
+      : sweep_(sweep),
+        data_(data),
+        store_(store),
+        options_(options),
+        spec_(*sweep.search->halving) {}
+
+  SweepSummary run() {
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::vector<int> budgets = spec_.budgets();
+    std::vector<std::string> alive;
+    for (const RunConfig& run : sweep_.runs) alive.push_back(run.key());
+    summary_.total = static_cast<int>(alive.size());
+    for (size_t k = 0; k < budgets.size(); ++k) {
+      const bool last = k + 1 == budgets.size();
+      train(alive, budgets[k], last);
+      if (cancelled() || !decide(static_cast<int>(k), budgets[k], last, alive) || last) break;
+    }
+    summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return summary_;
+  }
+
+ private:
+  bool cancelled() const { return options_.cancel && options_.cancel->load(); }
+  void train(const std::vector<std::string>& alive, int budget, bool last);
+  bool decide(int rung, int budget, bool last, std::vector<std::string>& alive);
+  /// The group of run `key` (HalvingSpec::per): "architecture/optimizer" values, or "".
+  std::string group_of(const std::string& key) const {
+    std::string group;
+    for (const RunConfig& run : sweep_.runs) {
+      if (run.key() != key) continue;
+      for (const std::string& setting : spec_.per)
+        group += (setting == "architecture" ? run.architecture
+                                            : std::string(to_string(run.optimizer.kind))) +
+                 "/";
+    }
+    return group;
+  }
+
+  const Sweep& sweep_;
+  const Dataset& data_;
+  Store& store_;
+  const RunnerOptions& options_;
+  const HalvingSpec& spec_;
+  SweepSummary summary_;
+};
+
+/// Trains the runs of `alive` that have not reached `budget` yet (the last rung: to their end).
+void Halving::train(const std::vector<std::string>& alive, int budget, bool last) {
+  std::unordered_set<std::string> todo;
+  {
+    const ResultsReader reader(store_.path());
+    for (const std::string& key : alive)
+      if (last || !reached(reader, key, budget, spec_).reached) todo.insert(key);
+  }
+  fmt::print(
+      options_.progress, "successive halving: {} runs to {} epochs{}\n", alive.size(), budget,
+      todo.size() < alive.size() ? fmt::format(" ({} already there)", alive.size() - todo.size())
+                                 : "");
+  if (todo.empty()) return;
+  RunnerOptions options = options_;
+  options.epoch_budget = last ? 0 : budget;
+  options.select = [&](const PlannedRun& run) {
+    return todo.count(run.key) != 0 && (!options_.select || options_.select(run));
+  };
+  const SweepSummary s = run_sweep(sweep_, data_, store_, options);
+  add(summary_, s);
+  if (!last) summary_.paused = s.paused;
+}
+
+/// Decides rung `rung` when every run of `alive` reached `budget`; keeps the promoted in `alive`.
+/// The last rung promotes nothing and prunes nothing: it records the selection (each group's
+/// best, marked promoted).
+bool Halving::decide(int rung, int budget, bool last, std::vector<std::string>& alive) {
+  std::vector<RungCandidate> candidates;
+  std::vector<int64_t> ids;
+  int missing = 0;
+  {
+    const ResultsReader reader(store_.path());
+    for (const std::string& key : alive) {
+      const Reached r = reached(reader, key, budget, spec_);
+      missing += r.reached ? 0 : 1;
+      candidates.push_back({key, r.metric});
+      ids.push_back(r.id);
+    }
+  }
+  if (missing > 0) {
+    fmt::print(options_.progress,
+               "successive halving: rung {} ({} epochs) undecided: {} of {} runs have not "
+               "reached it (see their status); run the sweep again to continue\n",
+               rung, budget, missing, alive.size());
+    return false;
+  }
+  // Groups (HalvingSpec::per) are ranked and halved separately; rank and counts are per group.
+  RungDecision decision{std::vector<int>(candidates.size()),
+                        std::vector<bool>(candidates.size(), false)};
+  std::map<std::string, std::vector<size_t>> groups;
+  for (size_t i = 0; i < candidates.size(); ++i) groups[group_of(alive[i])].push_back(i);
+  std::vector<int> group_size(candidates.size()), promote(candidates.size());
+  for (const auto& [group, members] : groups) {
+    std::vector<RungCandidate> part;
+    for (size_t i : members) part.push_back(candidates[i]);
+    const int n = last ? 1 : promoted_count(static_cast<int>(part.size()), spec_.reduction);
+    const RungDecision d = decide_rung(part, spec_.maximizes(), n);
+    for (size_t j = 0; j < members.size(); ++j) {
+      decision.rank[members[j]] = d.rank[j];
+      decision.promoted[members[j]] = d.promoted[j];
+      group_size[members[j]] = static_cast<int>(part.size());
+      promote[members[j]] = n;
+    }
+  }
+  std::vector<RungRow> rows;
+  std::vector<std::string> next;
+  const int64_t sweep_id = store_.upsert_sweep(sweep_.name, sweep_.file, sweep_.yaml);
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    RungRow row;
+    row.run_id = ids[i];
+    row.rung = rung;
+    row.epochs = budget;
+    row.metric = spec_.metric;
+    row.metric_value = candidates[i].metric;
+    row.rank = decision.rank[i];
+    row.candidates = group_size[i];
+    row.promoted = decision.promoted[i];
+    rows.push_back(row);
+    if (decision.promoted[i]) next.push_back(candidates[i].key);
+    if (decision.promoted[i] || last) continue;
+    store_.prune_run(ids[i],
+                     fmt::format("pruned at rung {} (epoch {} of {}): {} {}, rank {} of {}; "
+                                 "{} promoted",
+                                 rung, budget, spec_.max_epochs, spec_.metric,
+                                 candidates[i].metric ? fmt::format("{:.4f}", *candidates[i].metric)
+                                                      : "none (diverged)",
+                                 decision.rank[i], group_size[i], promote[i]));
+    ++summary_.pruned;
+  }
+  store_.record_rung(sweep_id, rung, rows);
+  fmt::print(options_.progress, "successive halving: rung {} ({} epochs) decided: {} of {} {}\n",
+             rung, budget, next.size(), alive.size(), last ? "selected" : "promoted");
+  alive = std::move(next);
+  summary_.paused = 0;
+  return true;
+}
+
+}  // namespace
+
+RungDecision decide_rung(const std::vector<RungCandidate>& candidates, bool maximize, int promote) {
+  std::vector<size_t> order(candidates.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const RungCandidate& x = candidates[a];
+    const RungCandidate& y = candidates[b];
+    if (x.metric.has_value() != y.metric.has_value()) return x.metric.has_value();
+    if (x.metric && *x.metric != *y.metric)
+      return maximize ? *x.metric > *y.metric : *x.metric < *y.metric;
+    return x.key < y.key;
+  });
+  RungDecision decision{std::vector<int>(candidates.size()),
+                        std::vector<bool>(candidates.size(), false)};
+  for (size_t r = 0; r < order.size(); ++r) {
+    decision.rank[order[r]] = static_cast<int>(r) + 1;
+    decision.promoted[order[r]] = static_cast<int>(r) < promote;
+  }
+  return decision;
+}
+
+int promoted_count(int candidates, int reduction) {
+  return std::max(1, candidates / std::max(1, reduction));
+}
+
+SweepSummary run_halving(const Sweep& sweep, const Dataset& data, Store& store,
+                         const RunnerOptions& options) {
+  return Halving(sweep, data, store, options).run();
+}
+
+}  // namespace lenetlab
