@@ -1,11 +1,13 @@
-// `lenetlab query runs|best|curve|sweeps|sql`: read the results database (query/query.hpp) and
+// `lenetlab query runs|best|curve|same-data|sweeps|sql`: read the results database (query/query.hpp) and
 // print one result table as text, CSV or JSON on stdout. The database is never created or changed.
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cli/commands.hpp"
+#include "core/error.hpp"
 #include "core/records.hpp"
 #include "query/query.hpp"
 
@@ -21,6 +23,8 @@ struct QueryOptions {
   int limit = 10;
   std::string format = "table";
   std::string run;
+  std::string other_run;
+  std::filesystem::path other_db;  ///< same-data --other-db; empty: --db
   std::string sql;
 };
 
@@ -58,7 +62,7 @@ void add_filter_options(CLI::App* command, QueryOptions& options) {
 
 void add_query_command(CLI::App& app, GlobalOptions& global) {
   CLI::App* query = app.add_subcommand(
-      "query", "Query the results database: runs, best, curve, sweeps or read-only SQL");
+      "query", "Query the results database: runs, best, curve, same-data, sweeps or read-only SQL");
   query->require_subcommand(1);
   auto options = std::make_shared<QueryOptions>();
   GlobalOptions* g = &global;
@@ -94,6 +98,26 @@ void add_query_command(CLI::App& app, GlobalOptions& global) {
   add_format_option(curve, *options);
   curve->callback(
       [options, g] { print(query_curve(ResultsReader(g->db), options->run), options->format); });
+
+  CLI::App* same = query->add_subcommand(
+      "same-data",
+      "Whether two runs trained on the same data: each epoch's data hash (image order and "
+      "distortions) side by side; exit status 4 unless every compared epoch is equal");
+  same->add_option("run_a", options->run, "run id, run key or a unique prefix of a key")
+      ->required();
+  same->add_option("run_b", options->other_run, "the other run (id, key or key prefix)")
+      ->required();
+  same->add_option("--other-db", options->other_db,
+                   "results database of run_b (default: --db), e.g. a replay's");
+  add_format_option(same, *options);
+  same->callback([options, g] {
+    const ResultsReader a(g->db);
+    std::optional<ResultsReader> other;
+    if (!options->other_db.empty()) other.emplace(options->other_db);
+    const SameData r = query_same_data(a, options->run, other ? *other : a, options->other_run);
+    print(r.table, options->format);
+    if (!r.matched()) throw ExitStatus(4, r.table.notes.back());
+  });
 
   CLI::App* sweeps = query->add_subcommand("sweeps", "List sweeps with their run counts");
   add_format_option(sweeps, *options);

@@ -229,8 +229,8 @@ ResultTable query_best(const ResultsReader& reader, const RunFilter& filter, Ran
 
 ResultTable query_curve(const ResultsReader& reader, const std::string& run) {
   ResultTable table;
-  table.columns = {"epoch",        "train_loss",    "train_accuracy", "val_loss",
-                   "val_accuracy", "learning_rate", "seconds",        "images_per_second"};
+  table.columns = {"epoch",         "train_loss", "train_accuracy",    "val_loss", "val_accuracy",
+                   "learning_rate", "seconds",    "images_per_second", "data_hash"};
   for (const EpochRecord& e : reader.epochs(reader.resolve_run(run))) {
     std::vector<Value>& row = table.rows.emplace_back();
     row.push_back(cell(static_cast<int64_t>(e.epoch)));
@@ -238,6 +238,7 @@ ResultTable query_curve(const ResultsReader& reader, const std::string& run) {
     for (const auto& value : {e.val_loss, e.val_accuracy}) row.push_back(cell(value));
     for (double value : {e.learning_rate, e.seconds, e.images_per_second})
       row.push_back(cell(value));
+    row.push_back(e.data_hash.empty() ? Value{} : cell(e.data_hash));
   }
   return table;
 }

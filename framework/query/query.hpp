@@ -55,8 +55,31 @@ ResultTable query_best(const ResultsReader& reader, const RunFilter& filter,
 
 /// Learning curve of one run (ResultsReader::resolve_run: id, key or unique key prefix), one row
 /// per recorded epoch in order. Columns: epoch, train_loss, train_accuracy, val_loss, val_accuracy
-/// (NULL without validation split), learning_rate, seconds, images_per_second.
+/// (NULL without validation split), learning_rate, seconds, images_per_second, data_hash (the
+/// epoch's data, train/distortion.hpp epoch_data_hash; NULL in rows written before schema 6).
 ResultTable query_curve(const ResultsReader& reader, const std::string& run);
+
+/// Whether two runs trained on the same data (query_same_data).
+struct SameData {
+  /// Columns: epoch, data_hash_a, data_hash_b (NULL when not known), same ("yes", "no", NULL when
+  /// not compared), one row per epoch either run recorded; notes name the runs and the verdict.
+  ResultTable table;
+  int same = 0;                  ///< epochs both know with equal hashes.
+  int different = 0;             ///< epochs both know with different hashes.
+  int unknown = 0;               ///< epochs recorded by one run only, or without a hash on a side.
+  bool datasets_differ = false;  ///< both runs recorded a dataset SHA-256, and they differ.
+  /// Every compared epoch equal, at least one compared, on the same dataset.
+  bool matched() const { return different == 0 && same > 0 && !datasets_differ; }
+};
+
+/// Compares, epoch by epoch, the data hashes (train/distortion.hpp epoch_data_hash: the training
+/// images' order and distortions) of run `run_a` of `reader_a` and run `run_b` of `reader_b` (id,
+/// key or unique key prefix; the readers may be one database or two). Equal hashes on datasets
+/// with equal SHA-256 mean the same images in the same order with the same distortions: e.g. runs
+/// differing only in architecture or optimizer with the same seed, or a run and its replay.
+/// Throws Error as ResultsReader::resolve_run when a run does not exist.
+SameData query_same_data(const ResultsReader& reader_a, const std::string& run_a,
+                         const ResultsReader& reader_b, const std::string& run_b);
 
 /// One row per sweep in creation order. Columns: name, runs (how many runs belong to it), finished
 /// (how many have status finished), created_at.

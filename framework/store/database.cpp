@@ -11,6 +11,7 @@
 #include "store/migration_3.hpp"
 #include "store/migration_4.hpp"
 #include "store/migration_5.hpp"
+#include "store/migration_6.hpp"
 #include "store/store.hpp"
 
 namespace lenetlab::detail {
@@ -31,6 +32,7 @@ constexpr Migration kMigrations[] = {
     {3, kMigration3Sql},
     {4, kMigration4Sql},
     {5, kMigration5Sql},
+    {6, kMigration6Sql},
 };
 static_assert(std::size(kMigrations) == kSchemaVersion,
               "kSchemaVersion must be the version of the last migration");

@@ -47,6 +47,8 @@ struct Child {
   std::vector<std::string> keys;
   std::vector<std::string> compared;
   bool within_parent = true;
+  /// Compared only when both databases know them (not NULL); a NULL in the target is filled in.
+  std::vector<std::string> compared_when_known = {};
 };
 
 const Child kRunsOfSweeps{"runs", &kSweeps, "sweep_id", {"key"}, {}, false};
@@ -55,7 +57,9 @@ const Child kEpochs{"epochs",
                     &kRuns,
                     "run_id",
                     {"epoch"},
-                    {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "learning_rate"}};
+                    {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "learning_rate"},
+                    true,
+                    {"data_hash"}};
 const Child kClassMetrics{
     "class_metrics", &kRuns, "run_id", {"label"}, {"precision", "recall", "f1", "support"}};
 const Child kConfusion{"confusion", &kRuns, "run_id", {"true_label", "predicted_label"}, {"count"}};
@@ -218,13 +222,35 @@ std::string key_match(const Child& c) {
 
 void child_conflicts(Session& s, const Child& c, std::vector<MergeConflict>& out) {
   if (c.compared.empty()) return;
-  const auto [select, differs] = comparison(c.compared);
+  auto [select, differs] = comparison(c.compared);
+  std::vector<std::string> columns = c.compared;
+  for (const std::string& k : c.compared_when_known) {
+    const auto [k_select, k_differs] =
+        comparison({k}, fmt::format("t.{0} IS NOT NULL AND s.{0} IS NOT NULL", quoted(k)));
+    select += k_select;
+    differs += " OR " + k_differs;
+    columns.push_back(k);
+  }
   SQLite::Statement query =
       s.prepare(fmt::format("SELECT {}, {}{} {} JOIN main.{} t ON {} WHERE {}",
                             aliased(c.parent->label, "tp", "sp"), column_list(c.keys, "s"), select,
                             child_join(c), c.table, key_match(c), differs)
                     .c_str());
-  collect_conflicts(query, c.table, c.keys, c.compared, out);
+  collect_conflicts(query, c.table, c.keys, columns, out);
+}
+
+/// Fills the target's NULLs of `c.compared_when_known` from the input's rows; returns the count.
+int64_t fill_unknown(Session& s, const Child& c) {
+  int64_t changed = 0;
+  for (const std::string& k : c.compared_when_known) {
+    const std::string sql = fmt::format(
+        "UPDATE main.{0} AS t SET {1} = s.{1} {2} WHERE {3} AND t.{1} IS NULL AND s.{1} IS NOT "
+        "NULL",
+        c.table, quoted(k), child_join(c), key_match(c));
+    s.note(sql.c_str());
+    changed += s.db().exec(sql);
+  }
+  return changed;
 }
 
 /// Inserts the input's rows of `c` the target lacks, the foreign key mapped; returns their count.
@@ -430,7 +456,7 @@ MergeResult ResultsMerger::merge(const fs::path& input) {
                            n.sweeps = merge_sweeps(s);
                            n.runs_added = insert_missing(s, kRunsOfSweeps);
                            n.runs_advanced = advance_runs(s);
-                           n.epochs = insert_missing(s, kEpochs);
+                           n.epochs = insert_missing(s, kEpochs) + fill_unknown(s, kEpochs);
                            n.test_rows =
                                insert_missing(s, kClassMetrics) + insert_missing(s, kConfusion);
                            n.verifications = insert_missing(s, kVerifications);

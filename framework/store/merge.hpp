@@ -37,7 +37,7 @@ struct MergeCounts {
   int64_t sweeps = 0;         ///< sweeps added or updated (a newer sweep file)
   int64_t runs_added = 0;     ///< runs the target did not have
   int64_t runs_advanced = 0;  ///< runs whose row moved forward (status, epochs, results)
-  int64_t epochs = 0;         ///< epoch rows added
+  int64_t epochs = 0;         ///< epoch rows added, or given the data hash they lacked
   int64_t test_rows = 0;      ///< class_metrics and confusion rows added
   int64_t verifications = 0;  ///< verification rows added
   int64_t rungs = 0;          ///< search_rungs rows added (successive-halving decisions)
@@ -75,14 +75,15 @@ class ResultsMerger {
   ///     older schema is upgraded in the copy);
   ///  2. conflicts: for every run key in both, config_json always, and when the run is final in
   ///     both its status, test metrics, weights hash, epoch counts and model size; every epoch,
-  ///     class-metrics and confusion row both hold; every search_rungs decision both hold (by
-  ///     sweep name, run key, rung); bench rows both hold. Values compare exactly
-  ///     (SQLite `IS`). Any conflict: nothing is written, the conflicts are returned;
+  ///     class-metrics and confusion row both hold (an epoch's data_hash when both know it); every
+  ///     search_rungs decision both hold (by sweep name, run key, rung); bench rows both hold.
+  ///     Values compare exactly (SQLite `IS`). Any conflict: nothing is written, the conflicts
+  ///     are returned;
   ///  3. copy: sweeps missing (a sweep whose input row is newer takes its file, yaml, updated_at
   ///     and published results), runs missing, runs not final in the target that the input has
   ///     further along (final; more epochs; as many epochs and a later heartbeat or end, or pruned
   ///     over paused), every missing epoch, class-metrics, confusion, verification, search_rungs
-  ///     and bench row.
+  ///     and bench row; an epoch's NULL data_hash takes the input's.
   /// Merging the same snapshot again changes nothing. Throws StoreError naming the file when the
   /// input is missing, not a lenetlab database, of a newer schema, or the target cannot be
   /// written; the target is then unchanged.

@@ -29,7 +29,7 @@ constexpr const char* kRunColumns =
 
 constexpr const char* kEpochColumns =
     "epoch, train_loss, train_accuracy, val_loss, val_accuracy, learning_rate, seconds, "
-    "images_per_second";
+    "images_per_second, data_hash";
 
 constexpr const char* kVerificationColumns =
     "id, run_id, verified_at, matched, epochs_compared, mismatches, details, threads, isa, "
@@ -171,6 +171,7 @@ EpochRecord read_epoch(Columns c) {
   row.learning_rate = c.real();
   row.seconds = c.real();
   row.images_per_second = c.real();
+  row.data_hash = c.optional_text().value_or("");  // NULL: not known (written before schema 6)
   return row;
 }
 

@@ -225,9 +225,9 @@ void Store::record_epoch(int64_t run_id, const EpochRecord& epoch) {
 
     SQLite::Statement insert = s.prepare(
         "INSERT INTO epochs (run_id, epoch, train_loss, train_accuracy, val_loss, "
-        "val_accuracy, learning_rate, seconds, images_per_second, recorded_at) "
+        "val_accuracy, learning_rate, seconds, images_per_second, recorded_at, data_hash) "
         "VALUES (:id, :epoch, :train_loss, :train_accuracy, :val_loss, :val_accuracy, "
-        ":learning_rate, :seconds, :images_per_second, :now) "
+        ":learning_rate, :seconds, :images_per_second, :now, :data_hash) "
         "ON CONFLICT (run_id, epoch) DO NOTHING");
     // The row's identity and the metrics a rerun must reproduce exactly.
     auto bind_metrics = [&](SQLite::Statement& statement) {
@@ -237,6 +237,10 @@ void Store::record_epoch(int64_t run_id, const EpochRecord& epoch) {
       statement.bind(":train_accuracy", epoch.train_accuracy);
       bind_optional(statement, ":val_loss", epoch.val_loss);
       bind_optional(statement, ":val_accuracy", epoch.val_accuracy);
+      if (epoch.data_hash.empty())
+        statement.bind(":data_hash");  // not known: NULL
+      else
+        statement.bind(":data_hash", epoch.data_hash);
     };
     bind_metrics(insert);
     insert.bind(":learning_rate", epoch.learning_rate);
@@ -245,16 +249,18 @@ void Store::record_epoch(int64_t run_id, const EpochRecord& epoch) {
     insert.bind(":now", iso_utc_now());
     if (insert.exec() == 1) return;
     // The row exists: a resumed run delivers again the epoch its checkpoint holds. The same
-    // metrics, bit for bit, are a no-op; different ones mean the run is not reproducible.
+    // metrics and data, bit for bit, are a no-op; different ones mean the run is not
+    // reproducible. A data hash not known on either side (NULL) is not compared.
     SQLite::Statement same = s.prepare(
         "SELECT train_loss IS :train_loss AND train_accuracy IS :train_accuracy AND "
-        "val_loss IS :val_loss AND val_accuracy IS :val_accuracy FROM epochs "
+        "val_loss IS :val_loss AND val_accuracy IS :val_accuracy AND "
+        "(data_hash IS NULL OR :data_hash IS NULL OR data_hash = :data_hash) FROM epochs "
         "WHERE run_id = :id AND epoch = :epoch");
     bind_metrics(same);
     if (!same.executeStep() || same.getColumn(0).getInt() != 1)
       throw StoreError(fmt::format(
           "results database {}: record_epoch: epoch {} of run {} is already recorded with "
-          "different metrics (the run did not reproduce its own result)",
+          "different metrics or data (the run did not reproduce its own result)",
           path_.string(), epoch.epoch, run_id));
   });
 }

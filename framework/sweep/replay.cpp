@@ -158,6 +158,11 @@ void compare_epochs(const StoredRun& run, const std::vector<EpochRecord>& again,
     ok &= c.compare(s.epoch, "val_accuracy", s.val_accuracy, have ? r.val_accuracy : std::nullopt);
     ok &= c.compare(s.epoch, "learning_rate", s.learning_rate,
                     have ? std::optional(r.learning_rate) : std::nullopt);
+    if (!s.data_hash.empty() && !(have && r.data_hash == s.data_hash)) {  // "": not recorded
+      c.differ(s.epoch, "data_hash", s.data_hash,
+               have ? nlohmann::json(r.data_hash) : nlohmann::json());
+      ok = false;
+    }
     fmt::print(out, "{:>5}  {:<22.17g} {:<22} {:<10} {:<10} {}\n", s.epoch, s.train_loss,
                have ? fmt::format("{:.17g}", r.train_loss) : "-",
                s.val_accuracy ? fmt::format("{:.4f}", *s.val_accuracy) : "-",

@@ -45,7 +45,8 @@ struct VerifyResult {
 
 /// Re-trains `run` from its stored configuration with its recorded thread count (in a temporary
 /// checkpoint directory) and compares every stored epoch metric (train/val loss and accuracy,
-/// learning rate), the test loss/accuracy and the weights hash with ==. Prints a per-epoch table to
+/// learning rate), each epoch's data hash when recorded (rows written before schema version 6
+/// have none), the test loss/accuracy and the weights hash with ==. Prints a per-epoch table to
 /// `out` and records the verification in the database. Throws Error before training when the
 /// recorded conditions cannot be met here, unless `force`.
 VerifyResult verify_run(Store& store, const StoredRun& run, const Dataset& data, bool force,

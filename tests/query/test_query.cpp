@@ -141,8 +141,9 @@ TEST_CASE("query: curve: by key id or unique key prefix - one row per epoch") {
     const ResultTable curve = query_curve(*store, name);
     CHECK(curve.columns == std::vector<std::string>{"epoch", "train_loss", "train_accuracy",
                                                     "val_loss", "val_accuracy", "learning_rate",
-                                                    "seconds", "images_per_second"});
+                                                    "seconds", "images_per_second", "data_hash"});
     CHECK(column_text(curve, "epoch") == std::vector<std::string>{"1", "2", "3"});
+    CHECK(column_text(curve, "data_hash")[1] == test::make_epoch(2).data_hash);
     CHECK(std::get<double>(curve.rows[1][curve.column("train_loss")]) == doctest::Approx(0.5));
   }
 

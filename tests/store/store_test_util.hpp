@@ -43,6 +43,7 @@ inline EpochRecord make_epoch(int epoch, bool validation = true) {
   record.learning_rate = 0.01;
   record.seconds = 2.5;
   record.images_per_second = 24000;
+  record.data_hash = std::string(15, '0') + std::to_string(epoch % 10);
   return record;
 }
 

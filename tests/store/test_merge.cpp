@@ -351,6 +351,55 @@ TEST_CASE("merge: successive halving: pruned is ahead of paused, rung decisions 
   CHECK(dump(into) == before);
 }
 
+TEST_CASE("merge: an epoch's data hash: a conflict when both know it, filled in when unknown") {
+  TempDir dir;
+  const fs::path a = dir / "a.db", b = dir / "b.db", into = dir / "into.db";
+  std::string key;
+  {
+    Store store(a);
+    key = add_run(store, 1, 2, false);
+  }
+  { Store store(b); }
+  {
+    SQLite::Database writer(b.string(), SQLite::OPEN_READWRITE);
+    writer.exec("ATTACH DATABASE '" + a.string() + "' AS a");
+    for (const char* table : {"sweeps", "runs", "epochs"})
+      writer.exec(std::string("INSERT INTO main.") + table + " SELECT * FROM a." + table);
+  }
+  const auto set_hash = [](const fs::path& db, const std::string& value) {
+    SQLite::Database writer(db.string(), SQLite::OPEN_READWRITE);
+    writer.exec("UPDATE epochs SET data_hash = " + value + " WHERE epoch = 1");
+  };
+  const auto hash = [&](const fs::path& db) {
+    SQLite::Database d(db.string(), SQLite::OPEN_READONLY);
+    const SQLite::Column v = d.execAndGet("SELECT data_hash FROM epochs WHERE epoch = 1");
+    return v.isNull() ? std::string("NULL") : v.getString();
+  };
+  ResultsMerger merger(into);
+  set_hash(a, "NULL");  // a database written before the column: not known
+  REQUIRE(merger.merge(a).conflicts.empty());
+  CHECK(hash(into) == "NULL");
+  // b knows it: no conflict, the unknown value is filled in; again, nothing changes.
+  const MergeResult filled = merger.merge(b);
+  CHECK(filled.conflicts.empty());
+  CHECK(filled.counts.epochs == 1);
+  CHECK(hash(into) == "0000000000000001");
+  CHECK(merger.merge(b).counts.unchanged());
+  CHECK(merger.merge(a).counts.unchanged());  // NULL in the input never erases a known hash
+  CHECK(hash(into) == "0000000000000001");
+  // Another order or distortion stream for the same epoch is a conflict.
+  set_hash(b, "'00000000000000ff'");
+  const std::string before = dump(into);
+  const MergeResult r = merger.merge(b);
+  REQUIRE(r.conflicts.size() == 1);
+  CHECK(r.conflicts[0].run == key);
+  CHECK(r.conflicts[0].row == "epochs epoch=1");
+  CHECK(r.conflicts[0].column == "data_hash");
+  CHECK(r.conflicts[0].into == "0000000000000001");
+  CHECK(r.conflicts[0].input == "00000000000000ff");
+  CHECK(dump(into) == before);
+}
+
 TEST_CASE("merge: a shard being written is read as of its last commit") {
   TempDir dir;
   const fs::path shard = dir / "shard.db", into = dir / "into.db";
@@ -361,8 +410,10 @@ TEST_CASE("merge: a shard being written is read as of its last commit") {
   SQLite::Database writer(shard.string(), SQLite::OPEN_READWRITE);
   writer.exec("BEGIN IMMEDIATE");
   writer.exec(
-      "INSERT INTO epochs SELECT run_id, 2, train_loss, train_accuracy, val_loss, "
-      "val_accuracy, learning_rate, seconds, images_per_second, recorded_at FROM epochs");
+      "INSERT INTO epochs (run_id, epoch, train_loss, train_accuracy, val_loss, val_accuracy, "
+      "learning_rate, seconds, images_per_second, recorded_at) SELECT run_id, 2, train_loss, "
+      "train_accuracy, val_loss, val_accuracy, learning_rate, seconds, images_per_second, "
+      "recorded_at FROM epochs");
   ResultsMerger merger(into);
   CHECK(merger.merge(shard).counts.epochs == 1);  // did not wait for the writer
   writer.exec("COMMIT");
