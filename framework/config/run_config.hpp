@@ -109,7 +109,7 @@ struct LearningRateSchedule {
   }
 };
 
-/// Ranges of the planar affine distortions of LeCun et al. 1998 (sec. III.C names translation,
+/// Ranges of the planar affine distortions of LeCun et al. 1998 (sec. III-B names translation,
 /// scaling, squeezing and horizontal shearing but gives no ranges; the defaults are lenetlab's
 /// choice). Each image draws every parameter uniformly in
 /// [-range, +range] (train/distortion.hpp); the transforms are in data/augment.hpp.

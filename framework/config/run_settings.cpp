@@ -392,7 +392,7 @@ const std::array<RunRow, 16> kRunRows = {{
   {{{"train_limit", "train_limit", "integer >= 0", "0", "use only the first N training images (0 = all)"}, &R::train_limit, 0}},
   {{{"test_limit", "test_limit", "integer >= 0", "0", "use only the first N test images (0 = all)"}, &R::test_limit, 0}},
   {{{"learning_rate_schedule", "learning_rate_schedule", "{FIRST_EPOCH: FACTOR, ...}", "constant", "piecewise-constant factors of the learning rate"}}, true, parse_schedule, write_schedule, read_schedule},
-  {{{"augment", "augment", "{affine: {translate, scale, squeeze, shear} | true, elastic: {alpha, sigma} | true}, or false", "none", "seeded distortions of the training images (LeCun et al. 1998 sec. III.C; Simard et al. 2003 sec. 2)"}}, true, parse_augment, write_augment, read_augment},
+  {{{"augment", "augment", "{affine: {translate, scale, squeeze, shear} | true, elastic: {alpha, sigma} | true}, or false", "none", "seeded distortions of the training images (LeCun et al. 1998 sec. III-B; Simard et al. 2003 sec. 2)"}}, true, parse_augment, write_augment, read_augment},
   {{{"dataset", "dataset", "mnist | fashion-mnist | csv:TRAIN.csv,TEST.csv", "mnist", "top-level key of the sweep"}, &R::dataset}, false},
 }};
 // clang-format on

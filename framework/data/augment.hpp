@@ -3,9 +3,11 @@
 // (train/distortion.hpp).
 //
 // - Planar affine distortions: LeCun, Bottou, Bengio, Haffner, "Gradient-based learning applied
-//   to document recognition", Proc. IEEE 86(11), 1998, sec. III.C: horizontal and vertical
-//   translation, scaling, squeezing (horizontal compression with vertical elongation, or the
-//   reverse) and horizontal shearing.
+//   to document recognition", Proc. IEEE 86(11), 1998, sec. III-B and Fig. 7: random
+//   combinations of horizontal and vertical translation, scaling, squeezing (horizontal
+//   compression with vertical elongation, or the reverse) and horizontal shearing. The paper gives
+//   no ranges (lenetlab's are in config/run_config.hpp AffineAugment) and distorted its training
+//   set once (540,000 distorted copies); lenetlab distorts every image anew in every epoch.
 // - Elastic distortions: Simard, Steinkraus, Platt, "Best practices for convolutional neural
 //   networks applied to visual document analysis", ICDAR 2003, sec. 2: a random displacement
 //   field, each component uniform in [-1, 1] per pixel, convolved with a Gaussian of standard
@@ -33,7 +35,7 @@ struct AffineDistortion {
 
   /// scale multiplies both axes by (1 + scale); squeeze multiplies x by (1 + squeeze) and y by
   /// 1 / (1 + squeeze) (area kept): squeeze > 0 widens and flattens, < 0 narrows and elongates
-  /// (LeCun et al. 1998 sec. III.C "squeezing"). Both must be > -1.
+  /// (LeCun et al. 1998 sec. III-B "squeezing"). Both must be > -1.
   static AffineDistortion from(double tx, double ty, double scale, double squeeze, double shear);
 };
 
