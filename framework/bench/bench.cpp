@@ -14,6 +14,7 @@
 #include "nn/network.hpp"
 #include "nn/rng.hpp"
 #include "optim/optimizer.hpp"
+#include "stats/summary.hpp"
 #include "train/metrics.hpp"
 
 namespace lenetlab {
@@ -24,13 +25,6 @@ using Clock = std::chrono::steady_clock;
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-/// Median of a non-empty list (mean of the two middle values when the count is even).
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
 /// Runs f() on a new thread whose OpenMP thread count is set first, and returns its result; an
@@ -87,7 +81,7 @@ BenchResult summarize(const ArchSpec& arch, int batch_size, int threads, BenchMo
   r.macs_per_image = macs;
   r.images_per_second_min = *std::min_element(samples.begin(), samples.end());
   r.images_per_second_max = *std::max_element(samples.begin(), samples.end());
-  r.images_per_second_median = median(samples);
+  r.images_per_second_median = stats::median(samples);
   r.samples = std::move(samples);
   return r;
 }
@@ -395,22 +389,22 @@ void add_profile_rows(const Network& net, const std::vector<BackwardSplit>& spli
     result.rows.push_back({std::move(part), direction, ms, 0.0, in_sum});
     if (in_sum) result.sum_of_parts_ms += ms;
   };
-  add("data", D::step, median(s.part_ms[0]), true);
+  add("data", D::step, stats::median(s.part_ms[0]), true);
   for (size_t i = 0; i < layers.size(); ++i)
-    add(layers[i]->name(), D::forward, median(s.part_ms[parts.forward(i)]), true);
-  add("loss", D::step, median(s.part_ms[parts.loss()]), true);
+    add(layers[i]->name(), D::forward, stats::median(s.part_ms[parts.forward(i)]), true);
+  add("loss", D::step, stats::median(s.part_ms[parts.loss()]), true);
   for (size_t i = layers.size(); i-- > 0;) {
-    const double backward = median(s.part_ms[parts.backward(i)]);
+    const double backward = stats::median(s.part_ms[parts.backward(i)]);
     add(layers[i]->name(), D::backward, backward, true);
     for (size_t k = 0; k < splits.size(); ++k) {
       if (splits[k].layer != i) continue;
-      const double d = median(s.split_data_ms[k]), w = median(s.split_weights_ms[k]);
+      const double d = stats::median(s.split_data_ms[k]), w = stats::median(s.split_weights_ms[k]);
       add(layers[i]->name(), D::backward_data, d, false);
       add(layers[i]->name(), D::backward_weights, w, false);
       add(layers[i]->name(), D::backward_other, backward - d - w, false);
     }
   }
-  add("optimizer", D::step, median(s.part_ms[parts.optimizer()]), true);
+  add("optimizer", D::step, stats::median(s.part_ms[parts.optimizer()]), true);
   add("step", D::whole, result.whole_step_ms, false);
   for (ProfileRow& row : result.rows)
     row.percent_of_step =
@@ -435,7 +429,7 @@ ProfileResult profile_training(const ArchSpec& arch, int batch_size, int threads
     result.threads = threads;
     result.steps = settings.steps;
     result.repetitions = settings.repetitions;
-    result.whole_step_ms = median(samples.whole_ms);
+    result.whole_step_ms = stats::median(samples.whole_ms);
     add_profile_rows(session.network(), splits, samples, parts, result);
     return result;
   });

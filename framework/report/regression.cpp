@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "stats/hypothesis.hpp"
+#include "stats/summary.hpp"
 
 namespace lenetlab::report {
 
@@ -32,19 +33,6 @@ std::vector<double> epoch_speeds(const ReportModel& m, const ConfigGroup& g) {
   return out;
 }
 
-double mean(const std::vector<double>& v) {
-  double s = 0;
-  for (const double x : v) s += x;
-  return v.empty() ? 0 : s / static_cast<double>(v.size());
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 std::optional<double> finite(double p) {
   return std::isfinite(p) ? std::optional<double>(p) : std::nullopt;
 }
@@ -59,8 +47,8 @@ RegressionCheck accuracy_check(const ReportModel& base, const ConfigGroup& gb,
   for (const auto& [seed, v] : a) av.push_back(v);
   c.n_baseline = bv.size();
   c.n_candidate = av.size();
-  c.baseline = mean(bv);
-  c.candidate = mean(av);
+  c.baseline = bv.empty() ? 0 : stats::mean(bv);
+  c.candidate = av.empty() ? 0 : stats::mean(av);
   const bool same_seeds =
       a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
                                          [](auto& x, auto& y) { return x.first == y.first; });
@@ -86,8 +74,8 @@ RegressionCheck speed_check(const ReportModel& base, const ConfigGroup& gb, cons
   const std::vector<double> av = epoch_speeds(cand, gc);
   c.n_baseline = bv.size();
   c.n_candidate = av.size();
-  c.baseline = median(bv);
-  c.candidate = median(av);
+  c.baseline = bv.empty() ? 0 : stats::median(bv);
+  c.candidate = av.empty() ? 0 : stats::median(av);
   if (av.empty() || bv.empty()) {
     c.note = "no epoch with a speed on a side: not tested";
     return c;

@@ -31,7 +31,11 @@ enum class Design {
 /// standard deviation `sd` (of the differences for paired, of each sample for two_sample) with n
 /// seeds (per configuration): P(T' > t_{1 - alpha/2, df}) for T' noncentral t with the df and ncp
 /// of `design` (as R's power.t.test with strict = FALSE, which counts the far tail as zero).
-/// n may be fractional (R solves for it). Throws std::domain_error when n < 2 or sd <= 0.
+/// n may be fractional (R solves for it). Above a noncentrality of 1e3 (where Boost.Math's
+/// noncentral t series stops converging) the normal part of T' is negligible against ncp and the
+/// power is P(chi^2_df < df (ncp / t_crit)^2), T' = (Z + ncp) / sqrt(chi^2_df / df) being the
+/// definition of the noncentral t (Johnson, Kotz & Balakrishnan, Continuous Univariate
+/// Distributions vol. 2, 2nd ed. 1995, ch. 31). Throws std::domain_error when n < 2 or sd <= 0.
 double t_test_power(double n, double delta, double sd, Design design, double alpha = 0.05);
 
 /// The fewest seeds (per configuration) at which t_test_power reaches `power`; absent when delta is

@@ -34,6 +34,11 @@ double tail_p(const Dist& dist, double t, Alternative alternative) {
 
 /// Fills t, p_value, low and high from difference, standard_error and df.
 void finish_t_test(MeanDifference& r, Alternative alternative, double confidence) {
+  if (!std::isfinite(r.standard_error) || !(r.df > 0)) {
+    // An infinite value (a loss that overflowed): no test; Boost refuses a NaN df.
+    r.t = r.p_value = r.low = r.high = kNaN;
+    return;
+  }
   const boost::math::students_t_distribution<double> dist(r.df);
   const double q = boost::math::quantile(dist, (1 + confidence) / 2);
   r.low = r.difference - q * r.standard_error;
@@ -129,8 +134,10 @@ MeanDifference welch_t_test(std::span<const double> a, std::span<const double> b
   const double va = std::pow(sample_sd(a), 2) / na, vb = std::pow(sample_sd(b), 2) / nb;
   r.difference = mean(a) - mean(b);
   r.standard_error = std::sqrt(va + vb);
-  r.df = r.standard_error > 0 ? (va + vb) * (va + vb) / (va * va / (na - 1) + vb * vb / (nb - 1))
-                              : na + nb - 2;
+  // Welch-Satterthwaite with the variances as shares of their sum: the same df, without the
+  // underflow of va^2 + vb^2 (0 / 0) when both are below about 1e-154.
+  const double wa = r.standard_error > 0 ? va / (va + vb) : 0, wb = 1 - wa;
+  r.df = r.standard_error > 0 ? 1 / (wa * wa / (na - 1) + wb * wb / (nb - 1)) : na + nb - 2;
   finish_t_test(r, alternative, confidence);
   return r;
 }

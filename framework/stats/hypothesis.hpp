@@ -21,7 +21,8 @@ struct MeanDifference {
   double standard_error = 0;     ///< of the difference.
   double t = 0;                  ///< difference / standard_error; NaN when the SE is 0.
   double df = 0;                 ///< degrees of freedom (Welch: Welch-Satterthwaite, fractional).
-  /// NaN when the standard error is 0 (constant differences: the test is undefined).
+  /// NaN when the standard error is 0 (constant differences: the test is undefined), or when a
+  /// value is infinite (then t, low and high are NaN too).
   double p_value = 0;
   /// Two-sided interval of the difference at the requested confidence (whatever the
   /// alternative): difference -/+ t_{(1 + confidence) / 2, df} * standard_error.

@@ -16,6 +16,14 @@ double mean(std::span<const double> values) {
   return sum / static_cast<double>(values.size());
 }
 
+double median(std::span<const double> values) {
+  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> sorted(values.begin(), values.end());
+  std::sort(sorted.begin(), sorted.end());
+  const std::size_t m = sorted.size() / 2;
+  return sorted.size() % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+}
+
 double sample_sd(std::span<const double> values) {
   if (values.size() < 2) return std::numeric_limits<double>::quiet_NaN();
   const double m = mean(values);

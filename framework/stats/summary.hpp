@@ -14,6 +14,10 @@ namespace lenetlab::stats {
 /// Arithmetic mean. Returns NaN for an empty sample.
 double mean(std::span<const double> values);
 
+/// Median: the middle value of the sorted values, or the mean of the two middle values when the
+/// count is even (R's median(), quantile type 7 at 1/2). Returns NaN for an empty sample.
+double median(std::span<const double> values);
+
 /// Sample standard deviation with Bessel's correction: sqrt(sum (x - mean)^2 / (n - 1)).
 /// Returns NaN when n < 2 (undefined for a single value).
 double sample_sd(std::span<const double> values);

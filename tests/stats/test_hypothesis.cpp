@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -64,6 +65,35 @@ TEST_CASE("stats hypothesis: t-tests refuse too few values and report constant d
   const MeanDifference r = paired_t_test(same, same);
   CHECK(r.difference == 0);
   CHECK(std::isnan(r.p_value));
+}
+
+TEST_CASE("stats hypothesis: degenerate inputs give no test instead of a Boost.Math error") {
+  // Welch on the sleep data scaled by 1e-150: t, df and p do not depend on the scale (R's values
+  // above: t = -1.8608, df = 17.776, p = 0.07939); the squared variances underflow to 0 there.
+  std::vector<double> tiny1, tiny2;
+  for (const double x : kSleep1) tiny1.push_back(x * 1e-150);
+  for (const double x : kSleep2) tiny2.push_back(x * 1e-150);
+  const MeanDifference w = welch_t_test(tiny1, tiny2);
+  CHECK(w.df == doctest::Approx(17.776).epsilon(1e-4));
+  CHECK(w.t == doctest::Approx(-1.8608).epsilon(1e-4));
+  CHECK(w.p_value == doctest::Approx(0.07939).epsilon(1e-3));
+  // A constant sample against a varying one: df = n - 1 of the varying one (Welch's limit).
+  const std::vector<double> constant = {0.5, 0.5, 0.5};
+  CHECK(welch_t_test(constant, kSleep1).df == doctest::Approx(9));
+  // Both constant: no standard error, no p-value, the interval collapses on the difference.
+  const MeanDifference both = welch_t_test(constant, std::vector<double>{0.25, 0.25});
+  CHECK(std::isnan(both.p_value));
+  CHECK(both.low == doctest::Approx(0.25));
+  // An infinite value (an overflowed loss): no test, no exception.
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<double> with_inf = {inf, 1.0, 2.0};
+  const MeanDifference wi = welch_t_test(with_inf, kSleep1);
+  CHECK(std::isnan(wi.p_value));
+  CHECK(std::isnan(wi.low));
+  CHECK(std::isnan(paired_t_test(with_inf, constant).p_value));
+  // Rank tests of one value per side and of all-equal values.
+  CHECK(mann_whitney_u(std::vector<double>{1.0}, std::vector<double>{1.0}).p_value == 1);
+  CHECK(wilcoxon_signed_rank(constant, constant).p_value == 1);
 }
 
 TEST_CASE("stats hypothesis: Wilcoxon signed-rank, exact (R ?wilcox.test, Hollander & Wolfe)") {

@@ -97,3 +97,21 @@ TEST_CASE("stats summary: fewer than 3 values give no bounded interval") {
   CHECK_THROWS_AS(bounded_mean_interval(std::vector<double>{0.5, 1.5, 0.2}), std::domain_error);
   CHECK_THROWS_AS(bounded_mean_interval(two, 0), std::domain_error);
 }
+
+TEST_CASE("stats summary: median of the sleep and plant-weight data (R ?sleep, ?PlantGrowth)") {
+  // R: with(sleep, tapply(extra, group, median)): 0.35 and 1.75 (Cushny & Peebles 1905, the
+  // extra hours of sleep; Student 1908). R: with(PlantGrowth, tapply(weight, group, median)):
+  // ctrl 5.155 (Dobson 1983, Table 7.1).
+  const std::vector<double> drug1 = {0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0};
+  const std::vector<double> drug2 = {1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4};
+  const std::vector<double> ctrl = {4.17, 5.58, 5.18, 6.11, 4.50, 4.61, 5.17, 4.53, 5.33, 5.14};
+  CHECK(lenetlab::stats::median(drug1) == doctest::Approx(0.35).epsilon(1e-12));
+  CHECK(lenetlab::stats::median(drug2) == doctest::Approx(1.75).epsilon(1e-12));
+  CHECK(lenetlab::stats::median(ctrl) == doctest::Approx(5.155).epsilon(1e-12));
+  // An odd count takes the middle value; the input is not reordered.
+  const std::vector<double> odd(drug1.begin(), drug1.end() - 1);
+  CHECK(lenetlab::stats::median(odd) == 0.0);
+  CHECK(odd.front() == 0.7);
+  CHECK(lenetlab::stats::median(std::vector<double>{42}) == 42);
+  CHECK(std::isnan(lenetlab::stats::median(std::vector<double>{})));
+}
