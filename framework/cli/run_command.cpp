@@ -64,6 +64,16 @@ struct RunArgs {
 /// Estimated cost in units of 10^9 forward MACs (sweep/shard.hpp kShardTrainImages).
 double giga(double macs) { return macs / 1e9; }
 
+/// A shard's estimated cost (10^9 MACs) and its share of the sweep's, in percent.
+struct ShardCost {
+  double giga_macs = 0, percent = 0;
+};
+ShardCost shard_cost(const ShardPlan& plan, int index) {
+  const double total = std::accumulate(plan.loads.begin(), plan.loads.end(), 0.0);
+  const double load = plan.loads[static_cast<size_t>(index)];
+  return {giga(load), total > 0 ? 100 * load / total : 0.0};
+}
+
 /// `--dry-run --shards N`: runs and estimated cost of each shard, and the imbalance.
 void print_shard_balance(const Sweep& sweep, int count) {
   const ShardPlan plan = assign_shards(sweep, count);
@@ -74,11 +84,11 @@ void print_shard_balance(const Sweep& sweep, int count) {
   fmt::print("sweep {} ({}): {} runs in {} shards, balanced by estimated cost (10^9 MACs)\n",
              sweep.name, sweep.file, sweep.runs.size(), count);
   fmt::print("{:>5}  {:>5}  {:>10}  {:>7}  {}\n", "shard", "runs", "cost", "share", "database");
-  for (int i = 0; i < count; ++i)
+  for (int i = 0; i < count; ++i) {
+    const ShardCost cost = shard_cost(plan, i);
     fmt::print("{:>5}  {:>5}  {:>10.4g}  {:>6.1f}%  {}\n", i, runs[static_cast<size_t>(i)],
-               giga(plan.loads[static_cast<size_t>(i)]),
-               total > 0 ? 100 * plan.loads[static_cast<size_t>(i)] / total : 0.0,
-               shard_database_name(sweep.name, {i, count}));
+               cost.giga_macs, cost.percent, shard_database_name(sweep.name, {i, count}));
+  }
   const double mean = total / count;
   fmt::print(
       "largest shard {:.4g} = {:.2f} x the mean {:.4g}\nshard I: `lenetlab --db "
@@ -120,10 +130,9 @@ void print_dry_run(const Sweep& sweep, const ResultsReader* store,
     ++listed;
   }
   if (plan) {
-    const double load = plan->loads[static_cast<size_t>(shard->index)];
-    const double total = std::accumulate(plan->loads.begin(), plan->loads.end(), 0.0);
+    const ShardCost cost = shard_cost(*plan, shard->index);
     fmt::print("{} runs, estimated cost {:.4g} x 10^9 MACs ({:.1f}% of the sweep)\n", listed,
-               giga(load), total > 0 ? 100 * load / total : 0.0);
+               cost.giga_macs, cost.percent);
   } else
     fmt::print("{} runs\n", listed);
 }

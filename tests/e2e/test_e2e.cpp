@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "run_cli.hpp"
 #include "temp_dir.hpp"
 #include "data/loaders.hpp"
 #include "data/process.hpp"
@@ -19,20 +20,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using lenetlab::test::CliResult;
+using lenetlab::test::run_cli;
 using lenetlab::test::TempDir;
-
-struct Result {
-  int status = 0;
-  std::string output;
-};
-
-Result run_cli(const TempDir& dir, std::vector<std::string> args) {
-  std::vector<std::string> argv{LENETLAB_EXECUTABLE, "--db", (dir.path() / "results.db").string()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  Result r;
-  r.status = lenetlab::run_process(argv, LENETLAB_SOURCE_DIR, &r.output);
-  return r;
-}
 
 void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
 
@@ -69,7 +59,7 @@ TEST_CASE("e2e: sweep on 2000 real MNIST images -> database rows, query, report,
   const fs::path sweep = dir.path() / "e2e.yaml";
   write(sweep, kSweep);
 
-  const Result run = run_cli(dir, {"run", sweep.string(), "--jobs", "2"});
+  const CliResult run = run_cli(dir / "results.db", {"run", sweep.string(), "--jobs", "2"});
   INFO(run.output);
   REQUIRE(run.status == 0);
 
@@ -96,7 +86,7 @@ TEST_CASE("e2e: sweep on 2000 real MNIST images -> database rows, query, report,
   CHECK(db.execAndGet("SELECT COUNT(DISTINCT weights_hash) FROM runs").getInt() == 4);
 
   SUBCASE("a rerun skips finished runs and keeps their rows") {
-    const Result again = run_cli(dir, {"run", sweep.string(), "--jobs", "2"});
+    const CliResult again = run_cli(dir / "results.db", {"run", sweep.string(), "--jobs", "2"});
     INFO(again.output);
     CHECK(again.status == 0);
     CHECK(again.output.find("4 skipped") != std::string::npos);
@@ -104,7 +94,7 @@ TEST_CASE("e2e: sweep on 2000 real MNIST images -> database rows, query, report,
   }
   SUBCASE("results do not depend on --jobs (1 vs 2 concurrent runs): every value bit-identical") {
     TempDir other;
-    const Result one = run_cli(other, {"run", sweep.string(), "--jobs", "1"});
+    const CliResult one = run_cli(other / "results.db", {"run", sweep.string(), "--jobs", "1"});
     INFO(one.output);
     REQUIRE(one.status == 0);
     const std::string q =
@@ -117,7 +107,8 @@ TEST_CASE("e2e: sweep on 2000 real MNIST images -> database rows, query, report,
     CHECK(a == b);
   }
   SUBCASE("query best as JSON") {
-    const Result q = run_cli(dir, {"query", "best", "--sweep", "e2e", "--format", "json"});
+    const CliResult q =
+        run_cli(dir / "results.db", {"query", "best", "--sweep", "e2e", "--format", "json"});
     INFO(q.output);
     REQUIRE(q.status == 0);
     const auto rows = nlohmann::json::parse(q.output);
@@ -126,7 +117,8 @@ TEST_CASE("e2e: sweep on 2000 real MNIST images -> database rows, query, report,
   }
   SUBCASE("report is written and self-contained") {
     const fs::path html = dir.path() / "report.html";
-    const Result r = run_cli(dir, {"report", "--sweep", "e2e", "-o", html.string()});
+    const CliResult r =
+        run_cli(dir / "results.db", {"report", "--sweep", "e2e", "-o", html.string()});
     INFO(r.output);
     REQUIRE(r.status == 0);
     REQUIRE(fs::exists(html));
@@ -150,7 +142,8 @@ TEST_CASE(
         "name: limits\nbase: {test_limit: 200}\nrecipes:\n"
         "  - {architecture: lenet-relu, epochs: 4, train_limit: 5000}\n"
         "  - {architecture: lenet5-relu, epochs: 1, train_limit: 200}\n");
-  const Result first = run_cli(dir, {"run", sweep.string(), "--jobs", "1", "--time-limit", "2"});
+  const CliResult first =
+      run_cli(dir / "results.db", {"run", sweep.string(), "--jobs", "1", "--time-limit", "2"});
   INFO(first.output);
   CHECK(first.status == 3);  // some runs did not finish
   SQLite::Database db((dir.path() / "results.db").string(), SQLite::OPEN_READONLY);
@@ -162,7 +155,7 @@ TEST_CASE(
   const std::string finished_hash =
       db.execAndGet("SELECT weights_hash FROM runs WHERE architecture = 'lenet5-relu'").getString();
 
-  const Result retry = run_cli(dir, {"run", sweep.string(), "--retry-failed"});
+  const CliResult retry = run_cli(dir / "results.db", {"run", sweep.string(), "--retry-failed"});
   INFO(retry.output);
   CHECK(retry.status == 0);
   CHECK(retry.output.find("1 finished") != std::string::npos);
@@ -176,7 +169,7 @@ TEST_CASE("e2e: a bad sweep is refused with file:line:column before any run") {
   TempDir dir;
   const fs::path sweep = dir.path() / "bad.yaml";
   write(sweep, "name: bad\ngrid:\n  architecture: [lenet5]\n  optimizer: [{name: adamw}]\n");
-  const Result r = run_cli(dir, {"run", sweep.string()});
+  const CliResult r = run_cli(dir / "results.db", {"run", sweep.string()});
   INFO(r.output);
   CHECK(r.status != 0);
   CHECK(r.output.find(sweep.string() + ":4:") != std::string::npos);

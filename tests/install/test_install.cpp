@@ -11,6 +11,7 @@
 
 #include "data/loaders.hpp"
 #include "data/process.hpp"
+#include "run_cli.hpp"
 #include "skip.hpp"
 #include "temp_dir.hpp"
 
@@ -18,15 +19,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using lenetlab::test::CliResult;
+using lenetlab::test::run_command;
 using lenetlab::test::TempDir;
 
-struct Result {
-  int status = 0;
-  std::string output;
-};
-
 /// The installed lenetlab with HOME, the dataset cache and the assets cache inside `dir`.
-Result installed(const TempDir& dir, std::vector<std::string> args) {
+CliResult installed(const TempDir& dir, const std::vector<std::string>& args) {
   std::vector<std::string> argv{"env",
                                 "-u",
                                 "LENETLAB_ARCH_PATH",
@@ -38,9 +36,7 @@ Result installed(const TempDir& dir, std::vector<std::string> args) {
                                 "LENETLAB_DATA_DIR=" + (dir / "cache/datasets").string(),
                                 (dir / "prefix/bin/lenetlab").string()};
   argv.insert(argv.end(), args.begin(), args.end());
-  Result r;
-  r.status = lenetlab::run_process(argv, dir / "work", &r.output);
-  return r;
+  return run_command(argv, dir / "work");
 }
 
 TEST_CASE("install: an installed lenetlab finds architectures, sweeps and assets without sources") {
@@ -56,7 +52,7 @@ TEST_CASE("install: an installed lenetlab finds architectures, sweeps and assets
   REQUIRE(status == 0);
   const fs::path share = dir / "prefix/share/lenetlab";
 
-  const Result describe = installed(dir, {"describe", "lenet5"});
+  const CliResult describe = installed(dir, {"describe", "lenet5"});
   INFO(describe.output);
   REQUIRE(describe.status == 0);
   CHECK(
@@ -64,7 +60,7 @@ TEST_CASE("install: an installed lenetlab finds architectures, sweeps and assets
       std::string::npos);
   CHECK(describe.output.find("parameters: 60,850") != std::string::npos);
 
-  const Result dry = installed(dir, {"run", "quickstart", "--dry-run"});
+  const CliResult dry = installed(dir, {"run", "quickstart", "--dry-run"});
   INFO(dry.output);
   REQUIRE(dry.status == 0);
   CHECK(dry.output.find((share / "sweeps/quickstart.yaml").string()) != std::string::npos);
@@ -85,10 +81,10 @@ TEST_CASE("install: an installed lenetlab finds architectures, sweeps and assets
   std::ofstream(dir / "work/tiny.yaml")
       << "name: tiny\ndataset: mnist\nbase: {epochs: 1, train_limit: 100, test_limit: 100, "
          "architecture: lenet5-relu}\n";
-  const Result run = installed(dir, {"run", "tiny.yaml", "-q"});
+  const CliResult run = installed(dir, {"run", "tiny.yaml", "-q"});
   INFO(run.output);
   REQUIRE(run.status == 0);
-  const Result report = installed(dir, {"report", "-o", "tiny.html"});
+  const CliResult report = installed(dir, {"report", "-o", "tiny.html"});
   INFO(report.output);
   REQUIRE(report.status == 0);
   CHECK(fs::file_size(dir / "work/tiny.html") > 500 * 1024);  // the libraries are inlined

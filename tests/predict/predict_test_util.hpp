@@ -10,23 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "run_cli.hpp"
 #include "temp_dir.hpp"
-#include "data/process.hpp"
 
 namespace lenetlab::test {
 
-struct CliResult {
-  int status = 0;
-  std::string output;  ///< stdout and stderr
-};
-
 /// `lenetlab --db DIR/results.db ARGS...`, run in `dir`.
 inline CliResult lenetlab_cli(const TempDir& dir, const std::vector<std::string>& args) {
-  std::vector<std::string> argv{LENETLAB_EXECUTABLE, "--db", (dir / "results.db").string()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  CliResult r;
-  r.status = run_process(argv, dir.path(), &r.output);
-  return r;
+  return run_cli(dir / "results.db", args, dir.path());
 }
 
 inline std::string slurp(const std::filesystem::path& path) {

@@ -19,6 +19,7 @@
 
 #include "data/loaders.hpp"
 #include "data/process.hpp"
+#include "run_cli.hpp"
 #include "skip.hpp"
 #include "slurm/scheduler.hpp"
 #include "temp_dir.hpp"
@@ -60,18 +61,6 @@ std::string missing_prerequisite() {
     return std::string("real MNIST is missing (bash ci/setup.sh fetches it): ") + e.what();
   }
   return "";
-}
-
-struct Cli {
-  int status = 0;
-  std::string output;
-};
-
-Cli lenetlab(const fs::path& db, std::vector<std::string> args) {
-  args.insert(args.begin(), {LENETLAB_EXECUTABLE, "--db", db.string()});
-  Cli r;
-  r.status = run_process(args, LENETLAB_SOURCE_DIR, &r.output);
-  return r;
 }
 
 std::string sql_text(const fs::path& db, const std::string& sql) {
@@ -120,8 +109,8 @@ void wait_for(const std::string& job, size_t tasks) {
 /// A reference: the sweep in one process, the thread count of the tasks (1 per run).
 fs::path reference(const TempDir& dir, const fs::path& sweep) {
   const fs::path db = dir / "reference.db";
-  const Cli r =
-      lenetlab(db, {"run", sweep.string(), "--jobs", "2", "--threads-per-run", "1", "-q"});
+  const CliResult r =
+      run_cli(db, {"run", sweep.string(), "--jobs", "2", "--threads-per-run", "1", "-q"});
   INFO(r.output);
   REQUIRE(r.status == 0);
   return db;
@@ -144,7 +133,7 @@ struct Sweeps {
 };
 
 void submit_4_tasks(const Sweeps& s) {
-  const Cli submit = lenetlab(s.db, {"slurm", "submit", s.sweep.string(), "--tasks", "4"});
+  const CliResult submit = run_cli(s.db, {"slurm", "submit", s.sweep.string(), "--tasks", "4"});
   INFO(submit.output);
   REQUIRE(submit.status == 0);
 }
@@ -163,7 +152,7 @@ TEST_CASE("slurm cluster: 4 array tasks collected equal the sweep run in one pro
   const double submitted = seconds_since(t0);
   wait_for(last_job(db), kTasks);
   const double ran = seconds_since(t0);
-  const Cli collect = lenetlab(db, {"slurm", "collect", sweep.string()});
+  const CliResult collect = run_cli(db, {"slurm", "collect", sweep.string()});
   INFO(collect.output);
   REQUIRE(collect.status == 0);
   MESSAGE(
@@ -171,7 +160,7 @@ TEST_CASE("slurm cluster: 4 array tasks collected equal the sweep run in one pro
                   submitted, ran, seconds_since(t0)));
   check_same_results(expected, db);
 
-  const Cli status = lenetlab(db, {"slurm", "status", sweep.string()});
+  const CliResult status = run_cli(db, {"slurm", "status", sweep.string()});
   INFO(status.output);
   CHECK(status.status == 0);
   for (int task = 0; task < kTasks; ++task)
@@ -179,7 +168,7 @@ TEST_CASE("slurm cluster: 4 array tasks collected equal the sweep run in one pro
           std::string::npos);
   CHECK(status.output.find("8 of 8 runs final in the shards") != std::string::npos);
   // Collecting again adds nothing.
-  const Cli again = lenetlab(db, {"slurm", "collect", sweep.string()});
+  const CliResult again = run_cli(db, {"slurm", "collect", sweep.string()});
   CHECK(again.status == 0);
   CHECK(again.output.find("nothing new") != std::string::npos);
   check_same_results(expected, db);
@@ -219,27 +208,27 @@ TEST_CASE("slurm cluster: a task cancelled mid-run, then --resume, ends as if un
   REQUIRE(run_process({"scancel", fmt::format("{}_{}", job, task)}, "/", &out) == 0);
   wait_for(job, kTasks);
 
-  const Cli status = lenetlab(db, {"slurm", "status", sweep.string()});
+  const CliResult status = run_cli(db, {"slurm", "status", sweep.string()});
   INFO(status.output);
   CHECK(line_of(status.output, fmt::format("{}_{} ", job, task)).find(" CANCELLED ") !=
         std::string::npos);
-  const Cli partial = lenetlab(db, {"slurm", "collect", sweep.string()});
+  const CliResult partial = run_cli(db, {"slurm", "collect", sweep.string()});
   INFO(partial.output);
   CHECK(partial.status == 0);
   CHECK(sql_text(db, "SELECT COUNT(*) FROM runs WHERE status IN ('finished')") != "8");
 
-  const Cli resume = lenetlab(db, {"slurm", "submit", sweep.string(), "--resume"});
+  const CliResult resume = run_cli(db, {"slurm", "submit", sweep.string(), "--resume"});
   INFO(resume.output);
   REQUIRE(resume.status == 0);
   CHECK(sql_text(db, "SELECT array FROM slurm_jobs ORDER BY id DESC LIMIT 1") ==
         std::to_string(task));
   wait_for(last_job(db), 1);
-  const Cli collect = lenetlab(db, {"slurm", "collect", sweep.string()});
+  const CliResult collect = run_cli(db, {"slurm", "collect", sweep.string()});
   INFO(collect.output);
   REQUIRE(collect.status == 0);
   check_same_results(expected, db);
   // Nothing left to resubmit.
-  const Cli nothing = lenetlab(db, {"slurm", "submit", sweep.string(), "--resume"});
+  const CliResult nothing = run_cli(db, {"slurm", "submit", sweep.string(), "--resume"});
   CHECK(nothing.status == 0);
   CHECK(nothing.output.find("nothing to resubmit") != std::string::npos);
 }
@@ -248,16 +237,16 @@ TEST_CASE("slurm cluster: a refused partition and a shard directory a task canno
   if (const std::string why = missing_prerequisite(); !why.empty()) LENETLAB_SKIP_TEST(why);
   const Sweeps s;
   const fs::path &sweep = s.sweep, &db = s.db, &dir = s.dir.path();
-  const Cli refused =
-      lenetlab(db, {"slurm", "submit", sweep.string(), "--tasks", "2", "--partition", "nosuch"});
+  const CliResult refused =
+      run_cli(db, {"slurm", "submit", sweep.string(), "--tasks", "2", "--partition", "nosuch"});
   INFO(refused.output);
   CHECK(refused.status == 1);
   CHECK(refused.output.find("lenetlab: error: sbatch refused the job") != std::string::npos);
   CHECK(refused.output.find("nvalid partition") != std::string::npos);
 
   // Held, the marker removed (as on a node that does not mount the directory), released.
-  const Cli held =
-      lenetlab(db, {"slurm", "submit", sweep.string(), "--tasks", "2", "--sbatch-arg=--hold"});
+  const CliResult held =
+      run_cli(db, {"slurm", "submit", sweep.string(), "--tasks", "2", "--sbatch-arg=--hold"});
   INFO(held.output);
   REQUIRE(held.status == 0);
   const fs::path shards = dir / "results" / "slurm" / "slurm-e2e" / "shards";
@@ -265,7 +254,7 @@ TEST_CASE("slurm cluster: a refused partition and a shard directory a task canno
   std::string out;
   REQUIRE(run_process({"scontrol", "release", last_job(db)}, "/", &out) == 0);
   wait_for(last_job(db), 2);
-  const Cli status = lenetlab(db, {"slurm", "status", sweep.string()});
+  const CliResult status = run_cli(db, {"slurm", "status", sweep.string()});
   INFO(status.output);
   CHECK(status.output.find("FAILED") != std::string::npos);
   CHECK(status.output.find("the shard directory marker " + (shards / ".visible-to-tasks").string() +

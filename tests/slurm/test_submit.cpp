@@ -13,6 +13,7 @@
 
 #include "core/files.hpp"
 #include "data/process.hpp"
+#include "run_cli.hpp"
 #include "temp_dir.hpp"
 
 namespace lenetlab::test {
@@ -40,11 +41,6 @@ class ScopedPath {
   std::string old_;
 };
 
-struct Cli {
-  int status = 0;
-  std::string output;
-};
-
 /// A sweep file, a bin/ directory for stand-ins and the database path, in a fresh directory.
 struct Setup {
   TempDir dir;
@@ -62,12 +58,10 @@ struct Setup {
                         << "'\nprintf '%s\\n' '" << answer << "'\nexit " << status << "\n";
     chmod(path.c_str(), 0755);
   }
-  Cli cli(std::vector<std::string> args) const {
+  CliResult cli(std::vector<std::string> args) const {
     ScopedPath path(bin.string());  // no sbatch, squeue or sacct but the stand-ins
-    args.insert(args.begin(), {LENETLAB_EXECUTABLE, "--db", db.string(), "slurm"});
-    Cli r;
-    r.status = run_process(args, dir.path(), &r.output);
-    return r;
+    args.insert(args.begin(), "slurm");
+    return run_cli(db, args, dir.path());
   }
 };
 
@@ -87,7 +81,7 @@ std::string slurm_jobs(const fs::path& db) {
 
 TEST_CASE("slurm submit --dry-run prints the script and writes nothing") {
   Setup s;
-  const Cli r = s.cli({"submit", s.sweep.string(), "--tasks", "3", "--dry-run"});
+  const CliResult r = s.cli({"submit", s.sweep.string(), "--tasks", "3", "--dry-run"});
   INFO(r.output);
   REQUIRE(r.status == 0);
   CHECK(contains(r.output, "#SBATCH --array=0-2\n"));
@@ -97,7 +91,7 @@ TEST_CASE("slurm submit --dry-run prints the script and writes nothing") {
 
 TEST_CASE("slurm submit: without sbatch on PATH, one line that says so") {
   Setup s;
-  const Cli r = s.cli({"submit", s.sweep.string(), "--tasks", "2"});
+  const CliResult r = s.cli({"submit", s.sweep.string(), "--tasks", "2"});
   CHECK(r.status == 1);
   CHECK(contains(r.output, "lenetlab: error: sbatch not found on PATH"));
   CHECK(contains(r.output, "--dry-run"));
@@ -107,7 +101,7 @@ TEST_CASE("slurm submit: without sbatch on PATH, one line that says so") {
 TEST_CASE("slurm submit: sbatch's refusal is quoted and nothing is recorded") {
   Setup s;
   s.fake_sbatch("sbatch: error: Batch job submission failed: Invalid partition name specified", 1);
-  const Cli r = s.cli({"submit", s.sweep.string(), "--tasks", "2", "--partition", "nosuch"});
+  const CliResult r = s.cli({"submit", s.sweep.string(), "--tasks", "2", "--partition", "nosuch"});
   INFO(r.output);
   CHECK(r.status == 1);
   CHECK(contains(r.output,
@@ -119,7 +113,7 @@ TEST_CASE("slurm submit: sbatch's refusal is quoted and nothing is recorded") {
 TEST_CASE("slurm submit: the job id is recorded with the sweep, the script kept") {
   Setup s;
   s.fake_sbatch("4242", 0);
-  const Cli r = s.cli({"submit", s.sweep.string(), "--tasks", "4", "--time", "10:00"});
+  const CliResult r = s.cli({"submit", s.sweep.string(), "--tasks", "4", "--time", "10:00"});
   INFO(r.output);
   REQUIRE(r.status == 0);
   CHECK(contains(r.output, "submitted job 4242"));
@@ -132,13 +126,13 @@ TEST_CASE("slurm submit: the job id is recorded with the sweep, the script kept"
         "--parsable " + (dir / "submit-1.sbatch").string() + "\n");
 
   // Another split of the same sweep would mix two assignments of runs to shard databases.
-  const Cli other = s.cli({"submit", s.sweep.string(), "--tasks", "3"});
+  const CliResult other = s.cli({"submit", s.sweep.string(), "--tasks", "3"});
   CHECK(other.status == 1);
   CHECK(contains(other.output, "was submitted as 4 tasks (job 4242)"));
 
   // --resume: no shard has run, no task is known to Slurm: all four again, with the same script.
   s.fake_sbatch("4243;north", 0);
-  const Cli resume = s.cli({"submit", s.sweep.string(), "--resume", "--time", "20:00"});
+  const CliResult resume = s.cli({"submit", s.sweep.string(), "--resume", "--time", "20:00"});
   INFO(resume.output);
   REQUIRE(resume.status == 0);
   CHECK(slurm_jobs(s.db) == "4242 4 0-3\n4243 4 0-3\n");
@@ -149,14 +143,14 @@ TEST_CASE("slurm submit: the job id is recorded with the sweep, the script kept"
 TEST_CASE("slurm submit --resume and status before any submission say what to do") {
   Setup s;
   s.fake_sbatch("1", 0);
-  const Cli resume = s.cli({"submit", s.sweep.string(), "--resume"});
+  const CliResult resume = s.cli({"submit", s.sweep.string(), "--resume"});
   CHECK(resume.status == 1);
   CHECK(contains(resume.output, "has no Slurm submission recorded"));
   CHECK(contains(resume.output, "lenetlab slurm submit " + s.sweep.string() + " --tasks N"));
-  const Cli status = s.cli({"status", s.sweep.string()});
+  const CliResult status = s.cli({"status", s.sweep.string()});
   CHECK(status.status == 1);
   CHECK(contains(status.output, "has no Slurm submission recorded"));
-  const Cli missing = s.cli({"submit", s.sweep.string()});
+  const CliResult missing = s.cli({"submit", s.sweep.string()});
   CHECK(missing.status == 1);
   CHECK(contains(missing.output, "--tasks N is required"));
 }

@@ -1,6 +1,6 @@
 // `lenetlab run --shard I/N` and `lenetlab merge` on a small real sweep (300 MNIST training images,
 // 200 test images): the merged shards hold exactly what the same sweep run in one process stores
-// (ci/compare-results.sql: every epoch metric, test metric, weights hash, class-metrics row and
+// (ci/compare-results.sh: every epoch metric, test metric, weights hash, class-metrics row and
 // confusion cell), merging again changes nothing, no row twice, `PRAGMA integrity_check` ok.
 #include <doctest/doctest.h>
 
@@ -8,12 +8,12 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "data/loaders.hpp"
 #include "data/process.hpp"
+#include "run_cli.hpp"
 #include "skip.hpp"
 #include "temp_dir.hpp"
 
@@ -21,6 +21,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using lenetlab::test::CliResult;
+using lenetlab::test::run_command;
+using lenetlab::test::run_lenetlab;
 using lenetlab::test::TempDir;
 
 constexpr const char* kSweep = R"(name: shards
@@ -37,19 +40,6 @@ grid:
   seed: [1]
 )";
 
-struct Result {
-  int status = 0;
-  std::string output;
-};
-
-Result lenetlab_cli(const fs::path& dir, std::vector<std::string> args) {
-  std::vector<std::string> argv{LENETLAB_EXECUTABLE};
-  argv.insert(argv.end(), args.begin(), args.end());
-  Result r;
-  r.status = lenetlab::run_process(argv, dir, &r.output);
-  return r;
-}
-
 bool mnist_available() {
   try {
     lenetlab::load_dataset("mnist", lenetlab::dataset_cache_dir());
@@ -59,22 +49,11 @@ bool mnist_available() {
   }
 }
 
-/// Rows of ci/compare-results.sql: table, rows in a, rows in b, differing rows.
-std::string compare(const fs::path& a, const fs::path& b, int& differing) {
-  std::ifstream in(fs::path(LENETLAB_SOURCE_DIR) / "ci" / "compare-results.sql");
-  std::stringstream sql;
-  sql << in.rdbuf();
-  SQLite::Database db(a.string(), SQLite::OPEN_READONLY);
-  db.exec("ATTACH DATABASE '" + b.string() + "' AS other");
-  SQLite::Statement q(db, sql.str());
-  std::string out;
-  differing = 0;
-  while (q.executeStep()) {
-    out += q.getColumn(0).getString() + " " + q.getColumn(1).getString() + " " +
-           q.getColumn(2).getString() + " " + q.getColumn(3).getString() + "\n";
-    differing += q.getColumn(3).getInt();
-  }
-  return out;
+/// ci/compare-results.sh on `a` and `b`: its exit status (0 SAME, 1 DIFFERENT) and its table
+/// (table, rows in a, rows in b, differing rows).
+CliResult compare(const fs::path& a, const fs::path& b) {
+  return run_command({"bash", LENETLAB_SOURCE_DIR "/ci/compare-results.sh", a.string(), b.string()},
+                     "/");
 }
 
 TEST_CASE("merge: 3 shards of a real sweep merged = the sweep run in one process, every value") {
@@ -82,38 +61,34 @@ TEST_CASE("merge: 3 shards of a real sweep merged = the sweep run in one process
     LENETLAB_SKIP_TEST("real MNIST is missing: run `lenetlab data fetch mnist`");
   TempDir dir;
   std::ofstream(dir.path() / "shards.yaml") << kSweep;
-  const Result one = lenetlab_cli(dir.path(), {"--db", "one.db", "run", "shards.yaml", "-q"});
+  const CliResult one = run_lenetlab({"--db", "one.db", "run", "shards.yaml", "-q"}, dir.path());
   INFO(one.output);
   REQUIRE(one.status == 0);
   std::vector<std::string> merge_args{"merge", "--into", "merged.db"};
   for (int i = 0; i < 3; ++i) {
     const std::string db = "results/shards.shard-" + std::to_string(i) + "-of-3.db";
-    const Result shard = lenetlab_cli(
-        dir.path(), {"--db", db, "run", "shards.yaml", "--shard", std::to_string(i) + "/3", "-q"});
+    const CliResult shard = run_lenetlab(
+        {"--db", db, "run", "shards.yaml", "--shard", std::to_string(i) + "/3", "-q"}, dir.path());
     INFO(shard.output);
     REQUIRE(shard.status == 0);
     CHECK(shard.output.find("sweep shards: 2 runs: 2 finished") != std::string::npos);
     merge_args.push_back(db);
   }
-  const Result merged = lenetlab_cli(dir.path(), merge_args);
+  const CliResult merged = run_lenetlab(merge_args, dir.path());
   INFO(merged.output);
   REQUIRE(merged.status == 0);
   CHECK(merged.output.find("3 of 3 inputs merged") != std::string::npos);
 
-  int differing = -1;
-  const std::string table = compare(dir / "one.db", dir / "merged.db", differing);
-  INFO(table);
-  CHECK(table.find("runs 6 6 0") != std::string::npos);
-  CHECK(table.find("epochs 12 12 0") != std::string::npos);
-  CHECK(table.find("confusion 600 600 0") != std::string::npos);
-  CHECK(differing == 0);
-  {  // the comparison can fail: one shard alone differs
-    int partial = 0;
-    compare(dir / "one.db", dir / "results/shards.shard-0-of-3.db", partial);
-    CHECK(partial > 0);
-  }
+  const CliResult table = compare(dir / "one.db", dir / "merged.db");
+  INFO(table.output);
+  CHECK(table.output.find("runs 6 6 0") != std::string::npos);
+  CHECK(table.output.find("epochs 12 12 0") != std::string::npos);
+  CHECK(table.output.find("confusion 600 600 0") != std::string::npos);
+  CHECK(table.status == 0);
+  // the comparison can fail: one shard alone differs
+  CHECK(compare(dir / "one.db", dir / "results/shards.shard-0-of-3.db").status == 1);
 
-  const Result again = lenetlab_cli(dir.path(), merge_args);
+  const CliResult again = run_lenetlab(merge_args, dir.path());
   INFO(again.output);
   CHECK(again.status == 0);
   CHECK(again.output.find("6 runs") == std::string::npos);
@@ -123,7 +98,7 @@ TEST_CASE("merge: 3 shards of a real sweep merged = the sweep run in one process
   CHECK(db.execAndGet("SELECT count(*) FROM runs").getInt() == 6);
   CHECK(db.execAndGet("SELECT count(*) FROM epochs").getInt() == 12);
   CHECK(db.execAndGet("SELECT count(*) FROM confusion").getInt() == 600);
-  CHECK(compare(dir / "one.db", dir / "merged.db", differing) == table);
+  CHECK(compare(dir / "one.db", dir / "merged.db").output == table.output);
 }
 
 }  // namespace

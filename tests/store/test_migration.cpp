@@ -12,6 +12,7 @@
 
 #include "data/loaders.hpp"
 #include "data/process.hpp"
+#include "run_cli.hpp"
 #include "skip.hpp"
 #include "store/reader.hpp"
 #include "store/store.hpp"
@@ -21,6 +22,8 @@ namespace lenetlab {
 namespace {
 
 namespace fs = std::filesystem;
+using test::CliResult;
+using test::run_cli;
 using test::TempDir;
 
 const fs::path kFixture = fs::path(LENETLAB_SOURCE_DIR) / "tests/store/fixtures/v2-efcfb97.db";
@@ -159,39 +162,26 @@ TEST_CASE("migration: an upgraded database and a new one have the same tables an
   CHECK(user_version(fresh) == kSchemaVersion);
 }
 
-struct Cli {
-  int status = 0;
-  std::string output;
-};
-
-Cli run_cli(const fs::path& db, std::vector<std::string> args) {
-  std::vector<std::string> argv{LENETLAB_EXECUTABLE, "--db", db.string()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  Cli r;
-  r.status = run_process(argv, LENETLAB_SOURCE_DIR, &r.output);
-  return r;
-}
-
 TEST_CASE("migration: the new binary queries, reports and verifies a version-2 database") {
   TempDir dir;
   const fs::path path = copy_fixture(dir);
-  const Cli runs = run_cli(path, {"query", "runs", "--format", "csv"});
+  const CliResult runs = run_cli(path, {"query", "runs", "--format", "csv"});
   CHECK(runs.status == 0);
   CHECK(test::contains(runs.output, "fixture-v2"));
   CHECK(user_version(path) == kSchemaVersion);
-  const Cli best = run_cli(path, {"query", "best", "--format", "csv"});
+  const CliResult best = run_cli(path, {"query", "best", "--format", "csv"});
   CHECK(best.status == 0);
   CHECK(test::contains(best.output, "lenet-relu"));
 
   // Epochs of version 2 have no data hash: shown as '-', and same-data cannot compare them.
-  const Cli curve = run_cli(path, {"query", "curve", "1", "--format", "csv"});
+  const CliResult curve = run_cli(path, {"query", "curve", "1", "--format", "csv"});
   CHECK(curve.status == 0);
   CHECK(test::contains(curve.output, ",data_hash\n"));
-  const Cli same = run_cli(path, {"query", "same-data", "1", "2"});
+  const CliResult same = run_cli(path, {"query", "same-data", "1", "2"});
   CHECK(same.status == 4);
   CHECK(test::contains(same.output, "no epoch could be compared"));
 
-  const Cli report = run_cli(path, {"report", "-o", (dir / "report.html").string()});
+  const CliResult report = run_cli(path, {"report", "-o", (dir / "report.html").string()});
   CHECK(report.status == 0);
   CHECK(fs::file_size(dir / "report.html") > 1000);
 
@@ -201,7 +191,7 @@ TEST_CASE("migration: the new binary queries, reports and verifies a version-2 d
                        "/mnist; run `lenetlab data fetch mnist` to verify the fixture's runs");
   for (const char* run : {"1", "2"}) {
     CAPTURE(run);
-    const Cli verify = run_cli(path, {"verify", run});
+    const CliResult verify = run_cli(path, {"verify", run});
     CHECK(verify.status == 0);
     CHECK(test::contains(verify.output, "verification: MATCH"));
   }
