@@ -210,7 +210,7 @@ void run_compare(const GlobalOptions& global, const CompareCommandOptions& cmd) 
   }
   options.metric = *metric;
   options.factor = cmd.factor;
-  if (!cmd.targets.empty()) options.targets = cmd.targets;
+  options.targets = cmd.targets;  // empty: the sweeps' `targets` keys
   report::ReportModel model;
   try {
     model = read_report_model(global.db, cmd.sweep, options);
@@ -246,8 +246,8 @@ void add_compare_command(CLI::App& app, GlobalOptions& global) {
                   "test_accuracy (default), best_val_accuracy, test_loss, seconds, "
                   "epochs_to_target, seconds_to_target");
   sub->add_option("--targets", cmd->targets,
-                  "target validation accuracies of time to target, increasing (default 0.98 0.99; "
-                  "the *_to_target metrics use the first)")
+                  "target validation accuracies of time to target, increasing (default: the "
+                  "sweep's `targets` key, else 0.98,0.99; the *_to_target metrics use the first)")
       ->delimiter(',');
   sub->add_option("--format", cmd->format, "table (default), csv or json")
       ->check(CLI::IsMember({"table", "csv", "json"}));

@@ -20,8 +20,8 @@ using namespace yaml;
 using namespace sweep_detail;
 using Reader = YamlReader;
 
-const Names kSweepKeys = {"name",    "description", "dataset", "base", "grid",
-                          "recipes", "references",  "search",  "space"};
+const Names kSweepKeys = {"name",    "description", "dataset", "base",  "grid",
+                          "recipes", "references",  "search",  "space", "targets"};
 const Names kReferenceKeys = {"architecture", "test_accuracy", "test_error",
                               "required_test_accuracy", "source"};
 
@@ -50,6 +50,26 @@ PublishedResult parse_reference(const Reader& r, const YAML::Node& node) {
     r.fail(node, "a reference needs 'test_accuracy', 'test_error' or 'required_test_accuracy'");
   return p;
 }
+/// `targets`: a non-empty list of increasing fractions in (0, 1].
+std::vector<double> parse_targets(const Reader& r, const YAML::Node& v) {
+  if (!v.IsSequence() || v.size() == 0)
+    r.fail(v, fmt::format("expected a non-empty list of target validation accuracies in (0, 1] "
+                          "for 'targets' (e.g. [0.98, 0.99]), found {}",
+                          describe(v)));
+  std::vector<double> targets;
+  for (const YAML::Node& item : v) {
+    const double t = r.number(item, "targets", Range::any);
+    if (!(t > 0 && t <= 1))
+      r.fail(item, fmt::format("expected a validation accuracy in (0, 1] for 'targets', found {}",
+                               describe(item)));
+    if (!targets.empty() && !(t > targets.back()))
+      r.fail(item, fmt::format("'targets' must increase, each value once: {:g} after {:g}", t,
+                               targets.back()));
+    targets.push_back(t);
+  }
+  return targets;
+}
+
 /// Checks that `map` is a settings mapping (keys from setting_keys()).
 void check_settings(const Reader& r, const YAML::Node& map, std::string_view where) {
   if (!map.IsMap()) {
@@ -109,6 +129,8 @@ Parts parse_top_level(const Reader& r, const YAML::Node& root, Sweep& sweep) {
           parts.search.emplace(v);
         } else if (k == "space") {
           parts.space.emplace(v);
+        } else if (k == "targets") {
+          sweep.targets = parse_targets(r, v);
         } else if (!v.IsNull()) {
           (k == "base" ? parts.base : k == "grid" ? parts.grid : parts.recipes).emplace(v);
         }
@@ -328,6 +350,14 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name,
   expand_runs(r, parts, file_name, total, sweep);
   refuse_identical_runs(r, parts, sweep);
   return sweep;
+}
+
+std::vector<double> parse_sweep_targets(const std::string& text, const std::string& file_name) {
+  const YAML::Node root = parse_document(text, file_name);
+  const Reader r(file_name);
+  for (const auto& kv : root)
+    if (kv.first.IsScalar() && kv.first.Scalar() == "targets") return parse_targets(r, kv.second);
+  return {};
 }
 
 }  // namespace lenetlab

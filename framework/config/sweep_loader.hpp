@@ -32,6 +32,10 @@ struct Sweep {
   /// Expanded, validated, architectures resolved; in expansion order.
   std::vector<RunConfig> runs;
   std::vector<PublishedResult> references;
+  /// `targets:` the validation accuracies time to target is measured at (the report and
+  /// `lenetlab compare`), increasing, in (0, 1]; empty when the file has none (the report's
+  /// defaults). Not a run setting: no run key or configuration depends on it.
+  std::vector<double> targets;
   /// `search:` (absent: a grid sweep).
   std::optional<SearchSpec> search;
   /// Per run (parallel to runs): "key=value ..." of the values drawn from `space` for it; empty
@@ -48,5 +52,10 @@ struct Sweep {
 Sweep load_sweep(const std::filesystem::path& file, const SweepOptions& options = {});
 Sweep parse_sweep(const std::string& text, const std::string& file_name,
                   const SweepOptions& options = {});
+
+/// The `targets` of a sweep's text (as stored with its runs) without expanding the sweep: empty
+/// when the file has none. Throws ConfigError "file:line:column: ..." as load_sweep for a text
+/// that does not parse or a `targets` value it would refuse.
+std::vector<double> parse_sweep_targets(const std::string& text, const std::string& file_name);
 
 }  // namespace lenetlab

@@ -110,7 +110,8 @@ Html targets_table(const ReportModel& model, const ComparisonSet& set) {
   return html(
       "<h3>Time to target</h3>\n<p class=\"note\">As DAWNBench and MLPerf measure training: the "
       "first epoch at which a run's validation accuracy reaches each target, and the training "
-      "seconds up to the end of that epoch, averaged over the runs that reached it.</p>\n"
+      "seconds up to the end of that epoch, averaged over the runs that reached it. The "
+      "targets are the sweep's <code>targets</code> key (default 98% and 99%).</p>\n"
       "<div class=\"scroll\"><table id=\"targets-table\" class=\"sortable\"><thead><tr>"
       "<th>config</th><th class=\"num\">target</th><th class=\"num\">runs reaching it</th>"
       "<th class=\"num\">epochs (mean)</th><th class=\"num\">seconds (mean)</th></tr></thead>"

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "config/sweep_loader.hpp"
 #include "core/files.hpp"
 #include "report/assets.hpp"
 #include "report/html_view.hpp"
@@ -72,6 +73,21 @@ ReportRows read_rows(const ResultsReader& reader, const std::string& sweep) {
   return rows;
 }
 
+/// The targets of time to target: every reported sweep's `targets` key (kDefaultTargets for a
+/// sweep without one), merged, increasing. Throws ConfigError at the stored text's line and column
+/// for a value the sweep loader refuses.
+std::vector<double> sweep_targets(const std::vector<SweepRow>& sweeps, const fs::path& db) {
+  std::set<double> merged;
+  for (const SweepRow& s : sweeps) {
+    std::vector<double> t =
+        parse_sweep_targets(s.yaml, fmt::format("sweep '{}' as stored in {}", s.name, db.string()));
+    if (t.empty()) t = report::kDefaultTargets;
+    merged.insert(t.begin(), t.end());
+  }
+  if (merged.empty()) return report::kDefaultTargets;
+  return {merged.begin(), merged.end()};
+}
+
 struct Rendered {
   std::string html;
   int64_t runs = 0;
@@ -80,6 +96,7 @@ struct Rendered {
 Rendered render(const fs::path& db, const ReportOptions& options) {
   const ResultsReader reader(db);
   ReportRows rows = read_rows(reader, options.sweep);
+  rows.comparison.targets = sweep_targets(rows.sweeps, db);
   const ReportAssets assets = load_report_assets(
       options.assets_dir.empty() ? report_assets_dir() : options.assets_dir, options.verify_assets);
   ReportModel model = report::build_report_model(std::move(rows), options.title);
@@ -113,6 +130,7 @@ report::ReportModel read_report_model(const fs::path& db, const std::string& swe
                                       const report::ComparisonOptions& comparison) {
   ReportRows rows = read_rows(ResultsReader(db), sweep);
   rows.comparison = comparison;
+  if (comparison.targets.empty()) rows.comparison.targets = sweep_targets(rows.sweeps, db);
   return report::build_report_model(std::move(rows), "");
 }
 

@@ -56,8 +56,10 @@ ReportSummary write_report(const std::filesystem::path& db, const ReportOptions&
 std::vector<std::string> list_sweeps(const std::filesystem::path& db);
 
 /// The report model (report/model.hpp) of `sweep` in `db` (empty: every sweep) with its
-/// comparisons computed by `comparison`: what `lenetlab compare` prints. Throws as render_report
-/// (no assets needed).
+/// comparisons computed by `comparison`: what `lenetlab compare` prints. An empty
+/// comparison.targets takes the sweeps' `targets` keys, as the report does (merged over the
+/// sweeps; report::kDefaultTargets for a sweep without the key). Throws as render_report (no
+/// assets needed), and ConfigError for a stored `targets` value the sweep loader refuses.
 report::ReportModel read_report_model(const std::filesystem::path& db, const std::string& sweep,
                                       const report::ComparisonOptions& comparison);
 

@@ -30,7 +30,7 @@ TEST_CASE("config: sweep errors name the position and the valid choices") {
     CHECK(e.column == 1);
     CHECK(has(e.detail,
               "unknown key 'gird' in sweep; valid keys: name, description, dataset, base, grid, "
-              "recipes, references, search, space; did you mean 'grid'?"));
+              "recipes, references, search, space, targets; did you mean 'grid'?"));
   }
   SUBCASE("unknown optimizer key with a suggestion") {
     const Caught e = sweep_error(
@@ -331,6 +331,47 @@ TEST_CASE("config: references need an architecture and a figure and change no ru
   } catch (const ConfigError& e) {
     CHECK(e.mark().line == 4);
     CHECK(std::string(e.what()).find("[0, 1)") != std::string::npos);
+  }
+}
+
+TEST_CASE("config: targets are increasing validation accuracies up to 1 and change no run") {
+  const std::string head = "name: t\nbase: {architecture: lenet5-relu, validation_split: 0.1}\n";
+  const Sweep plain = parse_sweep(head, "t.yaml");
+  const Sweep with = parse_sweep(head + "targets: [0.97, 0.985, 1]\n", "t.yaml");
+  CHECK(plain.targets.empty());
+  CHECK(with.targets == std::vector<double>{0.97, 0.985, 1.0});
+  REQUIRE(with.runs.size() == 1);
+  CHECK(with.runs[0].key() == plain.runs[0].key());
+  CHECK(with.runs[0].to_json() == plain.runs[0].to_json());
+  // The stored text alone gives the same targets, without expanding the sweep.
+  CHECK(parse_sweep_targets(with.yaml, "stored") == with.targets);
+  CHECK(parse_sweep_targets(plain.yaml, "stored").empty());
+  const struct {
+    const char* value;
+    int column;
+    const char* message;
+  } bad[] = {
+      {"0.98", 10, "expected a non-empty list of target validation accuracies in (0, 1]"},
+      {"[]", 10, "expected a non-empty list"},
+      {"[0.9, 0]", 16, "expected a validation accuracy in (0, 1] for 'targets', found '0'"},
+      {"[0.9, 1.5]", 16, "expected a validation accuracy in (0, 1] for 'targets', found '1.5'"},
+      {"[0.9, high]", 16, "expected a number"},
+      {"[0.99, 0.98]", 17, "'targets' must increase, each value once: 0.98 after 0.99"},
+      {"[0.98, 0.98]", 17, "'targets' must increase, each value once"},
+  };
+  for (const auto& b : bad) {
+    CAPTURE(b.value);
+    const Caught e = sweep_error(head + "targets: " + b.value + "\n");
+    CHECK(e.line == 3);
+    CHECK(e.column == b.column);
+    CHECK(has(e.detail, b.message));
+    try {
+      parse_sweep_targets(head + "targets: " + b.value + "\n", "stored");
+      FAIL("expected a ConfigError");
+    } catch (const ConfigError& c) {
+      CHECK(c.mark().line == 3);
+      CHECK(std::string(c.what()).rfind("stored:3:", 0) == 0);
+    }
   }
 }
 

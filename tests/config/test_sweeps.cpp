@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -135,6 +137,21 @@ TEST_CASE("config: lenet5-bn-seeds is the lenet5-bn seed recipe with seeds 4 to 
     b.erase("seed");
     CHECK(a == b);  // every other setting, the architecture's text included
   }
+}
+
+TEST_CASE("config: optimizer-lr-sensitivity is 3 optimizers x 3 learning rates x 5 seeds") {
+  const Sweep sweep = load_sweep(kSweeps / "optimizer-lr-sensitivity.yaml");
+  REQUIRE(sweep.runs.size() == 45);
+  CHECK(sweep.targets == std::vector<double>{0.95, 0.97});
+  std::map<OptimizerKind, std::set<double>> rates;
+  for (const RunConfig& run : sweep.runs) {
+    CHECK(run.architecture == "lenet5-relu");
+    rates[run.optimizer.kind].insert(run.optimizer.learning_rate);
+  }
+  CHECK(rates[OptimizerKind::sgd] == std::set<double>{0.003333, 0.01, 0.03});
+  CHECK(rates[OptimizerKind::adam] == std::set<double>{0.0003333, 0.001, 0.003});
+  CHECK(rates[OptimizerKind::rmsprop] == std::set<double>{0.0003333, 0.001, 0.003});
+  CHECK(sweep.runs[0].optimizer.momentum == doctest::Approx(0.9));
 }
 
 // -------------------------------------------------------------------------------------------------

@@ -13,7 +13,9 @@
 
 #include "core/error.hpp"
 #include "report/assets.hpp"
+#include "report/model.hpp"
 #include "report/report.hpp"
+#include "record_run.hpp"
 #include "report_rows.hpp"
 #include "store/store.hpp"
 #include "temp_dir.hpp"
@@ -41,47 +43,6 @@ fs::path make_fake_assets(const fs::path& dir) {
   return assets;
 }
 
-/// Records a run of `config` through Store: started, `epochs` epochs, then finished with
-/// `test_accuracy` (10 classes, 100 images each) or failed when it is negative.
-void record_run(Store& store, int64_t sweep, const RunConfig& config, double test_accuracy,
-                int epochs = 3) {
-  const int64_t id = store.prepare_run(sweep, config);
-  Environment env;
-  env.host = "testhost";
-  env.isa = "avx2";
-  env.threads = 2;
-  store.start_run(id, env, ModelStats{61706, 61706, 416520}, "deadbeef");
-  for (int e = 1; e <= epochs; ++e) {
-    EpochRecord record;
-    record.epoch = e;
-    record.train_loss = 0.5 / e;
-    record.train_accuracy = 0.9 + 0.02 * e;
-    record.val_loss = 0.6 / e;
-    record.val_accuracy = 0.89 + 0.02 * e;
-    store.record_epoch(id, record);
-  }
-  RunResult result;
-  result.epochs_completed = epochs;
-  result.seconds = 10;
-  if (test_accuracy < 0) {
-    result.status = RunStatus::failed;
-    result.error = "shape mismatch";
-  } else {
-    EvalMetrics test;
-    test.accuracy = test_accuracy;
-    test.images = 1000;
-    test.confusion.assign(100, 0);
-    for (int label = 0; label < 10; ++label) {
-      test.confusion[label * 10 + label] = 96;
-      test.confusion[label * 10 + (label + 1) % 10] = 4;
-      test.per_class.push_back({label, 0.96, 0.96, 0.96, 100});
-    }
-    result.test = test;
-    result.best_val_accuracy = test_accuracy - 0.001;
-  }
-  store.finish_run(id, result);
-}
-
 const std::vector<double> kSgd = {0.981, 0.984, 0.979};
 const std::vector<double> kAdam = {0.990, 0.9925, 0.988};
 
@@ -92,14 +53,15 @@ fs::path make_database(const TempDir& tmp) {
   Store store(path);
   const int64_t demo = store.upsert_sweep("demo", "demo.yaml", "name: demo\n");
   for (uint64_t seed = 1; seed <= 3; ++seed) {
-    record_run(store, demo, test::make_config("lenet5", "sgd", 0.01, 64, seed), kSgd[seed - 1]);
-    record_run(store, demo, test::make_config("lenet-relu", "adam", 0.001, 128, seed),
-               kAdam[seed - 1]);
+    test::record_run(store, demo, test::make_config("lenet5", "sgd", 0.01, 64, seed),
+                     kSgd[seed - 1]);
+    test::record_run(store, demo, test::make_config("lenet-relu", "adam", 0.001, 128, seed),
+                     kAdam[seed - 1]);
   }
-  record_run(store, demo, test::make_config("lenet5", "sgd", 0.5, 64, 1), -1, 1);
+  test::record_run(store, demo, test::make_config("lenet5", "sgd", 0.5, 64, 1), -1, {1});
   store.set_published_results(demo, {{"lenet-relu", 0.991, 0.985, "a paper"}});
   const int64_t other = store.upsert_sweep("other", "other.yaml", "name: other\n");
-  record_run(store, other, test::make_config("lenet1", "sgd", 0.01, 64, 1), 0.95);
+  test::record_run(store, other, test::make_config("lenet1", "sgd", 0.01, 64, 1), 0.95);
   return path;
 }
 
@@ -183,6 +145,120 @@ TEST_CASE("report: unknown sweep, empty database, missing or unverified assets")
   CHECK(error_message([&] {
           write_report(db, options);
         }).find(options.output.parent_path().string()) != std::string::npos);
+}
+
+/// Comparison options with `targets` (empty: the sweeps' targets keys).
+report::ComparisonOptions with_targets(std::vector<double> targets) {
+  report::ComparisonOptions options;
+  options.targets = std::move(targets);
+  return options;
+}
+
+TEST_CASE("report: time to target at the sweep's targets key, compare's --targets over them") {
+  TempDir tmp;
+  const fs::path db = tmp.path() / "results.db";
+  {
+    Store store(db);
+    const int64_t demo =
+        store.upsert_sweep("demo", "demo.yaml", "name: demo\ntargets: [0.92, 0.95]\n");
+    for (uint64_t seed = 1; seed <= 3; ++seed) {
+      test::record_run(store, demo, test::make_config("lenet5", "sgd", 0.01, 64, seed),
+                       kSgd[seed - 1]);
+      test::record_run(store, demo, test::make_config("lenet5", "sgd", 0.02, 64, seed),
+                       kAdam[seed - 1], {3, 0.03});
+    }
+    const int64_t other = store.upsert_sweep("other", "other.yaml", "name: other\n");
+    test::record_run(store, other, test::make_config("lenet1", "sgd", 0.01, 64, 1), 0.95);
+  }
+  // Validation accuracy 0.91, 0.93, 0.95 in epochs 1 to 3 (lr 0.01): 0.92 at epoch 2, 0.95 at 3.
+  const report::ReportModel demo = read_report_model(db, "demo", with_targets({}));
+  REQUIRE(demo.comparisons.targets == std::vector<double>{0.92, 0.95});
+  REQUIRE(demo.comparisons.run_targets.size() == 6);
+  CHECK(demo.comparisons.run_targets[0].targets[0].epoch == 2);
+  CHECK(demo.comparisons.run_targets[0].targets[1].epoch == 3);
+  CHECK(demo.comparisons.run_targets[1].targets[0].epoch == 1);  // lr 0.02: 0.94, 0.96, 0.98
+  CHECK(demo.comparisons.run_targets[1].targets[1].epoch == 2);
+  // Every sweep: the union, the defaults (0.98, 0.99) for the sweep without the key.
+  CHECK(read_report_model(db, "", with_targets({})).comparisons.targets ==
+        std::vector<double>{0.92, 0.95, 0.98, 0.99});
+  CHECK(read_report_model(db, "other", with_targets({})).comparisons.targets ==
+        report::kDefaultTargets);
+  // Given targets (compare --targets) win.
+  CHECK(read_report_model(db, "demo", with_targets({0.9})).comparisons.targets ==
+        std::vector<double>{0.9});
+  const std::string html = render_report(db, options_for(tmp, "demo"));
+  const std::size_t start = html.find("id=\"targets-table\"");
+  REQUIRE(start != std::string::npos);
+  const std::string table = html.substr(start, html.find("</table>", start) - start);
+  CHECK(table.find("92.00%") != std::string::npos);
+  CHECK(table.find("95.00%") != std::string::npos);
+  CHECK(table.find("98.00%") == std::string::npos);
+  // A stored text whose targets the loader refuses: its position, not a crash.
+  {
+    Store store(db);
+    store.upsert_sweep("demo", "demo.yaml", "name: demo\ntargets: [0.95, 0.92]\n");
+  }
+  const std::string bad = error_message([&] { render_report(db, options_for(tmp, "demo")); });
+  CHECK(bad.find("sweep 'demo' as stored in") != std::string::npos);
+  CHECK(bad.find(":2:17: 'targets' must increase") != std::string::npos);
+}
+
+/// A database shaped like the quickstart's (30 runs): 5 architectures x 3 optimizers x 2 seeds,
+/// with the cases that broke reports: configurations whose seeds differ by 1e-12 (a tiny sd of
+/// the paired differences: Boost.Math's noncentral t threw inside seeds_needed), one with the
+/// same results on both seeds, runs without epoch times, a failed run.
+fs::path make_quickstart_database(const TempDir& tmp) {
+  const fs::path path = tmp.path() / "quickstart.db";
+  Store store(path);
+  const int64_t sweep = store.upsert_sweep("quickstart", "quickstart.yaml", "name: quickstart\n");
+  const std::vector<std::string> architectures = {"lenet5", "lenet-relu", "lenet5-bn",
+                                                  "lenet5-bn-dropout", "lenet5-relu"};
+  const std::vector<std::pair<std::string, double>> optimizers = {
+      {"sgd", 0.01}, {"adam", 0.001}, {"rmsprop", 0.001}};
+  for (std::size_t a = 0; a < architectures.size(); ++a)
+    for (std::size_t o = 0; o < optimizers.size(); ++o)
+      for (uint64_t seed = 1; seed <= 2; ++seed) {
+        const RunConfig config = test::make_config(architectures[a], optimizers[o].first,
+                                                   optimizers[o].second, 64, seed);
+        const double base = 0.97 + 0.002 * static_cast<double>(a) + 0.001 * static_cast<double>(o);
+        double accuracy = base + (seed == 2 ? 0.0015 * static_cast<double>((a + o) % 3) : 0);
+        if (a == 0) accuracy = base + (seed == 2 ? 1e-12 * static_cast<double>(o + 1) : 0);
+        if (a == 1 && o == 1) accuracy = 0.975;            // identical seeds
+        if (a == 4 && o == 2 && seed == 2) accuracy = -1;  // failed
+        test::record_run(
+            store, sweep, config, accuracy,
+            {3, 0.01 * static_cast<double>(o), a == 2 ? 0 : 1.5 + 0.1 * static_cast<double>(a)});
+      }
+  return path;
+}
+
+TEST_CASE("report: a quickstart-shaped database renders, on every comparison metric") {
+  TempDir tmp;
+  const fs::path db = make_quickstart_database(tmp);
+  const std::string html = render_report(db, options_for(tmp, ""));
+  CHECK(html.find("id=\"targets-table\"") != std::string::npos);
+  for (const report::ComparisonMetricInfo& info : report::kComparisonMetrics) {
+    CAPTURE(info.name);
+    report::ComparisonOptions options;
+    options.metric = info.metric;
+    const report::ReportModel m = read_report_model(db, "", options);
+    CHECK(m.runs.size() == 30);
+    CHECK(m.groups.size() == 15);
+    CHECK_FALSE(m.comparisons.pairs.empty());
+  }
+  // The tiny-sd pairs are tested (lenet5 differs from lenet5 by optimizer at 1e-12 per seed).
+  const report::ReportModel m = read_report_model(db, "", {});
+  bool tiny = false, identical = false;
+  for (const report::Comparison& c : m.comparisons.pairs) {
+    CAPTURE(c.verdict);
+    CHECK_FALSE(c.verdict.empty());
+    if (c.factor == "optimizer" && c.paired && c.p_value && *c.p_value < 1e-6) tiny = true;
+    if (c.verdict.find("no difference") != std::string::npos ||
+        c.verdict.find("does not vary") != std::string::npos)
+      identical = true;
+  }
+  CHECK(tiny);
+  CHECK(identical);
 }
 
 TEST_CASE(
