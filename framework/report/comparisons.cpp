@@ -143,7 +143,7 @@ std::string verdict(const Comparison& c, const ComparisonMetricInfo& info,
   if (c.seeds_needed)
     out += fmt::format("; about {} seeds would detect {} at {:.0f}% power", *c.seeds_needed, size,
                        100 * options.power);
-  else if (c.difference != 0)
+  else if (size != amount(0, info) + unit(info))  // a difference shown as 0 needs no seeds
     out += fmt::format("; more than {} seeds would be needed to detect {}", kMaxSeedsNeeded, size);
   return out;
 }

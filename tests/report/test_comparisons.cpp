@@ -156,6 +156,31 @@ TEST_CASE("comparisons: factor summary and time to target") {
   CHECK(c.verdict.find("no difference") != std::string::npos);
 }
 
+TEST_CASE("comparisons: a mean difference that rounds to 0 asks for no seeds") {
+  // Test accuracies of adam and rmsprop at 0.001 (sweeps/optimizer-lr-sensitivity.yaml, seeds 1-5):
+  // per-seed differences 0.0018, 0.0023, 0.0030, 0.0002, -0.0073 sum to 0, in doubles to 1e-17.
+  const std::vector<double> adam = {0.9615, 0.9541, 0.9561, 0.9603, 0.9562};
+  const std::vector<double> rmsprop = {0.9597, 0.9518, 0.9531, 0.9601, 0.9635};
+  ReportRows rows;
+  rows.sweeps.push_back(test::make_sweep("s", "s.yaml", "name: s\n", "2024-01-01"));
+  for (uint64_t k = 0; k < 5; ++k) {
+    rows.runs.push_back(make_run(static_cast<int64_t>(2 * k + 1),
+                                 make_config("lenet5", "adam", 0.001, 64, k + 1),
+                                 RunStatus::finished, adam[k]));
+    rows.runs.push_back(make_run(static_cast<int64_t>(2 * k + 2),
+                                 make_config("lenet5", "rmsprop", 0.001, 64, k + 1),
+                                 RunStatus::finished, rmsprop[k]));
+  }
+  rows.epochs.resize(rows.runs.size());
+  const ReportModel m = build_report_model(rows, "");
+  const Comparison& c = only_pair(m);
+  CAPTURE(c.verdict);
+  CHECK(c.paired);
+  CHECK(std::abs(c.difference) < 1e-12);
+  CHECK(c.verdict.rfind("no detectable difference with 5 seeds", 0) == 0);
+  CHECK(c.verdict.find("seeds would") == std::string::npos);
+}
+
 TEST_CASE("comparisons: metric names and bad targets") {
   CHECK(parse_comparison_metric("best_val_accuracy") == ComparisonMetric::best_val_accuracy);
   CHECK_FALSE(parse_comparison_metric("accuracy").has_value());
