@@ -37,6 +37,7 @@ std::string optional_text(const std::optional<double>& v, const char* spec = "{:
 nlohmann::json pair_json(const report::Comparison& c) {
   const auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
   return {{"factor", c.factor},
+          {"confounded", c.confounded},
           {"a", c.a},
           {"a_value", c.a_value},
           {"b", c.b},
@@ -97,7 +98,7 @@ void print_table(const report::ReportModel& m) {
   for (const report::Comparison& c : set.pairs) {
     if (c.factor != factor) {
       factor = c.factor;
-      std::printf("\n%s\n", factor.c_str());
+      std::printf("\n%s%s\n", factor.c_str(), report::confounded_note(c).c_str());
     }
     std::printf("%s", fmt::format("  {} vs {} ({}, n {}/{}): p {} holm {}{}  g {}\n    {}\n", c.a,
                                   c.b, c.paired ? "paired" : "Welch", c.n_a, c.n_b,

@@ -148,6 +148,17 @@ std::string verdict(const Comparison& c, const ComparisonMetricInfo& info,
   return out;
 }
 
+}  // namespace
+
+std::string confounded_note(const Comparison& c) {
+  if (c.confounded.empty()) return {};
+  std::string list;
+  for (const std::string& path : c.confounded) list += (list.empty() ? "" : ", ") + path;
+  return " (changes together with: " + list + ")";
+}
+
+namespace {
+
 /// Every pair of groups whose only differing factor is one of `factors` (kept by options.factor).
 std::vector<Comparison> pairs_of(const ReportModel& model, const std::vector<Factor>& factors,
                                  const ComparisonOptions& options, double target) {
@@ -177,6 +188,7 @@ std::vector<Comparison> pairs_of(const ReportModel& model, const std::vector<Fac
         }
         Comparison c;
         c.factor = f.name;
+        c.confounded = f.confounded;
         c.a = model.groups[first].id;
         c.b = model.groups[second].id;
         c.a_value = f.values[*f.of_group[first]];

@@ -80,6 +80,9 @@ struct Comparison {
   /// equal means: leaderboard order).
   std::string a, b;
   std::string a_value, b_value;  ///< the factor's value in each ("adam", "0.001").
+  /// Settings that change together with the factor in this grid (Factor::confounded, e.g. a
+  /// recipe's batch_size beside its architecture): the difference may come from any of them.
+  std::vector<std::string> confounded;
   std::size_t n_a = 0, n_b = 0;  ///< values compared (paired: both the number of seeds shared).
   bool paired = false;           ///< paired by seed (same seeds with a value in both), else Welch.
   double mean_a = 0, mean_b = 0;
@@ -162,6 +165,10 @@ struct ComparisonSet {
 /// The comparisons, factor summaries and time to target of `model` (its groups, runs, epochs).
 /// Throws std::invalid_argument when options.targets are not increasing fractions in (0, 1].
 ComparisonSet compare_configurations(const ReportModel& model, const ComparisonOptions& options);
+
+/// " (changes together with: batch_size, normalize.mean)" after a factor's name when other
+/// settings vary with it in the grid (Comparison::confounded); empty otherwise.
+std::string confounded_note(const Comparison& c);
 
 /// The value of `metric` for run `run` of `model`; absent when the run has none (no test result,
 /// no validation accuracy, target not reached). `target` is used by the *_to_target metrics.

@@ -36,8 +36,9 @@ Html pair_row(const Comparison& c, const ComparisonMetricInfo& info) {
       "<td class=\"num\">{}</td><td>{}</td><td class=\"num\" data-sort=\"{}\">{}</td>"
       "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
       "<td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
-      c.factor, c.significant ? Html(" class=\"significant\"") : Html(), c.factor, c.a, c.a_value,
-      c.b, c.b_value, c.paired ? fmt::format("{}", c.n_a) : fmt::format("{} / {}", c.n_a, c.n_b),
+      c.factor, c.significant ? Html(" class=\"significant\"") : Html(),
+      c.factor + confounded_note(c), c.a, c.a_value, c.b, c.b_value,
+      c.paired ? fmt::format("{}", c.n_a) : fmt::format("{} / {}", c.n_a, c.n_b),
       c.paired ? "paired" : "Welch", c.difference, amount(info, c.difference, true), interval,
       p_text(c.p_value), p_text(c.p_holm), c.paired ? p_text(c.wilcoxon_p) : std::string(kDash),
       c.hedges_g ? fmt::format("{:.2f}", *c.hedges_g) : std::string(kDash), c.verdict);

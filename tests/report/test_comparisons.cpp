@@ -190,3 +190,27 @@ TEST_CASE("comparisons: metric names and bad targets") {
 }
 
 }  // namespace lenetlab::report
+
+TEST_CASE("comparisons: settings that change together with the factor are named") {
+  // Two recipes, as in sweeps/distortions.yaml: lenet5 at batch 64 and lenet-relu at batch 128.
+  // The pair differs in one factor (architecture) whose values split the groups exactly as
+  // batch_size does, so the comparison says the difference may come from either.
+  ReportRows rows;
+  rows.sweeps.push_back(test::make_sweep("recipes", "r.yaml", "name: recipes\n", "2024-01-01"));
+  int64_t id = 1;
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    rows.runs.push_back(make_run(id++, make_config("lenet5", "sgd", 0.01, 64, seed),
+                                 RunStatus::finished, 0.99 + 0.001 * seed));
+    rows.runs.push_back(make_run(id++, make_config("lenet-relu", "sgd", 0.01, 128, seed),
+                                 RunStatus::finished, 0.992 + 0.0005 * seed));
+  }
+  rows.epochs.resize(rows.runs.size());
+  const ReportModel m = build_report_model(std::move(rows), "");
+  const Comparison& c = only_pair(m);
+  CHECK(c.factor == "architecture");
+  CHECK(c.confounded == std::vector<std::string>{"batch_size"});
+  CHECK(confounded_note(c) == " (changes together with: batch_size)");
+  Comparison alone = c;
+  alone.confounded.clear();
+  CHECK(confounded_note(alone).empty());
+}
