@@ -28,9 +28,9 @@ std::string describe(const MergeCounts& n) {
   if (n.unchanged()) return fmt::format("{} runs, nothing new", n.runs_in_input);
   return fmt::format(
       "{} runs: {} added, {} moved forward; {} epoch rows, {} test-metric rows, {} verifications, "
-      "{} rung decisions, {} bench rows, {} sweeps added or updated",
+      "{} rung decisions and protocol selections, {} bench rows, {} sweeps added or updated",
       n.runs_in_input, n.runs_added, n.runs_advanced, n.epochs, n.test_rows, n.verifications,
-      n.rungs, n.bench_rows, n.sweeps);
+      n.rungs + n.selections, n.bench_rows, n.sweeps);
 }
 
 /// Merges one input and prints its outcome; returns false when it was refused or failed.

@@ -21,6 +21,7 @@
 #include "store/reader.hpp"
 #include "sweep/runner.hpp"
 #include "sweep/halving.hpp"
+#include "sweep/protocol.hpp"
 #include "sweep/shard.hpp"
 
 namespace lenetlab {
@@ -137,6 +138,29 @@ void print_dry_run(const Sweep& sweep, const ResultsReader* store,
     fmt::print("{} runs\n", listed);
 }
 
+/// `--dry-run` of a protocol: stage 1's runs, then stage 2's: listed once the stored stage 1 is
+/// done (the selection is made from it), else described.
+void print_protocol_dry_run(const Sweep& sweep, const ResultsReader* store) {
+  const Sweep tune = tuning_sweep(sweep);
+  fmt::print("protocol: stage 1 (tune, {} on the validation split, no test evaluation)\n",
+             sweep.protocol->metric);
+  print_dry_run(tune, store, std::nullopt);
+  const auto choices = store ? stored_selection(*store, tune) : std::nullopt;
+  if (choices) {
+    fmt::print("protocol: stage 2 (replicate) of the stored selection:\n");
+    print_dry_run(replication_sweep(sweep, *choices), store, std::nullopt);
+    return;
+  }
+  std::set<std::string> groups;
+  for (const RunConfig& run : tune.runs) groups.insert(group_of(run, sweep.protocol->per));
+  fmt::print(
+      "protocol: stage 2 (replicate) depends on stage 1's selection: the best setting of each of "
+      "{} group(s) by {} x {} seeds = up to {} runs as sweep {}, without the validation split, "
+      "evaluated on the test set\n",
+      groups.size(), sweep.protocol->metric, sweep.protocol->replicate_seeds.size(),
+      groups.size() * sweep.protocol->replicate_seeds.size(), sweep.name);
+}
+
 void run(const RunArgs& args, const GlobalOptions& global) {
   SweepOptions sweep_options;
   sweep_options.force = args.force;
@@ -150,6 +174,10 @@ void run(const RunArgs& args, const GlobalOptions& global) {
     throw Error(
         "successive halving decides each rung from one database (sweep/halving.hpp); run "
         "it without --shard");
+  if (sweep.protocol && (shard || args.shards > 0))
+    throw Error(
+        "a protocol selects stage 2 from stage 1 in one database (sweep/protocol.hpp); run it "
+        "without --shard/--shards");
   if (args.shards > 0 && !args.dry_run)
     throw Error(
         "--shards N shows the balance of N shards with --dry-run; to train one shard "
@@ -158,6 +186,7 @@ void run(const RunArgs& args, const GlobalOptions& global) {
     if (args.shards > 0) return print_shard_balance(sweep, args.shards);
     std::unique_ptr<ResultsReader> store;
     if (std::filesystem::exists(global.db)) store = std::make_unique<ResultsReader>(global.db);
+    if (sweep.protocol) return print_protocol_dry_run(sweep, store.get());
     print_dry_run(sweep, store.get(), shard);
     return;
   }
@@ -189,8 +218,9 @@ void run(const RunArgs& args, const GlobalOptions& global) {
              sweep.name, sweep.runs.size(), data->name, data->train.n, data->test.n,
              concurrent_jobs(options, sweep.runs.size()), args.threads_per_run, cores,
              global.db.string());
-  const SweepSummary s =
-      halving ? run_halving(sweep, *data, store, options) : run_sweep(sweep, *data, store, options);
+  const SweepSummary s = sweep.protocol ? run_protocol(sweep, *data, store, options)
+                         : halving      ? run_halving(sweep, *data, store, options)
+                                        : run_sweep(sweep, *data, store, options);
   if (halving)
     fmt::print("successive halving: {} runs pruned, {} paused at an undecided rung\n", s.pruned,
                s.paused);

@@ -162,6 +162,10 @@ struct RunConfig {
   int test_limit = 0;
   /// Distortions of the training images; none by default.
   AugmentConfig augment;
+  /// Evaluate the test set after the last epoch. False for the tuning runs of a protocol
+  /// (sweeps/README.md "Protocol"): no test metrics are computed or stored, so nothing can select
+  /// by them. In to_json() only when false.
+  bool evaluate_test = true;
 
   /// Canonical JSON (keys sorted by nlohmann's std::map) of every setting that changes results,
   /// including the architecture's YAML text. The run key is a hash of this. Written and read

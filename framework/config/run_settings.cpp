@@ -362,6 +362,17 @@ void read_optimizer(const json& j, RunConfig& run, const std::string&) {
   for (const Row<O>& row : kOptimizerRows) read_member(row, j.at("optimizer"), run.optimizer);
 }
 
+/// evaluate_test: written only when false, so the runs that evaluate (all before it) keep their key.
+void parse_evaluate_test(const Context& c, const ExpandedValue& value, RunConfig& run) {
+  run.evaluate_test = c.r.boolean(value.node, "evaluate_test");
+}
+void write_evaluate_test(const RunConfig& run, json& j) {
+  if (!run.evaluate_test) j["evaluate_test"] = false;
+}
+void read_evaluate_test(const json& j, RunConfig& run, const std::string&) {
+  run.evaluate_test = j.value("evaluate_test", true);
+}
+
 // ---- the run settings ----------------------------------------------------------------------------
 
 /// One setting of a run. Scalar settings have a member and nothing else; the others have their
@@ -377,7 +388,7 @@ struct RunRow {
 
 using R = RunConfig;
 // clang-format off
-const std::array<RunRow, 16> kRunRows = {{
+const std::array<RunRow, 17> kRunRows = {{
   {{{"architecture", "architecture", "a name from experiments/architectures or a path to a .yaml file", "required", "the network"}}, true, parse_architecture_setting, write_architecture, read_architecture},
   {{{"epochs", "epochs", "integer > 0", "10", "passes over the training images"}, &R::epochs, 1}},
   {{{"batch_size", "batch_size", "integer > 0", "64", "images per training step"}, &R::batch_size, 1}},
@@ -393,6 +404,7 @@ const std::array<RunRow, 16> kRunRows = {{
   {{{"test_limit", "test_limit", "integer >= 0", "0", "use only the first N test images (0 = all)"}, &R::test_limit, 0}},
   {{{"learning_rate_schedule", "learning_rate_schedule", "{FIRST_EPOCH: FACTOR, ...}", "constant", "piecewise-constant factors of the learning rate"}}, true, parse_schedule, write_schedule, read_schedule},
   {{{"augment", "augment", "{affine: {translate, scale, squeeze, shear} | true, elastic: {alpha, sigma} | true}, or false", "none", "seeded distortions of the training images (LeCun et al. 1998 sec. III-B; Simard et al. 2003 sec. 2)"}}, true, parse_augment, write_augment, read_augment},
+  {{{"evaluate_test", "evaluate_test", "true/false", "true", "evaluate the test set after training (false: a tuning run, no test metrics; sweeps/README.md \"Protocol\")"}}, true, parse_evaluate_test, write_evaluate_test, read_evaluate_test},
   {{{"dataset", "dataset", "mnist | fashion-mnist | csv:TRAIN.csv,TEST.csv", "mnist", "top-level key of the sweep"}, &R::dataset}, false},
 }};
 // clang-format on

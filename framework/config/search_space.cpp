@@ -22,6 +22,9 @@ const Names kGroupKeys = {"architecture", "optimizer"};
 const Names kMethods = {"random", "sobol", "successive_halving"};
 const Names kSamplers = {"grid", "random", "sobol"};
 const Names kMetrics = {"val_accuracy", "val_loss"};
+const Names kProtocolKeys = {"tune", "replicate"};
+const Names kTuneKeys = {"metric", "seeds", "per"};
+const Names kReplicateKeys = {"seeds"};
 const Names kDistributions = {"uniform", "log_uniform", "int_uniform", "choice"};
 const Names kBounds = {"low", "high"};
 
@@ -188,7 +191,64 @@ Sampler sampler_named(const std::string& name) {
                               kSamplers.begin());
 }
 
+/// `per: [architecture, optimizer]`: the settings that split candidates into groups.
+std::vector<std::string> parse_per(const YamlReader& r, const YAML::Node& v) {
+  if (!v.IsSequence())
+    r.fail(v, fmt::format("expected a list ({}) for 'per', found {}", yaml::join(kGroupKeys),
+                          yaml::describe(v)));
+  std::vector<std::string> per;
+  for (const YAML::Node& item : v) {
+    per.emplace_back(kGroupKeys[r.one_of(item, "per", kGroupKeys)]);
+    if (std::count(per.begin(), per.end(), per.back()) > 1)
+      r.fail(item, fmt::format("'{}' twice in 'per'", per.back()));
+  }
+  return per;
+}
+
+/// `seeds: [S, ...]`: distinct integers >= 0, at least one.
+std::vector<uint64_t> parse_seeds(const YamlReader& r, const YAML::Node& v) {
+  if (!v.IsSequence() || v.size() == 0)
+    r.fail(v,
+           fmt::format("expected a non-empty list of seeds (integers >= 0) for 'seeds', found {}",
+                       yaml::describe(v)));
+  std::vector<uint64_t> seeds;
+  for (const YAML::Node& item : v) {
+    seeds.push_back(r.unsigned_integer(item, "seed"));
+    if (std::count(seeds.begin(), seeds.end(), seeds.back()) > 1)
+      r.fail(item, fmt::format("seed {} twice in 'seeds'", seeds.back()));
+  }
+  return seeds;
+}
+
 }  // namespace
+
+ProtocolSpec parse_protocol(const YamlReader& r, const YAML::Node& node) {
+  r.expect_map(node, "protocol");
+  ProtocolSpec spec;
+  spec.metric.clear();  // not given: the loader takes successive halving's metric, else the default
+  std::optional<YAML::Node> tune, replicate;
+  r.for_each_field(node, "protocol", kProtocolKeys,
+                   [&](const std::string& k, const YAML::Node&, const YAML::Node& v) {
+                     r.expect_map(v, k);
+                     (k == "tune" ? tune : replicate).emplace(v);
+                   });
+  if (!tune || !replicate)
+    r.fail(node, "'protocol' needs 'tune' ({metric, seeds, per}) and 'replicate' ({seeds})");
+  r.for_each_field(*tune, "tune", kTuneKeys,
+                   [&](const std::string& k, const YAML::Node&, const YAML::Node& v) {
+                     if (k == "metric") spec.metric = kMetrics[r.one_of(v, k, kMetrics)];
+                     if (k == "seeds") spec.tune_seeds = parse_seeds(r, v);
+                     if (k == "per") spec.per = parse_per(r, v);
+                   });
+  r.for_each_field(*replicate, "replicate", kReplicateKeys,
+                   [&](const std::string&, const YAML::Node&, const YAML::Node& v) {
+                     spec.replicate_seeds = parse_seeds(r, v);
+                   });
+  if (spec.tune_seeds.empty()) r.fail(*tune, "'tune' needs 'seeds' (the tuning seeds, e.g. [1])");
+  if (spec.replicate_seeds.empty())
+    r.fail(*replicate, "'replicate' needs 'seeds' (the replication seeds, e.g. [11, 12, 13])");
+  return spec;
+}
 
 SearchSpec parse_search(const YamlReader& r, const YAML::Node& node) {
   r.expect_map(node, "search");
@@ -216,13 +276,7 @@ SearchSpec parse_search(const YamlReader& r, const YAML::Node& node) {
                          halving.reduction = static_cast<int>(r.integer(v, k, 2));
                        if (k == "max_epochs") max_epochs = static_cast<int>(r.integer(v, k, 1));
                        if (k == "metric") halving.metric = kMetrics[r.one_of(v, k, kMetrics)];
-                       if (k == "per") {
-                         if (!v.IsSequence())
-                           r.fail(v, fmt::format("expected a list ({}) for 'per', found {}",
-                                                 yaml::join(kGroupKeys), yaml::describe(v)));
-                         for (const YAML::Node& item : v)
-                           halving.per.emplace_back(kGroupKeys[r.one_of(item, k, kGroupKeys)]);
-                       }
+                       if (k == "per") halving.per = parse_per(r, v);
                      }
                    });
   if (!method) r.fail(node, fmt::format("'search' needs 'method' ({})", yaml::join(kMethods)));

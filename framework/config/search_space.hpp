@@ -30,6 +30,9 @@ namespace sweep_detail {
 
 /// Parses `search:`; ConfigError at the offending value.
 SearchSpec parse_search(const yaml::YamlReader& r, const YAML::Node& node);
+/// Parses `protocol:` ({tune: {metric, seeds, per}, replicate: {seeds}}); ConfigError at the
+/// offending value.
+ProtocolSpec parse_protocol(const yaml::YamlReader& r, const YAML::Node& node);
 
 /// One point of a space: the settings it gives (like one combination of a grid; their values
 /// point into nodes made for the sampled scalars) and "key=value" of every sampled leaf.

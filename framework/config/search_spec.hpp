@@ -47,6 +47,24 @@ struct SearchSpec {
   std::optional<HalvingSpec> halving;
 };
 
+/// The `protocol:` key of a sweep: tune on a validation split, then replicate (DeepOBS, Schneider,
+/// Balles and Hennig 2019, "DeepOBS: A Deep Learning Optimizer Benchmark Suite", ICLR, sec. 3: tune
+/// the hyper-parameters on validation performance, then rerun the best setting with more seeds).
+/// Stage 1 trains the sweep's runs with each tuning seed and evaluate_test false; stage 2 trains
+/// each group's best setting (by `metric` at its last epoch, averaged over the tuning seeds) with
+/// each replication seed, without a validation split, and evaluates the test set. User document:
+/// sweeps/README.md "Protocol"; the stages run in sweep/protocol.hpp.
+struct ProtocolSpec {
+  /// val_accuracy (larger is better) or val_loss (smaller is better); default: successive
+  /// halving's metric when the search is one, else val_accuracy.
+  std::string metric = "val_accuracy";
+  std::vector<uint64_t> tune_seeds;
+  /// `architecture` and/or `optimizer` (its name): one selection per group; empty = one overall.
+  std::vector<std::string> per;
+  std::vector<uint64_t> replicate_seeds;
+  bool maximizes() const { return metric == "val_accuracy"; }
+};
+
 const char* to_string(Sampler sampler);
 
 }  // namespace lenetlab

@@ -20,8 +20,8 @@ using namespace yaml;
 using namespace sweep_detail;
 using Reader = YamlReader;
 
-const Names kSweepKeys = {"name",    "description", "dataset", "base",  "grid",
-                          "recipes", "references",  "search",  "space", "targets"};
+const Names kSweepKeys = {"name",       "description", "dataset", "base",    "grid",    "recipes",
+                          "references", "search",      "space",   "targets", "protocol"};
 const Names kReferenceKeys = {"architecture", "test_accuracy", "test_error",
                               "required_test_accuracy", "source"};
 
@@ -94,15 +94,15 @@ void check_dataset(const Reader& r, const YAML::Node& v, std::string& dataset) {
 struct Parts {
   YAML::Node root;
   std::optional<YAML::Node> base, grid, recipes;
-  /// `search:` and `space:` (config/search_space.hpp).
-  std::optional<YAML::Node> search, space;
+  /// `search:`, `space:` and `protocol:` (config/search_space.hpp).
+  std::optional<YAML::Node> search, space, protocol;
   /// Where errors about the whole expansion point: the grid, else the recipes, else the file.
   const YAML::Node& expansion() const { return grid ? *grid : recipes ? *recipes : root; }
 };
 
 /// Reads the top-level keys into `sweep` (name, dataset, references) and `parts`.
 Parts parse_top_level(const Reader& r, const YAML::Node& root, Sweep& sweep) {
-  Parts parts{root, {}, {}, {}, {}, {}};
+  Parts parts{root, {}, {}, {}, {}, {}, {}};
   std::optional<YAML::Node> name;
   r.for_each_field(
       root, "sweep", kSweepKeys, [&](const std::string& k, const YAML::Node&, const YAML::Node& v) {
@@ -131,6 +131,9 @@ Parts parse_top_level(const Reader& r, const YAML::Node& root, Sweep& sweep) {
           parts.space.emplace(v);
         } else if (k == "targets") {
           sweep.targets = parse_targets(r, v);
+        } else if (k == "protocol") {
+          sweep.protocol = parse_protocol(r, v);
+          parts.protocol.emplace(v);
         } else if (!v.IsNull()) {
           (k == "base" ? parts.base : k == "grid" ? parts.grid : parts.recipes).emplace(v);
         }
@@ -139,8 +142,9 @@ Parts parse_top_level(const Reader& r, const YAML::Node& root, Sweep& sweep) {
   return parts;
 }
 
-/// The settings mappings a successive-halving sweep may not set `epochs` in (max_epochs does).
-void refuse_epochs(const Reader& r, const Parts& parts) {
+/// Refuses `key` in the settings mappings (base, grid, space, recipes) with `why`.
+void refuse_setting(const Reader& r, const Parts& parts, const std::string& key,
+                    const std::string& why) {
   std::vector<YAML::Node> maps;
   for (const auto& part : {parts.base, parts.grid, parts.space})
     if (part && part->IsMap()) maps.push_back(*part);
@@ -149,10 +153,29 @@ void refuse_epochs(const Reader& r, const Parts& parts) {
   for (const YAML::Node& map : maps)
     if (map.IsMap())
       for (const auto& kv : map)
-        if (kv.first.IsScalar() && kv.first.Scalar() == "epochs")
-          r.fail(kv.first,
-                 "'epochs' in a successive_halving sweep; every run is planned with "
-                 "search.max_epochs and trains to its rung's budget");
+        if (kv.first.IsScalar() && kv.first.Scalar() == key)
+          r.fail(kv.first, fmt::format("'{}' in {}", key, why));
+}
+
+/// Resolves the protocol's metric and successive halving's groups against each other, and
+/// refuses `seed` outside the protocol.
+void check_protocol(const Reader& r, const Parts& parts, Sweep& sweep) {
+  ProtocolSpec& protocol = *sweep.protocol;
+  refuse_setting(r, parts, "seed",
+                 "a protocol sweep; its seeds are protocol.tune.seeds and "
+                 "protocol.replicate.seeds");
+  HalvingSpec* halving = sweep.search && sweep.search->halving ? &*sweep.search->halving : nullptr;
+  if (protocol.metric.empty()) protocol.metric = halving ? halving->metric : "val_accuracy";
+  if (!halving) return;
+  if (halving->metric != protocol.metric)
+    r.fail(*parts.protocol,
+           fmt::format("protocol.tune.metric {} differs from search.metric {}; use one metric",
+                       protocol.metric, halving->metric));
+  if (halving->per.empty()) halving->per = protocol.per;
+  if (halving->per != protocol.per)
+    r.fail(*parts.search,
+           "search.per differs from protocol.tune.per; give 'per' once, in "
+           "protocol.tune (successive halving then halves each group)");
 }
 
 /// The points of a sampled search (1 without one); checks `space` against `search` and the grid.
@@ -174,7 +197,10 @@ int64_t count_points(const Reader& r, const Parts& parts, const Sweep& sweep) {
                                       "distributions (sweeps/README.md)",
                                       to_string(sampler)));
   }
-  if (sweep.search && sweep.search->halving) refuse_epochs(r, parts);
+  if (sweep.search && sweep.search->halving)
+    refuse_setting(r, parts, "epochs",
+                   "a successive_halving sweep; every run is planned with search.max_epochs and "
+                   "trains to its rung's budget");
   return sampler == Sampler::grid ? 1 : sweep.search->runs;
 }
 
@@ -208,8 +234,10 @@ int64_t count_runs(const Reader& r, const Parts& parts, const Sweep& sweep,
       grid_count = mul_saturated(grid_count, count_values(r, kv.second, kv.first.Scalar(), false));
     }
   }
-  const int64_t total =
+  int64_t total =
       mul_saturated(mul_saturated(recipe_count, grid_count), count_points(r, parts, sweep));
+  if (sweep.protocol)
+    total = mul_saturated(total, static_cast<int64_t>(sweep.protocol->tune_seeds.size()));
   if (total > options.max_runs && !options.force) {
     const std::string count = total == std::numeric_limits<int64_t>::max()
                                   ? fmt::format("more than {}", total)
@@ -239,6 +267,20 @@ void check_halving_run(const Reader& r, const Parts& parts, const HalvingSpec& h
                                       halving.metric));
   if (run.early_stopping.enabled)
     r.fail(*parts.search, "successive_halving decides when runs stop; remove early_stopping");
+}
+
+/// A stage-1 run of a protocol: judged on a validation split, never evaluated on the test set;
+/// its stage-2 copy trains without the split, so early stopping may not watch it.
+void check_tuning_run(const Reader& r, const Parts& parts, RunConfig& run) {
+  run.evaluate_test = false;
+  if (run.validation_split <= 0.0)
+    r.fail(*parts.protocol,
+           "protocol.tune selects by a validation metric; set validation_split "
+           "> 0 (in base)");
+  if (run.early_stopping.enabled && run.early_stopping.monitors_validation())
+    r.fail(*parts.protocol,
+           "early_stopping watches the validation split, which the protocol's "
+           "stage 2 trains without; watch train_loss or remove it");
 }
 
 /// Builds one run; an error at a sampled value (which has no place in the file) is reported at
@@ -297,8 +339,18 @@ void expand_runs(const Reader& r, const Parts& parts, const std::string& file_na
         RunConfig run = build_run(r, parts, builder, settings, point);
         if (sweep.search && sweep.search->halving)
           check_halving_run(r, parts, *sweep.search->halving, run);
-        sweep.runs.push_back(std::move(run));
-        sweep.sampled.push_back(point != nullptr ? point->description : std::string());
+        const std::string sampled = point != nullptr ? point->description : std::string();
+        if (sweep.protocol) {
+          check_tuning_run(r, parts, run);
+          for (const uint64_t seed : sweep.protocol->tune_seeds) {
+            sweep.runs.push_back(run);
+            sweep.runs.back().seed = seed;
+            sweep.sampled.push_back(sampled);
+          }
+        } else {
+          sweep.runs.push_back(std::move(run));
+          sweep.sampled.push_back(sampled);
+        }
         std::size_t a = axes.size();
         while (a > 0 && ++index[a - 1] == axes[a - 1].choices.size()) index[--a] = 0;
         if (a == 0) break;
@@ -346,6 +398,7 @@ Sweep parse_sweep(const std::string& text, const std::string& file_name,
   sweep.yaml = text;
   sweep.dataset = "mnist";
   const Parts parts = parse_top_level(r, root, sweep);
+  if (sweep.protocol) check_protocol(r, parts, sweep);
   const int64_t total = count_runs(r, parts, sweep, options);
   expand_runs(r, parts, file_name, total, sweep);
   refuse_identical_runs(r, parts, sweep);

@@ -38,6 +38,9 @@ struct Sweep {
   std::vector<double> targets;
   /// `search:` (absent: a grid sweep).
   std::optional<SearchSpec> search;
+  /// `protocol:` (tune, then replicate). With it, `runs` are stage 1's: every run once per tuning
+  /// seed (the innermost loop), evaluate_test false.
+  std::optional<ProtocolSpec> protocol;
   /// Per run (parallel to runs): "key=value ..." of the values drawn from `space` for it; empty
   /// for a run not sampled.
   std::vector<std::string> sampled;

@@ -12,6 +12,7 @@
 #include "store/migration_4.hpp"
 #include "store/migration_5.hpp"
 #include "store/migration_6.hpp"
+#include "store/migration_7.hpp"
 #include "store/store.hpp"
 
 namespace lenetlab::detail {
@@ -33,6 +34,7 @@ constexpr Migration kMigrations[] = {
     {4, kMigration4Sql},
     {5, kMigration5Sql},
     {6, kMigration6Sql},
+    {7, kMigration7Sql},
 };
 static_assert(std::size(kMigrations) == kSchemaVersion,
               "kSchemaVersion must be the version of the last migration");

@@ -158,35 +158,54 @@ std::pair<std::string, std::string> comparison(const std::vector<std::string>& c
   return {select, differs};
 }
 
-/// search_rungs (sweep/halving.hpp) of an input row s matched to the target's sweep ts and run tr:
-/// a row is identified by (sweep name, run key, rung).
-constexpr const char* kRungJoin =
-    "FROM src.search_rungs s JOIN src.sweeps ss ON ss.id = s.sweep_id "
-    "JOIN src.runs sr ON sr.id = s.run_id JOIN main.sweeps ts ON ts.name = ss.name "
-    "JOIN main.runs tr ON tr.key = sr.key";
-constexpr const char* kRungMatch = "t.sweep_id = ts.id AND t.run_id = tr.id AND t.rung = s.rung";
-const std::vector<std::string> kRungCompared = {"epochs", "metric",     "metric_value",
-                                                "rank",   "candidates", "promoted"};
+/// A table whose rows belong to a sweep and name a run (search_rungs, protocol_selections): its
+/// input rows are read with sweep_id and run_id mapped to the target's (the sweep of the same name,
+/// the run of the same key) and matched by `match` on the target row t.
+struct SweepRunTable {
+  const char* table;
+  const char* match;
+  std::vector<std::string> keys;      ///< shown in a conflict, after the sweep's name
+  std::vector<std::string> compared;  ///< run_id: the target's id of the run with the input's key
+};
+const SweepRunTable kRungs{"search_rungs",
+                           "t.sweep_id = s.sweep_id AND t.run_id = s.run_id AND t.rung = s.rung",
+                           {"rung"},
+                           {"epochs", "metric", "metric_value", "rank", "candidates", "promoted"}};
+const SweepRunTable kSelections{"protocol_selections",
+                                "t.sweep_id = s.sweep_id AND t.group_name = s.group_name",
+                                {"group_name"},
+                                {"run_id", "metric", "metric_value", "tuning_runs", "settings"}};
 
-/// Rung rows both databases hold whose decision differs (a sweep of that name decided otherwise).
-void rung_conflicts(Session& s, std::vector<MergeConflict>& out) {
-  const auto [select, differs] = comparison(kRungCompared);
-  SQLite::Statement query =
-      s.prepare(fmt::format("SELECT sr.key, ss.name, s.rung{} {} JOIN main.search_rungs t ON {} "
-                            "WHERE {}",
-                            select, kRungJoin, kRungMatch, differs)
-                    .c_str());
-  collect_conflicts(query, "search_rungs", {"sweep", "rung"}, kRungCompared, out);
+/// The input rows of `c` whose sweep and run the target holds, ids mapped, as a FROM clause `s`
+/// (with m_sweep_name and m_key: the sweep's name and the run's key).
+std::string mapped_rows(Session& s, const SweepRunTable& c) {
+  const std::vector<std::string> columns = common_columns(s, c.table, {"sweep_id", "run_id"});
+  return fmt::format(
+      "(SELECT {1}, ts.id AS sweep_id, tr.id AS run_id, ss.name AS m_sweep_name, sr.key AS m_key "
+      "FROM src.{0} x JOIN src.sweeps ss ON ss.id = x.sweep_id JOIN src.runs sr ON sr.id = "
+      "x.run_id JOIN main.sweeps ts ON ts.name = ss.name JOIN main.runs tr ON tr.key = sr.key) s",
+      c.table, column_list(columns, "x"));
 }
 
-/// Inserts the input's rung rows the target lacks, sweep and run ids mapped; returns their count.
-int64_t insert_rungs(Session& s) {
-  const std::vector<std::string> columns =
-      common_columns(s, "search_rungs", {"sweep_id", "run_id"});
+/// Rows both databases hold whose values differ (a sweep of that name decided otherwise).
+void sweep_run_conflicts(Session& s, const SweepRunTable& c, std::vector<MergeConflict>& out) {
+  const auto [select, differs] = comparison(c.compared);
+  SQLite::Statement query = s.prepare(
+      fmt::format("SELECT s.m_key, s.m_sweep_name, {}{} FROM {} JOIN main.{} t ON {} WHERE {}",
+                  column_list(c.keys, "s"), select, mapped_rows(s, c), c.table, c.match, differs)
+          .c_str());
+  std::vector<std::string> keys = {"sweep"};
+  keys.insert(keys.end(), c.keys.begin(), c.keys.end());
+  collect_conflicts(query, c.table, keys, c.compared, out);
+}
+
+/// Inserts the input's rows of `c` the target lacks, ids mapped; returns their count.
+int64_t insert_sweep_run_rows(Session& s, const SweepRunTable& c) {
+  const std::vector<std::string> columns = common_columns(s, c.table, {});
   const std::string sql = fmt::format(
-      "INSERT INTO main.search_rungs (sweep_id, run_id, {0}) SELECT ts.id, tr.id, {1} {2} "
-      "WHERE NOT EXISTS (SELECT 1 FROM main.search_rungs t WHERE {3})",
-      column_list(columns, ""), column_list(columns, "s"), kRungJoin, kRungMatch);
+      "INSERT INTO main.{0} ({1}) SELECT {2} FROM {3} "
+      "WHERE NOT EXISTS (SELECT 1 FROM main.{0} t WHERE {4})",
+      c.table, column_list(columns, ""), column_list(columns, "s"), mapped_rows(s, c), c.match);
   s.note(sql.c_str());
   return s.db().exec(sql);
 }
@@ -450,7 +469,8 @@ MergeResult ResultsMerger::merge(const fs::path& input) {
                            for (const Child* c : {&kEpochs, &kClassMetrics, &kConfusion,
                                                   &kBenchResults, &kBenchProfile})
                              child_conflicts(s, *c, result.conflicts);
-                           rung_conflicts(s, result.conflicts);
+                           for (const SweepRunTable* c : {&kRungs, &kSelections})
+                             sweep_run_conflicts(s, *c, result.conflicts);
                            if (!result.conflicts.empty())
                              return;  // nothing written: the commit is empty
                            n.sweeps = merge_sweeps(s);
@@ -460,7 +480,8 @@ MergeResult ResultsMerger::merge(const fs::path& input) {
                            n.test_rows =
                                insert_missing(s, kClassMetrics) + insert_missing(s, kConfusion);
                            n.verifications = insert_missing(s, kVerifications);
-                           n.rungs = insert_rungs(s);
+                           n.rungs = insert_sweep_run_rows(s, kRungs);
+                           n.selections = insert_sweep_run_rows(s, kSelections);
                            n.bench_rows = merge_bench(s);
                          });
   return result;

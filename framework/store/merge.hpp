@@ -6,7 +6,7 @@
 // Rows are matched by natural keys, never by ids: a sweep by its name, a run by its key, an epoch
 // by (run key, epoch), a class-metrics row by (run key, label), a confusion cell by (run key, true,
 // predicted label), a verification by (run key, verified_at, host), a rung decision by (sweep
-// name, run key, rung), a bench run by (kind, started_at, host) and its rows by their keys within
+// name, run key, rung), a protocol selection by (sweep name, group), a bench run by (kind, started_at, host) and its rows by their keys within
 // it.
 #pragma once
 
@@ -41,12 +41,13 @@ struct MergeCounts {
   int64_t test_rows = 0;      ///< class_metrics and confusion rows added
   int64_t verifications = 0;  ///< verification rows added
   int64_t rungs = 0;          ///< search_rungs rows added (successive-halving decisions)
+  int64_t selections = 0;     ///< protocol_selections rows added
   int64_t bench_rows = 0;  ///< bench_runs, bench_results and bench_profile rows added or finished
   int64_t runs_in_input = 0;  ///< runs in the input's snapshot
   /// True when nothing changed (the input was merged before and has not progressed since).
   bool unchanged() const {
     return sweeps + runs_added + runs_advanced + epochs + test_rows + verifications + rungs +
-               bench_rows ==
+               selections + bench_rows ==
            0;
   }
 };
@@ -76,14 +77,15 @@ class ResultsMerger {
   ///  2. conflicts: for every run key in both, config_json always, and when the run is final in
   ///     both its status, test metrics, weights hash, epoch counts and model size; every epoch,
   ///     class-metrics and confusion row both hold (an epoch's data_hash when both know it); every
-  ///     search_rungs decision both hold (by sweep name, run key, rung); bench rows both hold.
+  ///     search_rungs decision (by sweep name, run key, rung) and protocol selection (by sweep
+  ///     name, group) both hold; bench rows both hold.
   ///     Values compare exactly (SQLite `IS`). Any conflict: nothing is written, the conflicts
   ///     are returned;
   ///  3. copy: sweeps missing (a sweep whose input row is newer takes its file, yaml, updated_at
   ///     and published results), runs missing, runs not final in the target that the input has
   ///     further along (final; more epochs; as many epochs and a later heartbeat or end, or pruned
-  ///     over paused), every missing epoch, class-metrics, confusion, verification, search_rungs
-  ///     and bench row; an epoch's NULL data_hash takes the input's.
+  ///     over paused), every missing epoch, class-metrics, confusion, verification, search_rungs,
+  ///     protocol_selections and bench row; an epoch's NULL data_hash takes the input's.
   /// Merging the same snapshot again changes nothing. Throws StoreError naming the file when the
   /// input is missing, not a lenetlab database, of a newer schema, or the target cannot be
   /// written; the target is then unchanged.

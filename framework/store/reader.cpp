@@ -233,6 +233,19 @@ RungRow read_rung(Columns c) {
   return row;
 }
 
+SelectionRow read_selection(Columns c) {
+  SelectionRow row;
+  row.group = c.text();
+  row.run_id = c.integer();
+  row.run_key = c.text();
+  row.run_name = c.text();
+  row.metric = c.text();
+  row.metric_value = c.real();
+  row.tuning_runs = static_cast<int>(c.integer());
+  row.settings = static_cast<int>(c.integer());
+  return row;
+}
+
 BenchRunRow read_bench_run(Columns c) {
   BenchRunRow row;
   row.id = c.integer();
@@ -441,6 +454,16 @@ std::vector<RungRow> ResultsReader::rungs(const std::string& sweep) const {
                 "g.run_id JOIN sweeps s ON s.id = g.sweep_id WHERE s.name = ?1 "
                 "ORDER BY g.rung, g.rank",
                 read_rung, sweep);
+}
+
+std::vector<SelectionRow> ResultsReader::selections(const std::string& sweep) const {
+  std::lock_guard lock(mutex_);
+  return select(*db_, path_, "protocol selections",
+                "SELECT p.group_name, p.run_id, r.key, r.name, p.metric, p.metric_value, "
+                "p.tuning_runs, p.settings FROM protocol_selections p JOIN runs r ON r.id = "
+                "p.run_id JOIN sweeps s ON s.id = p.sweep_id WHERE s.name = ?1 "
+                "ORDER BY p.group_name",
+                read_selection, sweep);
 }
 
 std::vector<BenchRunRow> ResultsReader::bench_runs() const {

@@ -87,6 +87,8 @@ class ResultsReader {
   std::vector<BenchRunRow> bench_runs() const;
   /// The rung decisions of a successive-halving sweep (table search_rungs), by rung then rank.
   std::vector<RungRow> rungs(const std::string& sweep) const;
+  /// The selections of a protocol's sweep (table protocol_selections), by group.
+  std::vector<SelectionRow> selections(const std::string& sweep) const;
   /// Rows of a matrix bench, in insertion order.
   std::vector<BenchResultRow> bench_results(int64_t bench_run_id) const;
   /// Rows of a profile bench, in position order.

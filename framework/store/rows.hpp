@@ -17,7 +17,7 @@ namespace lenetlab {
 
 /// Schema version this build reads and writes (PRAGMA user_version); the number of migrations in
 /// store/migrations/. Older databases are upgraded in place when opened; newer ones are refused.
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 /// Table sweeps.
 struct SweepRow {
@@ -111,6 +111,20 @@ struct RungRow {
   int rank = 0;                        ///< 1 = best
   int candidates = 0;
   bool promoted = false;
+};
+
+/// Table protocol_selections (joined with the chosen run's key and name): the setting a
+/// tune-then-replicate protocol selected for one group (sweep/protocol.hpp). Store::record_selection
+/// ignores run_key and run_name.
+struct SelectionRow {
+  std::string group;  ///< e.g. "optimizer=adam"; empty without per
+  int64_t run_id = 0;
+  std::string run_key;
+  std::string run_name;
+  std::string metric;
+  double metric_value = 0;  ///< mean over the setting's tuning runs
+  int tuning_runs = 0;
+  int settings = 0;  ///< settings compared in the group
 };
 
 /// Table bench_runs: one `lenetlab bench`. Store::begin_bench_run ignores id, started_at and

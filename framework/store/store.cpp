@@ -156,6 +156,27 @@ void Store::record_rung(int64_t sweep_id, int rung, const std::vector<RungRow>& 
   });
 }
 
+void Store::record_selection(int64_t sweep_id, const std::vector<SelectionRow>& rows) {
+  write("record_selection", [&](Session& s) {
+    SQLite::Statement clear = s.prepare("DELETE FROM protocol_selections WHERE sweep_id = ?");
+    clear.bind(1, sweep_id);
+    clear.exec();
+    for (const SelectionRow& r : rows) {
+      SQLite::Statement insert = s.prepare(
+          "INSERT INTO protocol_selections (sweep_id, group_name, run_id, metric, metric_value, "
+          "tuning_runs, settings) VALUES (?, ?, ?, ?, ?, ?, ?)");
+      insert.bind(1, sweep_id);
+      insert.bind(2, r.group);
+      insert.bind(3, r.run_id);
+      insert.bind(4, r.metric);
+      insert.bind(5, r.metric_value);
+      insert.bind(6, r.tuning_runs);
+      insert.bind(7, r.settings);
+      insert.exec();
+    }
+  });
+}
+
 void Store::prune_run(int64_t run_id, const std::string& why) {
   write("prune_run", [&](Session& s) {
     SQLite::Statement update = s.prepare(

@@ -109,6 +109,9 @@ class Store {
   /// Replaces the rows of rung `rows[i].rung` of a successive-halving sweep (table search_rungs),
   /// in one transaction.
   void record_rung(int64_t sweep_id, int rung, const std::vector<RungRow>& rows);
+  /// Replaces the protocol selections of sweep `sweep_id` (table protocol_selections) by `rows`,
+  /// in one transaction.
+  void record_selection(int64_t sweep_id, const std::vector<SelectionRow>& rows);
   /// A `paused` run not promoted by its rung: status pruned, `why` as its message, finished_at
   /// now. No effect on a run in any other status (finished by another sweep, say).
   void prune_run(int64_t run_id, const std::string& why);

@@ -19,6 +19,10 @@ namespace {
 struct Reached {
   int64_t id = 0;
   bool reached = false;  ///< has the budget's epoch row, or diverged before it
+  /// Its status says so too: paused there, or final. A run killed after the row's commit but
+  /// before its status was recorded is still `running`: it is trained again (the trainer resumes
+  /// from the budget's checkpoint and stops at once, paused), so that it can be pruned or promoted.
+  bool settled = false;
   std::optional<double> metric;
 };
 
@@ -36,18 +40,8 @@ Reached reached(const ResultsReader& reader, const std::string& key, int budget,
     if (out.metric && std::isnan(*out.metric)) out.metric.reset();
   }
   if (!out.reached && run.status == RunStatus::diverged) out.reached = true;
+  out.settled = run.status == RunStatus::paused || is_final(run.status);
   return out;
-}
-
-void add(SweepSummary& total, const SweepSummary& s) {
-  total.skipped += s.skipped;
-  total.finished += s.finished;
-  total.stopped_early += s.stopped_early;
-  total.diverged += s.diverged;
-  total.failed += s.failed;
-  total.interrupted += s.interrupted;
-  total.refused += s.refused;
-  total.paused += s.paused;
 }
 
 /// One invocation of the search: rung after rung until the last or an undecided one.
@@ -79,17 +73,11 @@ class Halving {
   bool cancelled() const { return options_.cancel && options_.cancel->load(); }
   void train(const std::vector<std::string>& alive, int budget, bool last);
   bool decide(int rung, int budget, bool last, std::vector<std::string>& alive);
-  /// The group of run `key` (HalvingSpec::per): "architecture/optimizer" values, or "".
-  std::string group_of(const std::string& key) const {
-    std::string group;
-    for (const RunConfig& run : sweep_.runs) {
-      if (run.key() != key) continue;
-      for (const std::string& setting : spec_.per)
-        group += (setting == "architecture" ? run.architecture
-                                            : std::string(to_string(run.optimizer.kind))) +
-                 "/";
-    }
-    return group;
+  /// The group of run `key` (HalvingSpec::per).
+  std::string group_of_key(const std::string& key) const {
+    for (const RunConfig& run : sweep_.runs)
+      if (run.key() == key) return group_of(run, spec_.per);
+    return "";
   }
 
   const Sweep& sweep_;
@@ -105,8 +93,10 @@ void Halving::train(const std::vector<std::string>& alive, int budget, bool last
   std::unordered_set<std::string> todo;
   {
     const ResultsReader reader(store_.path());
-    for (const std::string& key : alive)
-      if (last || !reached(reader, key, budget, spec_).reached) todo.insert(key);
+    for (const std::string& key : alive) {
+      const Reached r = reached(reader, key, budget, spec_);
+      if (last || !r.reached || !r.settled) todo.insert(key);
+    }
   }
   fmt::print(
       options_.progress, "successive halving: {} runs to {} epochs{}\n", alive.size(), budget,
@@ -119,7 +109,7 @@ void Halving::train(const std::vector<std::string>& alive, int budget, bool last
     return todo.count(run.key) != 0 && (!options_.select || options_.select(run));
   };
   const SweepSummary s = run_sweep(sweep_, data_, store_, options);
-  add(summary_, s);
+  summary_.add_counts(s);
   if (!last) summary_.paused = s.paused;
 }
 
@@ -134,7 +124,7 @@ bool Halving::decide(int rung, int budget, bool last, std::vector<std::string>& 
     const ResultsReader reader(store_.path());
     for (const std::string& key : alive) {
       const Reached r = reached(reader, key, budget, spec_);
-      missing += r.reached ? 0 : 1;
+      missing += r.reached && r.settled ? 0 : 1;
       candidates.push_back({key, r.metric});
       ids.push_back(r.id);
     }
@@ -150,7 +140,7 @@ bool Halving::decide(int rung, int budget, bool last, std::vector<std::string>& 
   RungDecision decision{std::vector<int>(candidates.size()),
                         std::vector<bool>(candidates.size(), false)};
   std::map<std::string, std::vector<size_t>> groups;
-  for (size_t i = 0; i < candidates.size(); ++i) groups[group_of(alive[i])].push_back(i);
+  for (size_t i = 0; i < candidates.size(); ++i) groups[group_of_key(alive[i])].push_back(i);
   std::vector<int> group_size(candidates.size()), promote(candidates.size());
   for (const auto& [group, members] : groups) {
     std::vector<RungCandidate> part;
@@ -217,6 +207,15 @@ RungDecision decide_rung(const std::vector<RungCandidate>& candidates, bool maxi
     decision.promoted[order[r]] = static_cast<int>(r) < promote;
   }
   return decision;
+}
+
+std::string group_of(const RunConfig& run, const std::vector<std::string>& per) {
+  std::string group;
+  for (const std::string& setting : per)
+    group += fmt::format(
+        "{}{}={}", group.empty() ? "" : " ", setting,
+        setting == "architecture" ? run.architecture : std::string(to_string(run.optimizer.kind)));
+  return group;
 }
 
 int promoted_count(int candidates, int reduction) {

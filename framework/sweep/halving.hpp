@@ -40,6 +40,10 @@ struct RungDecision {
 /// last; ties by run key) and promotes the first `promote`.
 RungDecision decide_rung(const std::vector<RungCandidate>& candidates, bool maximize, int promote);
 
+/// The group of `run` by the settings `per` (`architecture`, `optimizer`: its name), e.g.
+/// "architecture=lenet5 optimizer=adam"; "" when `per` is empty (one group).
+std::string group_of(const RunConfig& run, const std::vector<std::string>& per);
+
 /// Runs promoted out of n by a reduction factor eta: max(1, floor(n / eta)).
 int promoted_count(int candidates, int reduction);
 

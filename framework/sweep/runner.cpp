@@ -362,4 +362,16 @@ SweepSummary run_sweep(const Sweep& sweep, const Dataset& data, Store& store,
   return SweepRunner(sweep, data, store, options).run();
 }
 
+void SweepSummary::add_counts(const SweepSummary& s) {
+  skipped += s.skipped;
+  finished += s.finished;
+  stopped_early += s.stopped_early;
+  diverged += s.diverged;
+  failed += s.failed;
+  interrupted += s.interrupted;
+  paused += s.paused;
+  pruned += s.pruned;
+  refused += s.refused;
+}
+
 }  // namespace lenetlab

@@ -90,6 +90,8 @@ struct SweepSummary {
   double seconds = 0;
   /// Runs that did not end finished/stopped_early in this invocation.
   int not_finished() const { return diverged + failed + interrupted; }
+  /// Adds the run counts of `s` (every count but total; seconds not either).
+  void add_counts(const SweepSummary& s);
 };
 
 /// Records the sweep, skips runs already final, trains the others concurrent_jobs() at a time and

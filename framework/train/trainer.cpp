@@ -372,8 +372,9 @@ RunResult Trainer::finish() {
       save_checkpoint(checkpoint_path(options_.checkpoint_dir, CheckpointKind::best),
                       snapshot(CheckpointKind::best));
   }
-  // A prediction set (no labels) gives no test metrics; the final weights are kept for predict.
-  if (data_.test.labelled)
+  // A prediction set (no labels) and a tuning run (evaluate_test false) give no test metrics;
+  // the final weights are kept for predict.
+  if (data_.test.labelled && config_.evaluate_test)
     result_.test = evaluate(*net_, *test_input_, test_idx_, config_.batch_size);
   result_.weights_hash = net_->weights_hash();
   if (checkpoints)

@@ -30,7 +30,7 @@ TEST_CASE("config: sweep errors name the position and the valid choices") {
     CHECK(e.column == 1);
     CHECK(has(e.detail,
               "unknown key 'gird' in sweep; valid keys: name, description, dataset, base, grid, "
-              "recipes, references, search, space, targets; did you mean 'grid'?"));
+              "recipes, references, search, space, targets, protocol; did you mean 'grid'?"));
   }
   SUBCASE("unknown optimizer key with a suggestion") {
     const Caught e = sweep_error(

@@ -8,6 +8,7 @@
 // between a checkpoint's write and its rename, ...). A timer-based kill lands elsewhere on a faster
 // or busier machine; these land at the same places everywhere, so the test's counts are exact.
 // One more kill from outside, at a seeded random delay, covers points no crash point marks.
+// Second test: a tune-then-replicate protocol with successive halving, killed at crash points.
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -41,6 +42,21 @@ base: {epochs: 5, batch_size: 64, validation_split: 0.1, train_limit: 3000, test
 grid:
   architecture: [lenet5-relu, lenet5-bn-dropout]
   optimizer: [adam]
+)";
+
+// Stage 1: 4 runs, rung 0 of 1 epoch, one per optimizer promoted to 2 epochs; stage 2: 2 x 2 runs
+// of 2 epochs: 14 epoch rows in all.
+constexpr const char* kProtocolSweep = R"(name: killproto
+dataset: mnist
+base: {architecture: lenet5-relu, batch_size: 64, validation_split: 0.2, train_limit: 1000,
+       test_limit: 300}
+search: {method: successive_halving, min_epochs: 1, reduction: 2, max_epochs: 2}
+grid:
+  optimizer: [sgd, adam]
+  learning_rate: [0.003, 0.03]
+protocol:
+  tune: {seeds: [1], per: [optimizer]}
+  replicate: {seeds: [11, 12]}
 )";
 
 std::vector<std::string> argv_for(const fs::path& db, const fs::path& sweep) {
@@ -95,15 +111,57 @@ std::string integrity(const fs::path& db) {
   return d.execAndGet("PRAGMA integrity_check").getString();
 }
 
-}  // namespace
-
-TEST_CASE(
-    "e2e: SIGKILL at random moments loses nothing and the resumed results are bit-identical") {
+void require_mnist() {
   try {
     lenetlab::load_dataset("mnist", lenetlab::dataset_cache_dir());
   } catch (const std::exception& e) {
     FAIL("real MNIST is missing (run `bash ci/setup.sh`): " << e.what());
   }
+}
+
+/// Every stored value a rerun must reproduce (times, hosts and ids left out), one line each.
+std::string stored(const fs::path& db) {
+  SQLite::Database d(db.string(), SQLite::OPEN_READONLY);
+  std::string out;
+  for (const char* sql :
+       {"SELECT s.name, r.key, r.status, r.error, r.epochs_completed, r.best_epoch, "
+        "printf('%.17g %.17g %.17g', r.best_val_accuracy, r.test_loss, r.test_accuracy), "
+        "r.test_images, r.weights_hash, r.config_json FROM runs r JOIN sweeps s ON s.id = "
+        "r.sweep_id ORDER BY r.key",
+        "SELECT r.key, e.epoch, printf('%.17g %.17g %.17g %.17g %.17g', e.train_loss, "
+        "e.train_accuracy, e.val_loss, e.val_accuracy, e.learning_rate) FROM epochs e JOIN "
+        "runs r ON r.id = e.run_id ORDER BY r.key, e.epoch",
+        "SELECT r.key, c.label, printf('%.17g %.17g %.17g', c.precision, c.recall, c.f1), "
+        "c.support FROM class_metrics c JOIN runs r ON r.id = c.run_id ORDER BY 1, 2",
+        "SELECT r.key, c.true_label, c.predicted_label, c.count FROM confusion c JOIN runs r "
+        "ON r.id = c.run_id ORDER BY 1, 2, 3",
+        "SELECT s.name, r.key, g.rung, g.epochs, g.metric, printf('%.17g', g.metric_value), "
+        "g.rank, g.candidates, g.promoted FROM search_rungs g JOIN runs r ON r.id = g.run_id "
+        "JOIN sweeps s ON s.id = g.sweep_id ORDER BY 1, 3, 2",
+        "SELECT s.name, p.group_name, r.key, p.metric, printf('%.17g', p.metric_value), "
+        "p.tuning_runs, p.settings FROM protocol_selections p JOIN runs r ON r.id = p.run_id "
+        "JOIN sweeps s ON s.id = p.sweep_id ORDER BY 1, 2"}) {
+    SQLite::Statement q(d, sql);
+    while (q.executeStep()) {
+      for (int c = 0; c < q.getColumnCount(); ++c)
+        out += (q.getColumn(c).isNull() ? std::string("NULL") : q.getColumn(c).getString()) + "|";
+      out += "\n";
+    }
+    out += "--\n";
+  }
+  return out;
+}
+
+int64_t count(const fs::path& db, const std::string& sql) {
+  SQLite::Database d(db.string(), SQLite::OPEN_READONLY);
+  return d.execAndGet(sql).getInt64();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "e2e: SIGKILL at random moments loses nothing and the resumed results are bit-identical") {
+  require_mnist();
   TempDir dir;
   const fs::path sweep = dir.path() / "kill.yaml";
   std::ofstream(sweep) << kSweep;
@@ -175,4 +233,47 @@ TEST_CASE(
   CHECK(integrity(db) == "ok");
   CHECK(epoch_rows(db) == expected_rows);
   CHECK(final_hashes(db) == expected_final);
+}
+
+// A protocol with successive halving (sweep/protocol.hpp, sweep/halving.hpp) SIGKILLed four times
+// at points spread over rung 0, the rung decisions, stage 2 and between a paused run's training and
+// its record, then run to completion, stores exactly what an uninterrupted run stores: every epoch
+// row, every run's status and results, every rung decision and the selection. (The kill between a
+// paused run's training and its record once left that run `running` for good: its rung was decided
+// around it.)
+TEST_CASE("e2e: a protocol with successive halving SIGKILLed 4 times stores what one run stores") {
+  require_mnist();
+  TempDir dir;
+  const fs::path sweep = dir.path() / "killproto.yaml";
+  std::ofstream(sweep) << kProtocolSweep;
+  const fs::path reference = dir.path() / "reference" / "results.db";
+  fs::create_directories(reference.parent_path());
+  std::string output;
+  REQUIRE(lenetlab::run_process(argv_for(reference, sweep), LENETLAB_SOURCE_DIR, &output) == 0);
+  const std::string expected = stored(reference);
+  REQUIRE(count(reference, "SELECT count(*) FROM epochs") == 14);
+  REQUIRE(count(reference, "SELECT count(*) FROM runs WHERE status = 'pruned'") == 2);
+  REQUIRE(count(reference, "SELECT count(*) FROM protocol_selections") == 2);
+
+  // Each process counts its own passes: the 2nd epoch row of rung 0; a paused run trained, its
+  // result not yet recorded; then the 3rd and 4th epoch rows of what is left (rung 1 and stage 2).
+  const fs::path db = dir.path() / "killed" / "results.db";
+  fs::create_directories(db.parent_path());
+  int64_t rows = 0;
+  for (const std::string plan :
+       {"epoch-committed:2", "run-trained:2", "epoch-committed:3", "epoch-committed:4"}) {
+    INFO("LENETLAB_CRASH_AT=" << plan);
+    const pid_t pid = spawn(argv_for(db, sweep), plan);
+    REQUIRE(pid > 0);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
+    const int64_t now = count(db, "SELECT count(*) FROM epochs");
+    CHECK(now >= rows);
+    CHECK(now < 14);
+    rows = now;
+  }
+  CHECK(count(db, "SELECT count(*) FROM protocol_selections") == 2);  // the last kills: stage 2
+  REQUIRE(lenetlab::run_process(argv_for(db, sweep), LENETLAB_SOURCE_DIR, &output) == 0);
+  CHECK(stored(db) == expected);
 }

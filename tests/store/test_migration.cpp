@@ -106,7 +106,7 @@ TEST_CASE("migration: a version-2 database of efcfb97 upgrades in place and keep
   }
   // Every table and row of version 2 is still there, value for value; nothing else was added but
   // the empty tables and the NULL columns of later migrations (4: slurm_jobs, 5: search_rungs,
-  // 6: epochs.data_hash).
+  // 6: epochs.data_hash, 7: protocol_selections).
   const auto without_new_tables = [&path] {
     auto rows = dump(path);
     for (std::string& row : rows["epochs"]) {
@@ -115,7 +115,7 @@ TEST_CASE("migration: a version-2 database of efcfb97 upgrades in place and keep
       CHECK(row.substr(row.size() - added.size()) == added);
       row.resize(row.size() - added.size());
     }
-    for (const char* table : {"slurm_jobs", "search_rungs"}) {
+    for (const char* table : {"slurm_jobs", "search_rungs", "protocol_selections"}) {
       CHECK(rows[table].empty());
       rows.erase(table);
     }
