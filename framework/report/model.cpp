@@ -171,6 +171,7 @@ ReportModel build_report_model(ReportRows rows, const std::string& title) {
   for (BenchRun& b : rows.bench)
     if (!b.results.empty() || !b.profile.empty()) m.bench.push_back(std::move(b));
   m.comparisons = compare_configurations(m, rows.comparison);
+  m.search = std::move(rows.search);
   return m;
 }
 

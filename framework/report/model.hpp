@@ -33,6 +33,14 @@ struct BenchRun {
   std::vector<BenchProfileRow> profile;  ///< profile benches, in position order.
 };
 
+/// The search decisions of one sweep: successive halving's rungs (table search_rungs, by rung then
+/// rank) and a protocol's selections (table protocol_selections, by group).
+struct SearchRecord {
+  std::string sweep;  ///< a protocol's rungs are its stage 1's: sweep NAME.tune
+  std::vector<RungRow> rungs;
+  std::vector<SelectionRow> selections;
+};
+
 /// Everything the model is computed from: the rows (store/rows.hpp) of the sweeps reported.
 struct ReportRows {
   std::vector<SweepRow> sweeps;  ///< sweeps with at least one run, by name.
@@ -41,6 +49,8 @@ struct ReportRows {
   std::vector<std::vector<EpochRecord>> epochs;
   std::vector<PublishedRow> published;  ///< by sweep, then architecture.
   std::vector<BenchRun> bench;          ///< every bench run of the database, by id.
+  /// The rungs and selections of the sweeps reported (and of their stage 1, NAME.tune).
+  std::vector<SearchRecord> search;
   /// Comparisons, factor summaries and time to target (report/comparisons.hpp); targets default
   /// to kDefaultTargets.
   ComparisonOptions comparison;
@@ -170,6 +180,8 @@ struct ReportModel {
   std::vector<BenchRun> bench;
   /// Pairwise comparisons on ReportRows::comparison's metric, factor summaries, time to target.
   ComparisonSet comparisons;
+  /// ReportRows::search (report/html_search.cpp).
+  std::vector<SearchRecord> search;
 };
 
 /// The 95% interval of a mean accuracy as the report shows it: stats::bounded_mean_interval

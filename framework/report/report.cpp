@@ -36,6 +36,20 @@ std::string joined_names(const std::vector<SweepRow>& sweeps) {
   return names.empty() ? "none" : names;
 }
 
+/// The rungs and selections of `sweeps` and of their stage 1 (NAME.tune), each sweep once.
+std::vector<report::SearchRecord> read_search(const ResultsReader& reader,
+                                              const std::vector<SweepRow>& sweeps) {
+  std::vector<report::SearchRecord> out;
+  std::set<std::string> seen;
+  for (const SweepRow& s : sweeps)
+    for (const std::string& name : {s.name + ".tune", s.name}) {
+      if (!seen.insert(name).second) continue;
+      report::SearchRecord r{name, reader.rungs(name), reader.selections(name)};
+      if (!r.rungs.empty() || !r.selections.empty()) out.push_back(std::move(r));
+    }
+  return out;
+}
+
 /// The rows of `sweep` (every sweep when empty). Throws Error when the sweep does not exist or has
 /// no runs, naming the sweeps present.
 ReportRows read_rows(const ResultsReader& reader, const std::string& sweep) {
@@ -66,6 +80,7 @@ ReportRows read_rows(const ResultsReader& reader, const std::string& sweep) {
   std::erase_if(rows.sweeps, [&](const SweepRow& s) { return !used.count(s.name); });
   for (const RunRow& r : rows.runs) rows.epochs.push_back(reader.epochs(r.id));
   rows.published = reader.published_results(sweep);
+  rows.search = read_search(reader, rows.sweeps);
   for (BenchRunRow& b : reader.bench_runs()) {
     const int64_t id = b.id;
     rows.bench.push_back({std::move(b), reader.bench_results(id), reader.bench_profile(id)});
