@@ -182,14 +182,20 @@ ResultTable query_runs(const ResultsReader& reader, const RunFilter& filter) {
   ResultTable table;
   table.columns = kRunIdentityColumns;
   table.columns.insert(table.columns.end(), {"test_accuracy", "seconds"});
-  std::vector<int64_t> unlabelled;  // completed runs without test metrics
+  std::vector<int64_t> unlabelled, tuning;  // completed runs without test metrics
   for (const RunRow& run : reader.runs(filter)) {
     std::vector<Value>& row = table.rows.emplace_back();
     append_run_identity(row, run);
     row.push_back(cell(run.test_accuracy));
     row.push_back(cell(run.seconds));
-    if (is_completed(run.status) && !run.test_accuracy) unlabelled.push_back(run.id);
+    if (is_completed(run.status) && !run.test_accuracy)
+      (run.tuning() ? tuning : unlabelled).push_back(run.id);
   }
+  if (!tuning.empty())
+    table.notes.push_back(fmt::format(
+        "run{} {}: no test accuracy because a protocol's tuning runs never evaluate the test set "
+        "(sweeps/README.md \"Protocol\")",
+        tuning.size() > 1 ? "s" : "", fmt::join(tuning, ", ")));
   if (!unlabelled.empty())
     table.notes.push_back(fmt::format(
         "run{} {}: no test accuracy because the test set has no labels (a prediction set); "

@@ -12,10 +12,10 @@ namespace {
 
 constexpr std::string_view kDash = "\u2014";
 
-/// A run's test accuracy as a percentage; "no labels" for a completed run without one (its test
-/// set was a prediction set).
+/// A run's test accuracy as a percentage; for a completed run without one "not evaluated" (a
+/// protocol's tuning run) or "no labels" (its test set was a prediction set).
 std::string run_test_accuracy(const RunRow& r) {
-  if (!r.test_accuracy && is_completed(r.status)) return "no labels";
+  if (!r.test_accuracy && is_completed(r.status)) return r.tuning() ? "not evaluated" : "no labels";
   return pct(r.test_accuracy);
 }
 

@@ -67,6 +67,9 @@ struct RunRow {
   std::optional<std::string> weights_hash;  ///< XXH3-64 of the final weights, 16 hex digits.
   std::optional<std::string> owner;         ///< "host:pid" of the process that claimed the run.
   std::optional<std::string> heartbeat_at;  ///< last sign of life of that process (every 15 s).
+  /// A tuning run of a protocol (sweeps/README.md "Protocol"): its configuration has
+  /// evaluate_test false, so it has no test metrics by design.
+  bool tuning() const { return config_json.find("\"evaluate_test\":false") != std::string::npos; }
 };
 
 /// Table confusion: images of true class `true_label` predicted as `predicted_label` (test set).

@@ -176,6 +176,9 @@ TEST_CASE("protocol: stage 1 never sees the test set, the selection reads valida
   CHECK(db_text(db,
                 "SELECT count(*) FROM confusion c JOIN runs r ON r.id = c.run_id JOIN sweeps s "
                 "ON s.id = r.sweep_id WHERE s.name = 'p.tune'") == "0");
+  int tuning = 0;  // what query and the report call "not evaluated"
+  for (const RunRow& r : ResultsReader(db).runs()) tuning += r.tuning() ? 1 : 0;
+  CHECK(tuning == 12);
   // The selection is the best mean val_accuracy at the last epoch per optimizer.
   const std::map<std::string, double> by_validation = best_by(db, "e.val_accuracy", true);
   REQUIRE(by_validation.size() == 2);
