@@ -189,8 +189,6 @@ TEST_CASE("comparisons: metric names and bad targets") {
   CHECK_THROWS_AS(build_report_model(std::move(rows), ""), std::invalid_argument);
 }
 
-}  // namespace lenetlab::report
-
 TEST_CASE("comparisons: settings that change together with the factor are named") {
   // Two recipes, as in sweeps/distortions.yaml: lenet5 at batch 64 and lenet-relu at batch 128.
   // The pair differs in one factor (architecture) whose values split the groups exactly as
@@ -214,3 +212,5 @@ TEST_CASE("comparisons: settings that change together with the factor are named"
   alone.confounded.clear();
   CHECK(confounded_note(alone).empty());
 }
+
+}  // namespace lenetlab::report
