@@ -4,9 +4,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <stdexcept>
+#include <string_view>
 
 #include "report/factors.hpp"
 #include "report/model.hpp"
@@ -159,6 +161,18 @@ std::string confounded_note(const Comparison& c) {
 
 namespace {
 
+/// Hyper-parameters that belong to one optimizer's choice (SGD's momentum and nesterov, Adam's
+/// beta_1, beta_2 and epsilon, RMSprop's rho; optim/optimizer.hpp): between configurations with
+/// different optimizers, a difference in these is part of the optimizer factor, not a second one
+/// (a grid's per-optimizer lists set them per optimizer). learning_rate and weight_decay apply to
+/// every optimizer and stay factors of their own.
+bool optimizer_own(const Factor& f) {
+  static constexpr std::array<std::string_view, 6> kOwn = {
+      "optimizer.momentum", "optimizer.nesterov", "optimizer.beta_1",
+      "optimizer.beta_2",   "optimizer.epsilon",  "optimizer.rho"};
+  return std::find(kOwn.begin(), kOwn.end(), f.path) != kOwn.end();
+}
+
 /// Every pair of groups whose only differing factor is one of `factors` (kept by options.factor).
 std::vector<Comparison> pairs_of(const ReportModel& model, const std::vector<Factor>& factors,
                                  const ComparisonOptions& options, double target) {
@@ -170,12 +184,16 @@ std::vector<Comparison> pairs_of(const ReportModel& model, const std::vector<Fac
       for (std::size_t j = i + 1; j < model.groups.size(); ++j) {
         std::size_t differing = 0;
         bool this_one = false, typed = true;
+        std::vector<std::string> nested;  // the optimizers' own hyper-parameters that differ
         for (const Factor& other : factors) {
           if (!other.of_group[i] || !other.of_group[j]) typed = false;
-          if (other.of_group[i] != other.of_group[j]) {
-            ++differing;
-            this_one = &other == &f;
+          if (other.of_group[i] == other.of_group[j]) continue;
+          if (&other != &f && f.path == "optimizer.name" && optimizer_own(other)) {
+            nested.push_back(other.path);
+            continue;
           }
+          ++differing;
+          this_one = &other == &f;
         }
         if (!typed || differing != 1 || !this_one) continue;
         auto a = values_by_seed(model, model.groups[i], options.metric, target);
@@ -189,6 +207,7 @@ std::vector<Comparison> pairs_of(const ReportModel& model, const std::vector<Fac
         Comparison c;
         c.factor = f.name;
         c.confounded = f.confounded;
+        c.confounded.insert(c.confounded.end(), nested.begin(), nested.end());
         c.a = model.groups[first].id;
         c.b = model.groups[second].id;
         c.a_value = f.values[*f.of_group[first]];

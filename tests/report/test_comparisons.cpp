@@ -3,6 +3,7 @@
 // factor summaries and time to target.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -211,6 +212,43 @@ TEST_CASE("comparisons: settings that change together with the factor are named"
   Comparison alone = c;
   alone.confounded.clear();
   CHECK(confounded_note(alone).empty());
+}
+
+TEST_CASE("comparisons: optimizers with their own hyper-parameters are one factor") {
+  // SGD with momentum 0.9, Adam and RMSprop at one learning rate, and SGD with momentum at a
+  // second one. Momentum is SGD's own hyper-parameter, part of the optimizer factor, so the three
+  // optimizers are compared pairwise; the learning rate stays a factor of its own: SGD 0.1 is
+  // compared with SGD 0.01 only (against Adam it differs in two factors).
+  ReportRows rows;
+  rows.sweeps.push_back(test::make_sweep("study", "s.yaml", "name: study\n", "2024-01-01"));
+  int64_t id = 1;
+  auto sgd = [](double lr, uint64_t seed) {
+    RunConfig c = make_config("lenet5", "sgd", lr, 64, seed);
+    c.optimizer.momentum = 0.9;
+    return RunConfig::from_json(c.to_json(), "test configuration");
+  };
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    const double d = 0.001 * static_cast<double>(seed);
+    rows.runs.push_back(make_run(id++, sgd(0.01, seed), RunStatus::finished, 0.98 + d));
+    rows.runs.push_back(make_run(id++, make_config("lenet5", "adam", 0.01, 64, seed),
+                                 RunStatus::finished, 0.981 + d * 0.5));
+    rows.runs.push_back(make_run(id++, make_config("lenet5", "rmsprop", 0.01, 64, seed),
+                                 RunStatus::finished, 0.979 + d * 0.7));
+    rows.runs.push_back(make_run(id++, sgd(0.1, seed), RunStatus::finished, 0.97 + d));
+  }
+  rows.epochs.resize(rows.runs.size());
+  const ReportModel m = build_report_model(std::move(rows), "");
+  std::size_t optimizer_pairs = 0, with_momentum = 0, lr_pairs = 0;
+  for (const Comparison& c : m.comparisons.pairs) {
+    if (c.factor == "optimizer") ++optimizer_pairs;
+    if (c.factor == "learning rate") ++lr_pairs;
+    if (std::find(c.confounded.begin(), c.confounded.end(), "optimizer.momentum") !=
+        c.confounded.end())
+      ++with_momentum;
+  }
+  CHECK(optimizer_pairs == 3);  // sgd - adam, sgd - rmsprop, adam - rmsprop (all at 0.01)
+  CHECK(with_momentum == 2);    // the two with SGD
+  CHECK(lr_pairs == 1);         // sgd 0.01 - sgd 0.1
 }
 
 }  // namespace lenetlab::report
