@@ -11,9 +11,9 @@ namespace lenetlab {
 
 /// One measurement of the FMA loop on `threads` threads.
 struct FmaPeak {
-  std::string kernel;        ///< "avx512f", "avx2+fma" or "sse (mul+add)": the widest this CPU runs
-  int threads = 0;           ///< concurrent threads, each running the loop
-  double gflops = 0;         ///< whole-machine GFLOP/s: 2 flops per lane per FMA, best repetition
+  std::string kernel;  ///< "avx512f", "avx2+fma" or "sse (mul+add)": the widest this CPU runs
+  int threads = 0;     ///< concurrent threads, each running the loop
+  double gflops = 0;   ///< whole-machine GFLOP/s: 2 flops per lane per FMA, best repetition
   double gflops_per_thread = 0;  ///< gflops / threads
 };
 

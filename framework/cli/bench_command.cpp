@@ -180,8 +180,8 @@ void add_bench_command(CLI::App& app, GlobalOptions& global) {
       "profile one training step of this architecture per layer and direction, at the first "
       "batch size and thread count");
   cmd->add_flag("--fma-peak", args->fma_peak,
-               "measure the machine's fp32 fused multiply-add peak (GFLOP/s) at each thread count "
-               "instead of the matrix")
+                "measure the machine's fp32 fused multiply-add peak (GFLOP/s) at each thread count "
+                "instead of the matrix")
       ->excludes("--profile");
   cmd->callback([args, &global] { bench(*args, global); });
 }

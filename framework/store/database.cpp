@@ -28,13 +28,8 @@ struct Migration {
 /// The schema's history, in order. A released migration is never edited; a schema change appends
 /// a migration and raises kSchemaVersion to its version.
 constexpr Migration kMigrations[] = {
-    {1, kMigration1Sql},
-    {2, kMigration2Sql},
-    {3, kMigration3Sql},
-    {4, kMigration4Sql},
-    {5, kMigration5Sql},
-    {6, kMigration6Sql},
-    {7, kMigration7Sql},
+    {1, kMigration1Sql}, {2, kMigration2Sql}, {3, kMigration3Sql}, {4, kMigration4Sql},
+    {5, kMigration5Sql}, {6, kMigration6Sql}, {7, kMigration7Sql},
 };
 static_assert(std::size(kMigrations) == kSchemaVersion,
               "kSchemaVersion must be the version of the last migration");

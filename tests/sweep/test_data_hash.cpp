@@ -46,7 +46,8 @@ void exec(const fs::path& db, const std::string& sql) {
   d.exec(sql);
 }
 
-TEST_CASE("data hash: the same seed sees the same data - another seed or augment setting does not") {
+TEST_CASE(
+    "data hash: the same seed sees the same data - another seed or augment setting does not") {
   TempDir dir;
   const fs::path db = dir / "results.db", replay = dir / "replay.db";
   const Dataset data = make_dataset(200, 40);
