@@ -210,7 +210,9 @@ class ArrayIndex {
     if (it == entries_.end() || it->second.type != type)
       throw Error(where_ + "no " + type + " array named '" + name + "'");
     std::vector<T> v(it->second.count);
-    std::memcpy(v.data(), bytes_.data() + it->second.offset, v.size() * sizeof(T));
+    // An empty array (val_indices of a run without a validation split) has no data pointer, and
+    // memcpy's arguments must not be null even for 0 bytes (C11 7.24.1p2).
+    if (!v.empty()) std::memcpy(v.data(), bytes_.data() + it->second.offset, v.size() * sizeof(T));
     return v;
   }
   const std::string& bytes_;

@@ -147,6 +147,27 @@ TEST_CASE("train: checkpoint: a last checkpoint round-trips every field bit for 
   CHECK(files == 1);
 }
 
+TEST_CASE("train: checkpoint: empty arrays (no validation split, no best weights) round-trip") {
+  // Stage 2 of a protocol trains without a validation split: val_indices is empty. Reading an empty
+  // array once passed a null pointer to memcpy, which UBSan stops on (found by the ASan/UBSan build
+  // of the halving-protocol SIGKILL test).
+  TempDir dir;
+  TrainState s = sample_state();
+  s.val_indices.clear();
+  s.layer_rngs.clear();
+  s.best_params.reset();
+  s.best_val_accuracy.reset();
+  s.best_epoch.reset();
+  const auto file = dir / "last.ckpt";
+  save_checkpoint(file, s);
+  const TrainState r = load_checkpoint(file);
+  CHECK(r.val_indices.empty());
+  CHECK(r.layer_rngs.empty());
+  CHECK_FALSE(r.best_params.has_value());
+  CHECK(r.train_order == s.train_order);
+  CHECK(r.params == s.params);
+}
+
 TEST_CASE("train: checkpoint: temporary files of a killed writer are removed, nothing else") {
   TempDir dir;
   save_checkpoint(dir / "last.ckpt", sample_state());
