@@ -139,6 +139,7 @@ json chart_specs(const ReportModel& model) {
   add_parallel_chart(model, charts);
   add_confusion_chart(model, charts);
   add_bench_charts(model, charts);
+  add_search_charts(model, charts);
   return charts;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "report/model.hpp"
 
@@ -24,7 +25,7 @@ nlohmann::json fill_template(std::string_view template_text,
 /// The specs of the charts the model has data for, keyed by the id of the element each one draws
 /// into: "chart-accuracy" (configurations with a test accuracy), "chart-loss" and
 /// "chart-curve-accuracy" (runs with epochs), "chart-confusion" (a best run with cells), and the
-/// views of report/charts_views.cpp and report/charts_bench.cpp.
+/// views of report/charts_views.cpp, report/charts_bench.cpp and report/charts_search.cpp.
 nlohmann::json chart_specs(const ReportModel& model);
 
 /// The ends of an interval as drawn: low and high when informative, else the mean twice (a rule of
@@ -43,6 +44,29 @@ void add_overlay_chart(const ReportModel& model, nlohmann::json& charts);
 /// "chart-parallel": parallel coordinates of the factors and a metric chosen in the page, one
 /// line per run with a test accuracy; only with a factor.
 void add_parallel_chart(const ReportModel& model, nlohmann::json& charts);
+/// A setting a protocol's stage 1 tuned: a numeric leaf of RunConfig::to_json() (seed excluded)
+/// that takes two values or more among the stage-1 runs of one group of `per`.
+struct TunedSetting {
+  std::string path;  ///< "optimizer.learning_rate"
+  std::string name;  ///< its last component, spaced: "learning rate"
+  /// Drawn on a log axis: every value positive, and drawn log_uniform (SearchRecord::log_uniform)
+  /// or spanning more than a decade.
+  bool log = false;
+};
+/// The tuned settings of a record with selections (none without), the learning rate first, then
+/// by path.
+std::vector<TunedSetting> tuned_settings(const SearchRecord& record);
+/// Ids of the search section's charts: "chart-selection-R-K" (model.search[R], tuned setting K)
+/// and "chart-rungs-R".
+std::string selection_chart_id(std::size_t record, std::size_t setting);
+std::string rungs_chart_id(std::size_t record);
+/// One line under a selection chart: per group, the selected value of `setting` and its metric.
+std::string selection_caption(const SearchRecord& record, const TunedSetting& setting);
+/// The selection charts of every record with selections and stage-1 runs (one per tuned setting:
+/// per group, each stage-1 run's metric at its last epoch against the setting, pruned runs and the
+/// selected setting marked; only with a point to draw), and the rungs chart of every record with
+/// rungs (each candidate's metric per rung budget, the decision marked).
+void add_search_charts(const ReportModel& model, nlohmann::json& charts);
 /// "chart-bench-threads", "chart-bench-batch" (images/s of matrix benches against threads and
 /// batch size), "chart-bench-profile" (profile benches as stacked bars); each only with its rows.
 void add_bench_charts(const ReportModel& model, nlohmann::json& charts);

@@ -1,12 +1,14 @@
 // The search section: per sweep, a protocol's selection (table protocol_selections: the setting
 // stage 2 replicates for each group, chosen by a validation metric only) and successive halving's
 // rungs (table search_rungs: which candidates reached which epoch budget, their metric and rank at
-// each decision, promoted or not). Rules in sweeps/README.md "Successive halving" and "Protocol".
+// each decision, promoted or not), each table with its charts (report/charts_search.cpp). Rules in
+// sweeps/README.md "Successive halving" and "Protocol".
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <map>
 
+#include "report/charts.hpp"
 #include "report/html_sections.hpp"
 
 namespace lenetlab::report {
@@ -94,14 +96,43 @@ Html rungs_table(const SearchRecord& r) {
       r.sweep, metric, head, rows);
 }
 
+/// The selection charts of model.search[r] present in `charts`, each with its caption.
+Html selection_charts(const ReportModel& model, std::size_t r, const nlohmann::json& charts) {
+  const SearchRecord& record = model.search[r];
+  const std::vector<TunedSetting> settings = tuned_settings(record);
+  Html out;
+  for (std::size_t k = 0; k < settings.size(); ++k) {
+    const std::string id = selection_chart_id(r, k);
+    if (!charts.contains(id)) continue;
+    out += html(
+        "<figure>\n<div class=\"chart\" id=\"{}\"></div>\n<figcaption class=\"note\">{}"
+        "</figcaption>\n</figure>\n",
+        id, selection_caption(record, settings[k]));
+  }
+  if (out.empty()) return out;
+  Html intro(
+      "<p class=\"note\">Each stage-1 run at the last epoch it reached: blue circles trained the "
+      "full budget, grey triangles were pruned by successive halving at an earlier rung (their "
+      "metric is from fewer epochs), the ringed red diamond is the setting selected for "
+      "its group. Runs without a metric (diverged) are not drawn.</p>\n");
+  intro += out;
+  return intro;
+}
+
 }  // namespace
 
-Html search_section(const ReportModel& model) {
+Html search_section(const ReportModel& model, const nlohmann::json& charts) {
   if (model.search.empty()) return {};
   Html out("<section id=\"search\">\n<h2>Search</h2>\n");
-  for (const SearchRecord& r : model.search) {
-    if (!r.selections.empty()) out += selection_table(r);
-    if (!r.rungs.empty()) out += rungs_table(r);
+  for (std::size_t r = 0; r < model.search.size(); ++r) {
+    const SearchRecord& record = model.search[r];
+    if (!record.selections.empty()) {
+      out += selection_table(record);
+      out += selection_charts(model, r, charts);
+    }
+    if (!record.rungs.empty()) out += rungs_table(record);
+    if (charts.contains(rungs_chart_id(r)))
+      out += html("<div class=\"chart\" id=\"{}\"></div>\n", rungs_chart_id(r));
   }
   out += "</section>\n";
   return out;

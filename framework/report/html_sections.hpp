@@ -42,9 +42,9 @@ Html parallel_section(const ReportModel& model, const nlohmann::json& charts);
 /// Pairwise comparisons, per-setting summary, time to target, methods (report/comparisons.hpp);
 /// empty with fewer than two configurations (report/html_comparisons.cpp).
 Html comparisons_section(const ReportModel& model);
-/// Successive halving's rungs and a protocol's selection; empty without either
-/// (report/html_search.cpp).
-Html search_section(const ReportModel& model);
+/// Successive halving's rungs and a protocol's selection, with their charts present in `charts`;
+/// empty without either (report/html_search.cpp).
+Html search_section(const ReportModel& model, const nlohmann::json& charts);
 /// Empty when the database holds no bench rows (report/html_bench.cpp).
 Html bench_section(const ReportModel& model, const nlohmann::json& charts);
 Html best_run_section(const ReportModel& model, const nlohmann::json& charts);

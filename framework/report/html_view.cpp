@@ -195,7 +195,7 @@ std::string render_html(const ReportModel& model, const ReportAssets& assets) {
       {"environment", "Environment", environment_section(model)},
       {"published", "Published", published_section(model)},
       {"leaderboard", "Leaderboard", leaderboard_section(model, charts)},
-      {"search", "Search", search_section(model)},
+      {"search", "Search", search_section(model, charts)},
       {"comparisons", "Comparisons", comparisons_section(model)},
       {"cost", "Cost", cost_section(model, charts)},
       {"sensitivity", "Learning rate", sensitivity_section(charts)},

@@ -33,12 +33,26 @@ struct BenchRun {
   std::vector<BenchProfileRow> profile;  ///< profile benches, in position order.
 };
 
+/// One run of a protocol's stage 1 (sweep NAME.tune) as the selection chart draws it.
+struct TuningRun {
+  RunRow run;
+  int last_epoch = 0;  ///< the largest epoch recorded (a pruned run: its last rung's budget)
+  /// The selection's metric (SelectionRow::metric: val_accuracy or val_loss) at last_epoch;
+  /// absent when that epoch has none (no epoch recorded, no validation split).
+  std::optional<double> metric;
+};
+
 /// The search decisions of one sweep: successive halving's rungs (table search_rungs, by rung then
 /// rank) and a protocol's selections (table protocol_selections, by group).
 struct SearchRecord {
   std::string sweep;  ///< a protocol's rungs are its stage 1's: sweep NAME.tune
   std::vector<RungRow> rungs;
   std::vector<SelectionRow> selections;
+  /// With selections: the runs of stage 1 (sweep NAME.tune), by id.
+  std::vector<TuningRun> tuning;
+  /// With selections: the settings the sweep's stored `space:` draws log_uniform, by their key in
+  /// the file ("learning_rate"), anywhere in the space (inside a choice's alternatives too).
+  std::vector<std::string> log_uniform;
 };
 
 /// Everything the model is computed from: the rows (store/rows.hpp) of the sweeps reported.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 #include <utility>
+#include <yaml-cpp/yaml.h>
 
 #include "core/error.hpp"
 #include "config/sweep_loader.hpp"
@@ -36,16 +37,69 @@ std::string joined_names(const std::vector<SweepRow>& sweeps) {
   return names.empty() ? "none" : names;
 }
 
-/// The rungs and selections of `sweeps` and of their stage 1 (NAME.tune), each sweep once.
+/// The keys of `node` (a sweep's `space:`) whose value is a log_uniform distribution.
+void add_log_uniform(const YAML::Node& node, std::set<std::string>& keys) {
+  if (node.IsSequence()) {
+    for (const YAML::Node& item : node) add_log_uniform(item, keys);
+  } else if (node.IsMap()) {
+    for (const auto& entry : node) {
+      if (entry.second.IsMap() && entry.second["log_uniform"])
+        keys.insert(entry.first.as<std::string>());
+      add_log_uniform(entry.second, keys);
+    }
+  }
+}
+
+/// The log_uniform settings of the stored sweep `name` (none when its text is not YAML: the
+/// chart then decides the scale from the values alone).
+std::vector<std::string> log_uniform_settings(const std::vector<SweepRow>& all,
+                                              const std::string& name) {
+  std::set<std::string> keys;
+  for (const SweepRow& s : all)
+    if (s.name == name) try {
+        const YAML::Node root = YAML::Load(s.yaml);
+        if (root.IsMap() && root["space"]) add_log_uniform(root["space"], keys);
+      } catch (const YAML::Exception&) {
+      }
+  return {keys.begin(), keys.end()};
+}
+
+/// The stage-1 runs of protocol `sweep` with `metric` at their last epoch.
+std::vector<report::TuningRun> read_tuning_runs(const ResultsReader& reader,
+                                                const std::string& sweep,
+                                                const std::string& metric) {
+  RunFilter filter;
+  filter.sweep = sweep + ".tune";
+  std::vector<report::TuningRun> out;
+  for (RunRow& run : reader.runs(filter)) {
+    report::TuningRun t{std::move(run), 0, std::nullopt};
+    for (const EpochRecord& e : reader.epochs(t.run.id)) {
+      if (e.epoch < t.last_epoch) continue;
+      t.last_epoch = e.epoch;
+      t.metric = metric == "val_loss" ? e.val_loss : e.val_accuracy;
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+/// The rungs and selections of `sweeps` and of their stage 1 (NAME.tune), each sweep once; a
+/// protocol's with its stage-1 runs.
 std::vector<report::SearchRecord> read_search(const ResultsReader& reader,
                                               const std::vector<SweepRow>& sweeps) {
   std::vector<report::SearchRecord> out;
   std::set<std::string> seen;
+  const std::vector<SweepRow> all = reader.sweeps();
   for (const SweepRow& s : sweeps)
     for (const std::string& name : {s.name + ".tune", s.name}) {
       if (!seen.insert(name).second) continue;
-      report::SearchRecord r{name, reader.rungs(name), reader.selections(name)};
-      if (!r.rungs.empty() || !r.selections.empty()) out.push_back(std::move(r));
+      report::SearchRecord r{name, reader.rungs(name), reader.selections(name), {}, {}};
+      if (r.rungs.empty() && r.selections.empty()) continue;
+      if (!r.selections.empty()) {
+        r.tuning = read_tuning_runs(reader, name, r.selections.front().metric);
+        r.log_uniform = log_uniform_settings(all, name);
+      }
+      out.push_back(std::move(r));
     }
   return out;
 }

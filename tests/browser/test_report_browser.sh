@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The report in a real browser (ctest label `service`): trains the small real sweep of
-# tests/browser/sweep.yaml, runs two tiny benches, plants markup in an architecture and a sweep name
-# (as anyone editing the database with sqlite3 could), renders the report, loads it in headless
+# tests/browser/sweep.yaml and the protocol of tests/browser/protocol.yaml (the search section's
+# rungs and selection charts), runs two tiny benches, plants markup in an architecture and a sweep
+# name (as anyone editing the database with sqlite3 could), renders the report, loads it in headless
 # Chromium (Debian package `chromium`, installed by ci/test.sh) and checks the rendered DOM with
 # check_dom.js: every chart drawn, no console message, the planted markup inert.
 #   tests/browser/test_report_browser.sh path/to/lenetlab
@@ -31,6 +32,9 @@ started=$SECONDS
 echo "== sweep (24 runs on 300 MNIST images)"
 "$lenetlab" --db "$db" run "$here/sweep.yaml" --jobs 1 >"$work/run.log" 2>&1 ||
   { tail -20 "$work/run.log"; exit 1; }
+echo "== protocol (8 tuning runs by successive halving, then 4)"
+"$lenetlab" --db "$db" run "$here/protocol.yaml" --jobs 1 >"$work/protocol.log" 2>&1 ||
+  { tail -20 "$work/protocol.log"; exit 1; }
 echo "== benches"
 "$lenetlab" --db "$db" bench --arch lenet-relu --arch lenet5-relu --batch-size 16 --batch-size 32 \
   --threads 1 --threads 2 --warmup-steps 1 --steps 2 --repetitions 2 >"$work/bench.log" 2>&1 ||
@@ -46,13 +50,17 @@ sqlite3 "$db" "UPDATE runs SET status = 'failed', error = 'planted failure', tes
                WHERE architecture = 'lenet5-relu' AND optimizer = 'adam' AND learning_rate = 0.01
                  AND seed > 1;
                UPDATE runs SET architecture = '${planted}lenet-relu' WHERE architecture = 'lenet-relu';
-               UPDATE sweeps SET name = '${planted}browser-check';"
+               UPDATE sweeps SET name = '${planted}browser-check' WHERE name = 'browser-check';"
 report="$work/report.html"
 if ! "$lenetlab" --db "$db" report -o "$report" >"$work/report.log" 2>&1; then
   cat "$work/report.log"
   grep -q "assets" "$work/report.log" && skip "report assets missing (lenetlab report --fetch-assets)"
   exit 1
 fi
+
+for chart in chart-rungs- chart-selection-; do
+  grep -q "id=\"$chart" "$report" || { echo "FAIL the report has no $chart chart"; exit 1; }
+done
 
 echo "== chromium"
 # --virtual-time-budget lets the page's scripts finish (virtual time runs ahead when idle) before

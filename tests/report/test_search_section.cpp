@@ -1,16 +1,25 @@
 // The report's search section (report/html_search.cpp): from a database written through Store
 // with successive halving's rungs (stage 1 of a protocol, sweep p.tune) and the protocol's
 // selection (sweep p), the report of sweep p shows both: each candidate's metric, rank and fate at
-// each rung, and the selected setting per group (its name from the database escaped).
+// each rung, and the selected setting per group (its name from the database escaped); the
+// selection chart (report/charts_search.cpp) holds every stage-1 run at its stored last epoch, the
+// selected setting marked, on a log axis when the stored space draws the setting log_uniform.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <initializer_list>
+#include <map>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "../store/store_test_util.hpp"
 #include "page_util.hpp"
+#include "report/charts.hpp"
 #include "report/html_view.hpp"
 #include "report/report.hpp"
+#include "store/reader.hpp"
 #include "store/store.hpp"
 
 namespace lenetlab::test {
@@ -46,26 +55,33 @@ RungRow rung(int64_t run, int index, int epochs, double value, int rank, int n, 
   return r;
 }
 
+/// The selection of run `run` for `group` by val_accuracy `value` (1 tuning run).
+SelectionRow selection(int64_t run, const std::string& group, double value, int settings) {
+  SelectionRow s;
+  s.group = group;
+  s.run_id = run;
+  s.metric = "val_accuracy";
+  s.metric_value = value;
+  s.tuning_runs = 1;
+  s.settings = settings;
+  return s;
+}
+
 TEST_CASE("report: the search section shows the rungs of stage 1 and the protocol's selection") {
   TempDir dir;
   const fs::path db = dir / "results.db";
+  int64_t b = 0;
   {
     Store store(db);
     const int64_t a = add_run(store, "p.tune", 0.001, 2, RunStatus::finished);
-    const int64_t b = add_run(store, "p.tune", 0.1, 1, RunStatus::paused);
+    b = add_run(store, "p.tune", 0.1, 1, RunStatus::paused);
     store.prune_run(b, "pruned at rung 0");
     add_run(store, "p", 0.001, 2, RunStatus::finished);
     const int64_t tune = store.upsert_sweep("p.tune", "p.yaml", "name: p\n");
     store.record_rung(tune, 0, {rung(a, 0, 1, 0.9, 1, 2, true), rung(b, 0, 1, 0.5, 2, 2, false)});
     store.record_rung(tune, 1, {rung(a, 1, 2, 0.91, 1, 1, true)});
-    SelectionRow s;
-    s.group = "optimizer=<i>adam</i>";
-    s.run_id = a;
-    s.metric = "val_accuracy";
-    s.metric_value = 0.91;
-    s.tuning_runs = 1;
-    s.settings = 2;
-    store.record_selection(store.upsert_sweep("p", "p.yaml", "name: p\n"), {s});
+    store.record_selection(store.upsert_sweep("p", "p.yaml", "name: p\n"),
+                           {selection(a, "optimizer=<i>adam</i>", 0.91, 2)});
   }
   const report::ReportModel model = read_report_model(db, "p", {});
   REQUIRE(model.search.size() == 2);
@@ -89,10 +105,166 @@ TEST_CASE("report: the search section shows the rungs of stage 1 and the protoco
         std::string::npos);
   CHECK(section.find("optimizer=&lt;i&gt;adam&lt;/i&gt;") != std::string::npos);
   CHECK(section.find("<i>") == std::string::npos);
+  // The rungs chart: one point per stored rung row, with its decision.
+  const nlohmann::json charts = report::chart_specs(model);
+  REQUIRE(charts.contains("chart-rungs-0"));
+  CHECK(section.find("id=\"chart-rungs-0\"") != std::string::npos);
+  const nlohmann::json& rows = charts["chart-rungs-0"]["data"]["values"];
+  REQUIRE(rows.size() == model.search[0].rungs.size());
+  for (const RungRow& g : model.search[0].rungs) {
+    CAPTURE(g.run_name);
+    const auto row = std::find_if(rows.begin(), rows.end(), [&](const nlohmann::json& r) {
+      return r["key"] == g.run_key && r["epochs"] == g.epochs;
+    });
+    REQUIRE(row != rows.end());
+    CHECK((*row)["value"].get<double>() == *g.metric_value);
+    CHECK((*row)["decision"] == (g.run_id == b ? "pruned" : g.rung == 1 ? "best" : "promoted"));
+  }
   // The report of stage 1 alone shows its rungs, not the selection.
   const report::ReportModel tune = read_report_model(db, "p.tune", {});
   REQUIRE(tune.search.size() == 1);
   CHECK(tune.search[0].selections.empty());
+}
+
+/// Stage 1 of protocol q (sweep q.tune, stored text `yaml`): adam at 0.001 and 0.002 (finished, 3
+/// epochs) and 0.004 (pruned after 1), sgd at 0.002 and 0.005 (finished); each run's validation
+/// accuracy 0.9 + 10 lr + 0.01 epoch. Selected: adam 0.002, sgd 0.005. Returns the selected keys.
+std::vector<std::string> write_protocol(const fs::path& db, const std::string& yaml) {
+  Store store(db);
+  const int64_t tune = store.upsert_sweep("q.tune", "q.yaml", yaml);
+  std::map<std::string, int64_t> id;
+  using Run = std::tuple<const char*, double, int>;
+  for (const auto& [optimizer, lr, epochs] : std::initializer_list<Run>{{"adam", 0.001, 3},
+                                                                        {"adam", 0.002, 3},
+                                                                        {"adam", 0.004, 1},
+                                                                        {"sgd", 0.002, 3},
+                                                                        {"sgd", 0.005, 3}}) {
+    RunConfig config = make_config("lenet5", optimizer, lr, 64, 1);
+    config.evaluate_test = false;
+    const int64_t run = store.prepare_run(tune, config);
+    store.claim_run(run);
+    store.start_run(run, Environment{}, {61706, 61706, 416520}, "abc");
+    for (int e = 1; e <= epochs; ++e) {
+      EpochRecord epoch = make_epoch(e);
+      epoch.val_accuracy = 0.9 + 10 * lr + 0.01 * e;
+      store.record_epoch(run, epoch);
+    }
+    RunResult result =
+        make_result(0.98, 0.07, 10, epochs == 3 ? RunStatus::finished : RunStatus::paused);
+    result.epochs_completed = epochs;
+    store.finish_run(run, result);
+    if (epochs < 3) store.prune_run(run, "pruned at rung 0");
+    id[fmt::format("{} {}", optimizer, lr)] = run;
+  }
+  using Choice = std::tuple<const char*, const char*, double, int>;
+  std::vector<SelectionRow> rows;
+  for (const auto& [group, optimizer, lr, settings] : std::initializer_list<Choice>{
+           {"optimizer=adam", "adam", 0.002, 3}, {"optimizer=sgd", "sgd", 0.005, 2}}) {
+    rows.push_back(selection(id.at(fmt::format("{} {}", optimizer, lr)), group,
+                             0.9 + 10 * lr + 0.03, settings));
+  }
+  const int64_t sweep = store.upsert_sweep("q", "q.yaml", yaml);
+  store.record_selection(sweep, rows);
+  // Stage 2: one replication of adam's selection.
+  const int64_t replicate = store.prepare_run(sweep, make_config("lenet5", "adam", 0.002, 64, 11));
+  store.claim_run(replicate);
+  store.start_run(replicate, Environment{}, {61706, 61706, 416520}, "abc");
+  store.finish_run(replicate, make_result());
+  const ResultsReader reader(db);
+  std::vector<std::string> keys;
+  for (const SelectionRow& s : reader.selections("q")) keys.push_back(s.run_key);
+  return keys;
+}
+
+TEST_CASE(
+    "report: the selection chart draws each stage-1 run at its last epoch, the selected "
+    "setting marked, the learning rate on a log axis when drawn log_uniform") {
+  TempDir dir;
+  const fs::path db = dir / "results.db";
+  const std::vector<std::string> selected = write_protocol(
+      db,
+      "name: q\nspace:\n  optimizer:\n    choice:\n      - {name: adam, learning_rate: "
+      "{log_uniform: {low: 1.0e-3, high: 1.0e-2}}}\n      - {name: sgd, learning_rate: "
+      "{uniform: {low: 1.0e-3, high: 1.0e-2}}}\n");
+  REQUIRE(selected.size() == 2);
+  const report::ReportModel model = read_report_model(db, "q", {});
+  REQUIRE(model.search.size() == 1);
+  const nlohmann::json charts = report::chart_specs(model);
+  REQUIRE(charts.contains("chart-selection-0-0"));
+  CHECK_FALSE(charts.contains("chart-selection-0-1"));  // the learning rate is the only setting
+  const nlohmann::json& spec = charts["chart-selection-0-0"];
+  CHECK(spec["spec"]["encoding"]["x"]["scale"].value("type", "") == "log");
+  CHECK(spec["spec"]["encoding"]["x"]["title"] == "learning rate (log scale)");
+  CHECK(spec["spec"]["encoding"]["y"]["title"] ==
+        "validation accuracy at the last epoch reached (%)");
+  CHECK(spec["title"]["text"].get<std::string>().find("Selection of q") == 0);
+
+  // Every stage-1 run is one point: its learning rate, its stored last epoch's validation
+  // accuracy, that epoch, pruned or not, selected when it is its group's selection.
+  const ResultsReader reader(db);
+  RunFilter filter;
+  filter.sweep = "q.tune";
+  const std::vector<RunRow> runs = reader.runs(filter);
+  const nlohmann::json& points = spec["data"]["values"];
+  REQUIRE(points.size() == runs.size());
+  int marked = 0;
+  for (const RunRow& run : runs) {
+    CAPTURE(run.name);
+    const std::vector<EpochRecord> epochs = reader.epochs(run.id);
+    REQUIRE(!epochs.empty());
+    const auto point = std::find_if(points.begin(), points.end(),
+                                    [&](const nlohmann::json& p) { return p["run"] == run.name; });
+    REQUIRE(point != points.end());
+    CHECK((*point)["x"].get<double>() == run.learning_rate);
+    CHECK((*point)["value"].get<double>() == *epochs.back().val_accuracy);
+    CHECK((*point)["epochs"] == epochs.back().epoch);
+    CHECK((*point)["group"] == "optimizer=" + run.optimizer);
+    const bool chosen = std::count(selected.begin(), selected.end(), run.key) > 0;
+    CHECK((*point)["selected"] == chosen);
+    CHECK((*point)["fate"] == (chosen                            ? "selected"
+                               : run.status == RunStatus::pruned ? "pruned"
+                                                                 : "full budget"));
+    marked += chosen;
+  }
+  CHECK(marked == 2);
+  CHECK(std::count_if(points.begin(), points.end(),
+                      [](const nlohmann::json& p) { return p["fate"] == "pruned"; }) == 1);
+
+  // The page: the chart's element with a caption naming the selections and the metric.
+  const std::string page = report::render_html(model, kStandIns);
+  const std::string section = between(page, "<section id=\"search\">", "</section>");
+  CHECK(section.find("id=\"chart-selection-0-0\"") != std::string::npos);
+  const std::string caption = between(section, "<figcaption", "</figcaption>");
+  CHECK(caption.find("Selected by validation accuracy") != std::string::npos);
+  CHECK(caption.find("optimizer=adam: learning rate 0.002 (95.00%)") != std::string::npos);
+  CHECK(caption.find("optimizer=sgd: learning rate 0.005 (98.00%)") != std::string::npos);
+}
+
+TEST_CASE(
+    "report: the selection chart's learning-rate axis is linear when not drawn log_uniform "
+    "and within a decade, log when it spans more") {
+  TempDir dir;
+  const fs::path db = dir / "results.db";
+  write_protocol(db, "name: q\n");  // 0.001 to 0.005: within a decade
+  const nlohmann::json charts = report::chart_specs(read_report_model(db, "q", {}));
+  REQUIRE(charts.contains("chart-selection-0-0"));
+  const nlohmann::json& x = charts["chart-selection-0-0"]["spec"]["encoding"]["x"];
+  CHECK_FALSE(x["scale"].contains("type"));
+  CHECK(x["title"] == "learning rate");
+  // The first test's database spans 0.001 to 0.1: log without a space.
+  const fs::path other = dir / "other.db";
+  {
+    Store store(other);
+    const int64_t a = add_run(store, "p.tune", 0.001, 2, RunStatus::finished);
+    add_run(store, "p.tune", 0.1, 2, RunStatus::finished);
+    store.record_selection(store.upsert_sweep("p", "p.yaml", "name: p\n"),
+                           {selection(a, "", 0.91, 2)});
+    add_run(store, "p", 0.001, 2, RunStatus::finished);
+  }
+  const nlohmann::json log = report::chart_specs(read_report_model(other, "p", {}));
+  REQUIRE(log.contains("chart-selection-0-0"));
+  CHECK(log["chart-selection-0-0"]["spec"]["encoding"]["x"]["scale"].value("type", "") == "log");
+  CHECK(log["chart-selection-0-0"]["data"]["values"][0]["group"] == "all runs");
 }
 
 }  // namespace
