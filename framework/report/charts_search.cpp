@@ -52,6 +52,11 @@ Metric metric_axis(const std::string& metric) {
   return {"validation accuracy", "%", ".1%"};
 }
 
+/// Panel width (px) for `panels` panels side by side.
+int panel_width(std::size_t panels) {
+  return std::clamp(660 / static_cast<int>(std::max<std::size_t>(panels, 1)) - 24, 170, 480);
+}
+
 std::string value_text(const json& value) {
   return value.is_number() ? fmt::format("{:.4g}", value.get<double>()) : value.dump();
 }
@@ -118,23 +123,22 @@ json selection_spec(const SearchRecord& record, const Candidates& c, const Tuned
   const Metric metric = metric_axis(record.selections.front().metric);
   const json x_scale = setting.log ? json{{"type", "log"}, {"nice", false}, {"padding", 12}}
                                    : json{{"zero", false}, {"padding", 12}};
-  const int width =
-      std::clamp(660 / static_cast<int>(std::max<std::size_t>(groups.size(), 1)) - 24, 170, 480);
   return fill_template(
       resources::kChartSelection,
       {{"title", fmt::format("Selection of {}: {} against {}{}", record.sweep, metric.name,
                              setting.name, groups.size() > 1 ? ", per group" : "")},
        {"points", points},
        {"groups", groups},
-       {"width", width},
+       {"width", panel_width(groups.size())},
        {"x_title", setting.name + (setting.log ? " (log scale)" : "")},
        {"x_scale", x_scale},
        {"y_title", fmt::format("{} at the last epoch reached ({})", metric.name, metric.unit)},
        {"y_format", metric.format}});
 }
 
-/// The rungs chart of a successive-halving record.
-json rungs_spec(const SearchRecord& record) {
+/// The rungs chart of a successive-halving record; `group_of_run` (run id -> group) from the
+/// protocols' stage-1 runs, a run absent from it in one panel "all candidates".
+json rungs_spec(const SearchRecord& record, const std::map<int64_t, std::string>& group_of_run) {
   int last = 0;
   std::set<int> budgets;
   for (const RungRow& g : record.rungs) {
@@ -142,22 +146,32 @@ json rungs_spec(const SearchRecord& record) {
     budgets.insert(g.epochs);
   }
   json rows = json::array();
+  std::set<std::string> groups;
   for (const RungRow& g : record.rungs) {
     if (!g.metric_value || !std::isfinite(*g.metric_value)) continue;
+    const auto it = group_of_run.find(g.run_id);
+    const std::string group =
+        it == group_of_run.end() || it->second.empty() ? "all candidates" : it->second;
+    groups.insert(group);
     const char* decision = g.promoted ? (g.rung == last ? "best" : "promoted")
                                       : (g.rung < last ? "pruned" : "final rung");
-    rows.push_back({{"key", g.run_key},
+    rows.push_back({{"group", group},
+                    {"key", g.run_key},
                     {"run", g.run_name},
                     {"epochs", g.epochs},
                     {"value", *g.metric_value},
                     {"rank", fmt::format("{}/{}", g.rank, g.candidates)},
                     {"decision", decision}});
   }
+  // Drawn in row order: the best of each rung (rank 1) last, on top of the points it overlaps.
+  std::reverse(rows.begin(), rows.end());
   const Metric metric = metric_axis(record.rungs.front().metric);
   return fill_template(resources::kChartRungs,
                        {{"title", fmt::format("Successive halving of {}: {} at each rung",
                                               record.sweep, metric.name)},
                         {"rows", rows},
+                        {"groups", json(std::vector<std::string>(groups.begin(), groups.end()))},
+                        {"width", panel_width(groups.size())},
                         {"budgets", json(std::vector<int>(budgets.begin(), budgets.end()))},
                         {"y_title", fmt::format("{} ({})", metric.name, metric.unit)},
                         {"y_format", metric.format}});
@@ -231,11 +245,21 @@ std::string selection_caption(const SearchRecord& record, const TunedSetting& se
 }
 
 void add_search_charts(const ReportModel& model, json& charts) {
+  std::vector<Candidates> candidates;
+  std::map<int64_t, std::string> group_of_run;
+  for (const SearchRecord& record : model.search) {
+    candidates.push_back(candidates_of(record));
+    for (std::size_t i = 0; i < record.tuning.size(); ++i)
+      group_of_run[record.tuning[i].run.id] = candidates.back().group[i];
+  }
   for (std::size_t r = 0; r < model.search.size(); ++r) {
     const SearchRecord& record = model.search[r];
-    if (!record.rungs.empty()) charts[rungs_chart_id(r)] = rungs_spec(record);
+    if (!record.rungs.empty()) {
+      json spec = rungs_spec(record, group_of_run);
+      if (!spec["data"]["values"].empty()) charts[rungs_chart_id(r)] = std::move(spec);
+    }
     if (record.tuning.empty()) continue;
-    const Candidates c = candidates_of(record);
+    const Candidates& c = candidates[r];
     const std::vector<TunedSetting> settings = tuned_settings(record);
     for (std::size_t k = 0; k < settings.size(); ++k) {
       json spec = selection_spec(record, c, settings[k]);

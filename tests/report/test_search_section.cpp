@@ -105,7 +105,7 @@ TEST_CASE("report: the search section shows the rungs of stage 1 and the protoco
         std::string::npos);
   CHECK(section.find("optimizer=&lt;i&gt;adam&lt;/i&gt;") != std::string::npos);
   CHECK(section.find("<i>") == std::string::npos);
-  // The rungs chart: one point per stored rung row, with its decision.
+  // The rungs chart: one point per stored rung row, with its decision, in its group's panel.
   const nlohmann::json charts = report::chart_specs(model);
   REQUIRE(charts.contains("chart-rungs-0"));
   CHECK(section.find("id=\"chart-rungs-0\"") != std::string::npos);
@@ -118,6 +118,7 @@ TEST_CASE("report: the search section shows the rungs of stage 1 and the protoco
     });
     REQUIRE(row != rows.end());
     CHECK((*row)["value"].get<double>() == *g.metric_value);
+    CHECK((*row)["group"] == "optimizer=adam");  // its stage-1 run's group: one panel per group
     CHECK((*row)["decision"] == (g.run_id == b ? "pruned" : g.rung == 1 ? "best" : "promoted"));
   }
   // The report of stage 1 alone shows its rungs, not the selection.
