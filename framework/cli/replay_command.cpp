@@ -18,13 +18,14 @@ struct ReplayArgs {
   std::string dataset;
   std::string checkpoint = "final";
   bool force = false;
+  int threads = 0;
 };
 
 void verify(const ReplayArgs& args, const GlobalOptions& global) {
   Store store(global.db);
   const StoredRun run = load_stored_run(ResultsReader(global.db), args.run);
   const auto data = load_dataset(run.config.dataset, dataset_cache_dir(global.data_dir));
-  const VerifyResult v = verify_run(store, run, *data, args.force, stdout);
+  const VerifyResult v = verify_run(store, run, *data, args.force, stdout, args.threads);
   if (!v.matched)
     throw ExitStatus(4, fmt::format("run {} was not reproduced bit for bit ({} differing values)",
                                     run.id, v.mismatches));
@@ -48,6 +49,11 @@ void add_replay_commands(CLI::App& app, GlobalOptions& global) {
   verify_cmd->add_option("run", v->run, "run id, key or unique key prefix")->required();
   verify_cmd->add_flag("--force", v->force,
                        "run even when the recorded ISA/oneDNN/dataset differ from this machine's");
+  verify_cmd
+      ->add_option("--threads", v->threads,
+                   "OpenMP threads to execute with (default: the recorded count; another "
+                   "count only for runs of engine 2, whose results do not depend on it)")
+      ->check(CLI::PositiveNumber);
   verify_cmd->callback([v, &global] { verify(*v, global); });
 
   auto e = std::make_shared<ReplayArgs>();

@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "config/architecture_loader.hpp"
+#include "config/augment_settings.hpp"
 #include "config/enum_names.hpp"
 #include "config/run_config.hpp"
 #include "config/sweep_builder.hpp"
@@ -253,103 +254,30 @@ void read_early_stopping(const json& j, RunConfig& run, const std::string&) {
   for (const Row<E>& row : kEarlyStoppingRows) read_member(row, e, run.early_stopping);
 }
 
-// ---- augment: {affine: {...} | true | false, elastic: {...} | true | false} ---------------------
-
-/// A number-valued key of an augment part (these parts hold only numbers).
-template <typename S>
-struct NumberRow {
-  SettingDoc doc;
-  double S::*member;
-  Range range;
-};
-
-using AA = AffineAugment;
-using EA = ElasticAugment;
-// clang-format off
-const std::array<NumberRow<AA>, 4> kAffineRows = {{
-  {{"translate", "translate", ">= 0", "2", "pixels; dx and dy each uniform in [-t, t]"}, &AA::translate, Range::non_negative},
-  {{"scale", "scale", "in [0, 1)", "0.1", "both axes times 1 + s, s uniform in [-scale, scale]"}, &AA::scale, Range::unit_interval},
-  {{"squeeze", "squeeze", "in [0, 1)", "0.1", "x times 1 + q and y times 1 / (1 + q), q uniform in [-squeeze, squeeze]"}, &AA::squeeze, Range::unit_interval},
-  {{"shear", "shear", ">= 0", "0.1", "x += h y (y from the centre), h uniform in [-shear, shear]"}, &AA::shear, Range::non_negative},
-}};
-const std::array<NumberRow<EA>, 2> kElasticRows = {{
-  {{"alpha", "alpha", ">= 0", "34", "scale of the smoothed field (pixels)"}, &EA::alpha, Range::non_negative},
-  {{"sigma", "sigma", "> 0", "4", "standard deviation of the Gaussian smoothing (pixels)"}, &EA::sigma, Range::positive},
-}};
-// clang-format on
-
-template <typename S, std::size_t N>
-json write_numbers(const std::array<NumberRow<S>, N>& rows, const S& s) {
-  json j = json::object();
-  for (const NumberRow<S>& row : rows) j[std::string(row.doc.json_key)] = s.*row.member;
-  return j;
-}
-template <typename S, std::size_t N>
-S read_numbers(const std::array<NumberRow<S>, N>& rows, const json& j) {
-  S s;
-  for (const NumberRow<S>& row : rows)
-    s.*row.member = j.at(std::string(row.doc.json_key)).template get<double>();
-  return s;
-}
-
-const yaml::Names kAugmentKeys = {"affine", "elastic"};
-
-/// One part of augment: true (defaults), false (off) or a mapping of `rows` keys (others default).
-template <typename S, std::size_t N>
-std::optional<S> parse_augment_part(const YamlReader& r, const Field& part,
-                                    const std::array<NumberRow<S>, N>& rows) {
-  const YAML::Node& node = part.value.node;
-  if (node.IsScalar() && yaml::parse_bool(node.Scalar()))
-    return *yaml::parse_bool(node.Scalar()) ? std::optional<S>(S{}) : std::nullopt;
-  const std::string where = "augment." + part.name;
-  yaml::Names names;
-  for (const NumberRow<S>& row : rows) names.push_back(row.doc.name);
-  if (!node.IsMap()) {
-    r.fail(node, fmt::format("expected a mapping ({}) or true/false for '{}', found {}",
-                             yaml::join(names), where, yaml::describe(node)));
-  }
-  S s;
-  for (const Field& f : part.value.fields) {
-    const NumberRow<S>* row = nullptr;
-    for (const NumberRow<S>& candidate : rows)
-      if (candidate.doc.name == f.name) row = &candidate;
-    if (row == nullptr) r.unknown_key(f.key, where, names);
-    s.*row->member = r.number(f.value.node, f.name, row->range);
-  }
-  return s;
-}
+// ---- augment (config/augment_settings.hpp) -------------------------------------------------------
 
 void parse_augment(const Context& c, const ExpandedValue& value, RunConfig& run) {
-  run.augment = AugmentConfig{};
-  if (value.node.IsScalar() && yaml::parse_bool(value.node.Scalar()) &&
-      !*yaml::parse_bool(value.node.Scalar()))
-    return;
-  if (!value.node.IsMap()) {
-    c.r.fail(value.node, fmt::format("expected a mapping (affine, elastic) or false for 'augment', "
-                                     "found {}",
-                                     yaml::describe(value.node)));
-  }
-  for (const Field& f : value.fields) {
-    if (!yaml::contains(kAugmentKeys, f.name)) c.r.unknown_key(f.key, "augment", kAugmentKeys);
-    if (f.name == "affine") run.augment.affine = parse_augment_part(c.r, f, kAffineRows);
-    if (f.name == "elastic") run.augment.elastic = parse_augment_part(c.r, f, kElasticRows);
-  }
+  run.augment = sweep_detail::parse_augment(c.r, value);
 }
-/// Written only when some distortion is on, so that runs without keep the keys they had before.
-void write_augment(const RunConfig& run, json& j) {
-  if (!run.augment.enabled()) return;
-  json a = json::object();
-  if (run.augment.affine) a["affine"] = write_numbers(kAffineRows, *run.augment.affine);
-  if (run.augment.elastic) a["elastic"] = write_numbers(kElasticRows, *run.augment.elastic);
-  j["augment"] = std::move(a);
-}
+void write_augment(const RunConfig& run, json& j) { sweep_detail::write_augment(run.augment, j); }
 void read_augment(const json& j, RunConfig& run, const std::string&) {
-  run.augment = AugmentConfig{};
-  if (!j.contains("augment")) return;
-  const json& a = j.at("augment");
-  if (a.contains("affine")) run.augment.affine = read_numbers(kAffineRows, a.at("affine"));
-  if (a.contains("elastic")) run.augment.elastic = read_numbers(kElasticRows, a.at("elastic"));
+  run.augment = sweep_detail::read_augment(j);
 }
+
+// ---- engine and micro_batch ---------------------------------------------------------------------
+
+/// Written only for engine 2 (with its micro_batch), so that runs of engine 1 keep their keys.
+void write_engine(const RunConfig& run, json& j) {
+  if (run.engine == 1) return;
+  j["engine"] = run.engine;
+  j["micro_batch"] = run.micro_batch;
+}
+void read_engine(const json& j, RunConfig& run, const std::string&) {
+  run.engine = j.value("engine", 1);
+  run.micro_batch = j.value("micro_batch", RunConfig{}.micro_batch);
+}
+void with_engine(const RunConfig&, json&) {}
+void with_engine(const json&, RunConfig&, const std::string&) {}
 
 /// The optimizer is parsed after the other settings, together with learning_rate
 /// (resolve_optimizer): which of the two wins depends on the layers they come from.
@@ -388,7 +316,7 @@ struct RunRow {
 
 using R = RunConfig;
 // clang-format off
-const std::array<RunRow, 17> kRunRows = {{
+const std::array<RunRow, 19> kRunRows = {{
   {{{"architecture", "architecture", "a name from experiments/architectures or a path to a .yaml file", "required", "the network"}}, true, parse_architecture_setting, write_architecture, read_architecture},
   {{{"epochs", "epochs", "integer > 0", "10", "passes over the training images"}, &R::epochs, 1}},
   {{{"batch_size", "batch_size", "integer > 0", "64", "images per training step"}, &R::batch_size, 1}},
@@ -405,6 +333,8 @@ const std::array<RunRow, 17> kRunRows = {{
   {{{"learning_rate_schedule", "learning_rate_schedule", "{FIRST_EPOCH: FACTOR, ...}", "constant", "piecewise-constant factors of the learning rate"}}, true, parse_schedule, write_schedule, read_schedule},
   {{{"augment", "augment", "{affine: {translate, scale, squeeze, shear} | true, elastic: {alpha, sigma} | true}, or false", "none", "seeded distortions of the training images (LeCun et al. 1998 sec. III-B; Simard et al. 2003 sec. 2)"}}, true, parse_augment, write_augment, read_augment},
   {{{"evaluate_test", "evaluate_test", "true/false", "true", "evaluate the test set after training (false: a tuning run, no test metrics; sweeps/README.md \"Protocol\")"}}, true, parse_evaluate_test, write_evaluate_test, read_evaluate_test},
+  {{{"engine", "engine", "1 | 2", "1", "2: micro-batches, the same results for any thread count (framework/nn/micro_batch.hpp)"}, &R::engine, 1}, true, nullptr, write_engine, read_engine},
+  {{{"micro_batch", "micro_batch", "integer > 0; engine 2 only", "32", "engine 2: images per micro-batch"}, &R::micro_batch, 1}, true, nullptr, with_engine, with_engine},
   {{{"dataset", "dataset", "mnist | fashion-mnist | csv:TRAIN.csv,TEST.csv", "mnist", "top-level key of the sweep"}, &R::dataset}, false},
 }};
 // clang-format on
@@ -503,6 +433,14 @@ void check_monitor(const YamlReader& r, const Settings& settings, const RunConfi
                              to_string(es.monitor)));
 }
 
+/// engine is 1 or 2; micro_batch applies to engine 2.
+void check_engine(const YamlReader& r, const Settings& settings, const RunConfig& run) {
+  if (const auto e = settings.find("engine"); e != settings.end() && run.engine > 2)
+    r.fail(e->second.value->node, fmt::format("engine must be 1 or 2, got {}", run.engine));
+  if (const auto m = settings.find("micro_batch"); m != settings.end() && run.engine != 2)
+    r.fail(m->second.value->node, "micro_batch applies to engine 2; set engine: 2");
+}
+
 }  // namespace
 
 std::vector<SettingDoc> run_setting_docs() {
@@ -543,6 +481,7 @@ void apply_settings(const YamlReader& r, RunBuilder& builder, const Settings& se
   }
   resolve_optimizer(r, settings, run.optimizer);
   check_monitor(r, settings, run);
+  check_engine(r, settings, run);
 }
 
 }  // namespace sweep_detail

@@ -21,7 +21,7 @@ uint64_t dropout_seed(const LayerArgs& a) {
 }  // namespace
 
 DropoutLayer::DropoutLayer(const LayerArgs& a)
-    : Layer(a), rng_(dropout_seed(a), RngStream::dropout) {
+    : Layer(a), rng_(dropout_seed(a), RngStream::dropout), seed_(dropout_seed(a)) {
   if (!(spec_.rate >= 0.0 && spec_.rate < 1.0))
     throw RunError(spec_.mark.str() + ": " + name_ + ": dropout rate must be in [0, 1)");
   out_ = in_;
@@ -48,6 +48,19 @@ void DropoutLayer::forward(Context&, int n, bool training) {
   }
   const float rate = static_cast<float>(spec_.rate);
   const float scale = 1.0f / (1.0f - rate);
+  if (keys_ != nullptr) {  // per-image mode: image i's mask from its own stream
+    const int64_t per_image = count / n;
+    for (int i = 0; i < n; ++i) {
+      uint64_t state = seed_ + static_cast<uint64_t>(epoch_);
+      state = splitmix64(state) + static_cast<uint64_t>(keys_[i]);
+      Rng rng(splitmix64(state), RngStream::dropout);
+      for (int64_t e = int64_t{i} * per_image; e < (int64_t{i} + 1) * per_image; ++e) {
+        p.mask[e] = rng.uniform_float() >= rate ? scale : 0.0f;
+        y[e] = x[e] * p.mask[e];
+      }
+    }
+    return;
+  }
   for (int64_t i = 0; i < count; ++i) {
     p.mask[i] = rng_.uniform_float() >= rate ? scale : 0.0f;
     y[i] = x[i] * p.mask[i];

@@ -152,22 +152,66 @@ class ActivationLayer : public Layer {
 /// (use_global_stats). A relu right after a 4-D batch norm is fused into it (oneDNN
 /// fuse_norm_relu: the forward writes max(y, 0), the backward masks diff_dst with the forward's
 /// workspace bits), one pass over the tensor less each way.
+///
+/// Whole-batch mode (engine 2, nn/micro_batch.hpp; set before prepare): the batch is split into
+/// micro-batches, each on its own copy of the network, and the statistics are those of the whole
+/// batch, combined by the caller from each micro-batch's partial sums in a fixed order. Training
+/// forward then normalises with the statistics given by set_batch_stats (oneDNN's forward with
+/// use_global_stats) and leaves the moving statistics to update_moving_stats; backward is
+/// hand-written from the whole batch's sums (set_backward_sums), for M = N*H*W values per channel
+/// of the whole batch, xhat = (x - mean) / sqrt(var + epsilon), dy masked by the fused relu:
+///   diff_gamma = sum(dy * xhat), diff_beta = sum(dy),
+///   diff_src = gamma / sqrt(var + epsilon) * (dy - diff_beta / M - xhat * diff_gamma / M)
+/// (Ioffe & Szegedy 2015, sec. 3, the chain rule through the batch mean and variance), with this
+/// micro-batch's part of diff_gamma and diff_beta in its own gradients (the caller sums them).
 class BatchNormLayer : public Layer {
  public:
   explicit BatchNormLayer(const LayerArgs& a);
   void forward(Context& ctx, int n, bool training) override;
+  void backward(Context& ctx, int n) override;
   /// Takes a relu (forward and backward) on (N, C, H, W) input; nothing else.
   Fusion fuse(const dnnl::post_ops& post_ops) override;
+
+  void set_whole_batch() { whole_batch_ = true; }
+  bool whole_batch() const { return whole_batch_; }
+  /// Whole-batch mode, after the previous layers' forward of batch size n: per channel c, the mean
+  /// of this micro-batch's src and the sum of squared deviations from it, in double
+  /// (moments[2c], moments[2c + 1]), over its n*H*W values in a fixed order.
+  void batch_moments(int n, std::vector<double>& moments) const;
+  /// Whole-batch mode: the statistics the next training forward of batch size n normalises with
+  /// (C values each; variance biased).
+  void set_batch_stats(int n, const std::vector<float>& mean, const std::vector<float>& variance);
+  /// moving = momentum * moving + (1 - momentum) * batch, the batch variance made unbiased over
+  /// k values per channel (see the class comment).
+  void update_moving_stats(const float* mean, const float* variance, int64_t k);
+  /// Whole-batch mode, after the next layers' backward of batch size n: per channel, this
+  /// micro-batch's sum(dy) and sum(dy * xhat) in double (sums[2c], sums[2c + 1]).
+  void backward_sums(int n, std::vector<double>& sums) const;
+  /// Whole-batch mode: the whole batch's sums (as backward_sums) and its value count per channel,
+  /// for the next backward.
+  void set_backward_sums(const std::vector<double>& sums, int64_t count) {
+    total_sums_ = sums;
+    total_count_ = count;
+  }
 
  private:
   std::unique_ptr<Plan> make_plan(Context& ctx, int n, const dnnl::memory& src,
                                   const dnnl::memory& diff_src) override;
+  void whole_batch_backward(int n);
   bool fused_relu_ = false;
+  bool whole_batch_ = false;
+  std::vector<double> total_sums_;
+  int64_t total_count_ = 0;
 };
 
 /// Inverted dropout (Srivastava et al. 2014): training keeps each unit with probability 1 - rate
 /// and scales kept units by 1 / (1 - rate); inference is the identity. Masks come from the run's
 /// dropout stream (seed, layer index), in element order.
+///
+/// Per-image mode (engine 2; set_image_keys before each training forward): image i's mask comes
+/// from a stream of its own, Rng(key, RngStream::dropout) with key = splitmix64 of the layer's
+/// seed, the epoch and the image's key (its dataset index), drawn over that image's elements in
+/// memory order; so a mask does not depend on which batch, micro-batch or thread computes it.
 class DropoutLayer : public Layer {
  public:
   /// Masks from the dropout stream of splitmix64(a.seed + a.index).
@@ -175,11 +219,19 @@ class DropoutLayer : public Layer {
   Rng* rng() override { return &rng_; }
   void forward(Context& ctx, int n, bool training) override;
   void backward(Context& ctx, int n) override;
+  /// The keys of the next training forward's n images (valid until then) and the epoch.
+  void set_image_keys(int epoch, const int64_t* keys) {
+    epoch_ = epoch;
+    keys_ = keys;
+  }
 
  private:
   std::unique_ptr<Plan> make_plan(Context& ctx, int n, const dnnl::memory& src,
                                   const dnnl::memory& diff_src) override;
   Rng rng_;
+  uint64_t seed_ = 0;  ///< splitmix64(run seed + index), the per-image streams' base
+  int epoch_ = 0;
+  const int64_t* keys_ = nullptr;
 };
 
 /// (N, C, H, W) -> (N, C*H*W): a view of the same buffer when the input is plain NCHW; after a

@@ -133,16 +133,41 @@ void Network::bind_scratchpad() {
 float* Network::input(int n) { return static_cast<float*>(inputs_.at(n).get_data_handle()); }
 
 const float* Network::forward(int n, bool training) {
-  for (auto& layer : layers_) layer->forward(*ctx_, n, training);
+  forward(n, training, 0, layers_.size());
   return static_cast<const float*>(layers_.back()->dst(n).get_data_handle());
 }
 
-BatchLoss Network::loss(int n, const uint8_t* labels, bool gradient) {
+void Network::forward(int n, bool training, size_t begin, size_t end) {
+  for (size_t i = begin; i < end; ++i) layers_[i]->forward(*ctx_, n, training);
+}
+
+void Network::backward(int n, size_t begin, size_t end) {
+  for (size_t i = end; i > begin; --i) layers_[i - 1]->backward(*ctx_, n);
+}
+
+void Network::share_values(Network& master) {
+  auto mine = params(), theirs = master.params();
+  for (size_t i = 0; i < mine.size(); ++i)
+    mine[i]->data = dnnl::memory(mine[i]->data.get_desc(), ctx_->engine, theirs[i]->value());
+}
+
+void Network::set_whole_batch() {
+  for (auto& layer : layers_)
+    if (auto* bn = dynamic_cast<BatchNormLayer*>(layer.get())) bn->set_whole_batch();
+}
+
+void Network::set_image_keys(int epoch, const int64_t* keys) {
+  for (auto& layer : layers_)
+    if (auto* dropout = dynamic_cast<DropoutLayer*>(layer.get()))
+      dropout->set_image_keys(epoch, keys);
+}
+
+BatchLoss Network::loss(int n, const uint8_t* labels, bool gradient, int mean_over) {
   const int k = num_classes_;
   const float* log_p = static_cast<const float*>(layers_.back()->dst(n).get_data_handle());
   float* diff = static_cast<float*>(layers_.back()->diff_dst(n).get_data_handle());
   BatchLoss result;
-  const float inv_n = 1.0f / static_cast<float>(n);
+  const float inv_n = 1.0f / static_cast<float>(mean_over > 0 ? mean_over : n);
   for (int i = 0; i < n; ++i) {
     const float* row = log_p + int64_t{i} * k;
     const int label = labels[i];
@@ -156,9 +181,7 @@ BatchLoss Network::loss(int n, const uint8_t* labels, bool gradient) {
   return result;
 }
 
-void Network::backward(int n) {
-  for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) (*it)->backward(*ctx_, n);
-}
+void Network::backward(int n) { backward(n, 0, layers_.size()); }
 
 std::vector<Param*> Network::params() {
   std::vector<Param*> all;

@@ -46,11 +46,25 @@ class Network {
   /// the next forward of any batch size: the plans of all batch sizes share their activation
   /// buffers (Layer::make_memory), so forward(n), loss(n), backward(n) go together, in order.
   const float* forward(int n, bool training);
+  /// Forward through layers [begin, end) only (engine 2 stops at each batch norm).
+  void forward(int n, bool training, size_t begin, size_t end);
   /// Softmax cross-entropy of the last forward against labels (n values in [0, classes)). When
-  /// `gradient`, writes d(mean loss)/d(logits) = (softmax - onehot) / n into the output layer.
-  BatchLoss loss(int n, const uint8_t* labels, bool gradient);
+  /// `gradient`, writes d(mean loss)/d(logits) = (softmax - onehot) / mean_over into the output
+  /// layer: the gradient of the mean loss over mean_over images (0: n, this batch; engine 2 gives
+  /// its whole batch, of which these n images are a micro-batch).
+  BatchLoss loss(int n, const uint8_t* labels, bool gradient, int mean_over = 0);
   /// Backward through every layer; parameter gradients are of the mean batch loss.
   void backward(int n);
+  /// Backward through layers [begin, end) only, the last first.
+  void backward(int n, size_t begin, size_t end);
+
+  /// Engine 2 (nn/micro_batch.hpp), before the first prepare: every parameter value of this
+  /// network is `master`'s (the same memory; gradients stay this network's own).
+  void share_values(Network& master);
+  /// Engine 2, before the first prepare: batch norms in whole-batch mode (BatchNormLayer).
+  void set_whole_batch();
+  /// Engine 2: the dropout layers' per-image keys for the next training forward (DropoutLayer).
+  void set_image_keys(int epoch, const int64_t* keys);
 
   /// All parameters in layer order (trainable and running statistics).
   std::vector<Param*> params();

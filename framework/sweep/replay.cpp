@@ -6,12 +6,14 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
 
 #include "core/environment.hpp"
 #include "core/error.hpp"
+#include "nn/micro_batch.hpp"
 #include "nn/network.hpp"
 #include "train/checkpoint.hpp"
 #include "train/metrics.hpp"
@@ -87,9 +89,10 @@ void check_conditions(const StoredRun& run, const Dataset& data, bool force, std
 
 /// Trains the run's configuration again from scratch with its recorded thread count, in a
 /// temporary checkpoint directory; `epochs` receives every reproduced epoch.
-RunResult retrain(const StoredRun& run, const Dataset& data, std::vector<EpochRecord>& epochs) {
-  // Same thread count as recorded, set before any primitive exists (oneDNN notes, "Threading").
-  omp_set_num_threads(run.threads);
+RunResult retrain(const StoredRun& run, const Dataset& data, std::vector<EpochRecord>& epochs,
+                  int threads) {
+  // Set before any primitive exists (oneDNN notes, "Threading").
+  omp_set_num_threads(threads);
   const auto tmp = std::filesystem::temp_directory_path() /
                    fmt::format("lenetlab-verify-{}-{}", getpid(), run.key);
   Recorder recorder;
@@ -192,17 +195,47 @@ void compare_results(const StoredRun& run, const RunResult& result, Comparison& 
 
 }  // namespace
 
+std::string recorded_engine_version(const StoredRun& run) {
+  return run.config.engine == 2 ? "2" : kFormat1EngineVersion;
+}
+
+namespace {
+
+/// The thread count to verify `run` with; throws Error when its engine cannot.
+int verify_threads(const StoredRun& run, int threads) {
+  const std::string recorded = recorded_engine_version(run);
+  const std::string here = engine_version_of(run.config.engine);
+  if (recorded != here)
+    throw Error(
+        fmt::format("run {} was computed by engine version {}, and this build computes "
+                    "its configuration with engine version {}: verify it with a build "
+                    "of engine version {}",
+                    run.id, recorded, here, recorded));
+  if (threads <= 0) return run.threads;
+  if (threads != run.threads && !thread_invariant(recorded))
+    throw Error(
+        fmt::format("run {} (engine {}) was recorded with {} thread(s), and engine {} "
+                    "results depend on the thread count: verify it with --threads {} "
+                    "(or without --threads)",
+                    run.id, run.config.engine, run.threads, run.config.engine, run.threads));
+  return threads;
+}
+
+}  // namespace
+
 VerifyResult verify_run(Store& store, const StoredRun& run, const Dataset& data, bool force,
-                        std::FILE* out) {
+                        std::FILE* out, int threads) {
   if (run.epochs.empty())
     throw Error(fmt::format("run {} ({}) has no recorded epochs to verify (status {})", run.id,
                             run.key, to_string(run.status)));
+  const int execute_threads = verify_threads(run, threads);
   check_conditions(run, data, force, out);
-  fmt::print(out, "verify run {} ({}): {} epochs, {} thread(s), ISA {}, seed {}\n", run.id,
-             run.name, run.epochs.size(), run.threads, run.isa, run.config.seed);
+  fmt::print(out, "verify run {} ({}): {} epochs, {} thread(s) (recorded {}), ISA {}, seed {}\n",
+             run.id, run.name, run.epochs.size(), execute_threads, run.threads, run.isa,
+             run.config.seed);
   std::fflush(out);
   std::vector<EpochRecord> again;
-  const RunResult result = retrain(run, data, again);
+  const RunResult result = retrain(run, data, again, execute_threads);
 
   Comparison comparison;
   compare_epochs(run, again, comparison, out);
@@ -212,7 +245,7 @@ VerifyResult verify_run(Store& store, const StoredRun& run, const Dataset& data,
              v.matched ? "MATCH, every value bit-identical" : "MISMATCH", v.epochs_compared,
              v.mismatches);
   store.record_verification(run.id, v.matched, v.epochs_compared, v.mismatches, v.details_json,
-                            capture_environment(run.threads));
+                            capture_environment(execute_threads));
   return v;
 }
 
@@ -241,10 +274,17 @@ EvalMetrics evaluate_run(const ResultsReader& reader, const StoredRun& run, cons
   // images/s times the inference itself: the primitives of the full and the tail batch are
   // created (and JIT-compiled) first, as a training run creates them before its first step.
   const int batch = run.config.batch_size;
-  if (n > 0) net.prepare(static_cast<int>(std::min<int64_t>(n, batch)));
-  if (n > batch && n % batch != 0) net.prepare(static_cast<int>(n % batch));
+  std::unique_ptr<MicroBatchNetwork> micro;  // engine 2: its own evaluation, on any thread count
+  if (run.config.engine == 2) {
+    micro = std::make_unique<MicroBatchNetwork>(arch, run.config.seed, net, run.config.micro_batch,
+                                                run.threads);
+  } else {
+    if (n > 0) net.prepare(static_cast<int>(std::min<int64_t>(n, batch)));
+    if (n > batch && n % batch != 0) net.prepare(static_cast<int>(n % batch));
+  }
   const auto t0 = std::chrono::steady_clock::now();
-  const EvalMetrics m = evaluate(net, input, idx, batch);
+  const EvalMetrics m = micro ? evaluate(*micro, net.num_classes(), input, idx, batch)
+                              : evaluate(net, input, idx, batch);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   fmt::print(out, "run {} ({}), {} checkpoint (epoch {}, weights {}), {} thread(s)\n", run.id,

@@ -43,14 +43,21 @@ struct VerifyResult {
   std::string details_json;  ///< [{epoch, metric, stored, reproduced}] of the differences
 };
 
-/// Re-trains `run` from its stored configuration with its recorded thread count (in a temporary
-/// checkpoint directory) and compares every stored epoch metric (train/val loss and accuracy,
-/// learning rate), each epoch's data hash when recorded (rows written before schema version 6
-/// have none), the test loss/accuracy and the weights hash with ==. Prints a per-epoch table to
-/// `out` and records the verification in the database. Throws Error before training when the
-/// recorded conditions cannot be met here, unless `force`.
+/// The engine version that computed `run`: "2" for a run of the engine 2 setting, else "1"
+/// (every run of engine 1 was computed by engine version 1: the database keeps no version column).
+std::string recorded_engine_version(const StoredRun& run);
+
+/// Re-trains `run` from its stored configuration (in a temporary checkpoint directory) with
+/// `threads` OpenMP threads (0: its recorded thread count) and compares every stored epoch metric
+/// (train/val loss and accuracy, learning rate), each epoch's data hash when recorded (rows written
+/// before schema version 6 have none), the test loss/accuracy and the weights hash with ==. Prints
+/// a per-epoch table to `out` and records the verification in the database. Throws Error before
+/// training when the recorded conditions cannot be met here, unless `force`; and, whatever
+/// `force`, when this build would compute the run with another engine version than the recorded
+/// one, or when `threads` differs from the recorded count of a run whose engine version depends on
+/// it (engine 1).
 VerifyResult verify_run(Store& store, const StoredRun& run, const Dataset& data, bool force,
-                        std::FILE* out);
+                        std::FILE* out, int threads = 0);
 
 /// Reloads the run's final (or best) checkpoint, evaluates it on `data`'s test images (the run's
 /// test_limit applies when `data` is the run's dataset) with the recorded thread count, prints the

@@ -1,10 +1,12 @@
 #include "train/metrics.hpp"
 
 #include <algorithm>
+#include <atomic>
 
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "nn/micro_batch.hpp"
 #include "nn/network.hpp"
 #include "train/distortion.hpp"
 
@@ -113,6 +115,48 @@ EvalMetrics evaluate(Network& net, const InputPipeline& input, const std::vector
   m.accuracy = m.images ? double(correct) / m.images : 0.0;
   m.per_class = class_metrics(m.confusion, k);
   return m;
+}
+
+EvalMetrics evaluate(MicroBatchNetwork& net, int num_classes, const InputPipeline& input,
+                     const std::vector<int64_t>& idx, int batch_size) {
+  const int k = num_classes;
+  const int m = net.micro_batch();
+  EvalMetrics metrics;
+  metrics.num_classes = k;
+  metrics.confusion.assign(int64_t{k} * k, 0);
+  std::vector<BatchLoss> parts;
+  std::vector<int64_t> confusion_parts;
+  double loss_sum = 0;
+  int64_t correct = 0;
+  for (size_t start = 0; start < idx.size(); start += batch_size) {
+    const int n = static_cast<int>(std::min<size_t>(batch_size, idx.size() - start));
+    const int count = (n + m - 1) / m;
+    parts.assign(size_t(count), BatchLoss{});
+    const auto fill = [&](int first, int images, float* in, uint8_t* labels) {
+      input.fill(in, idx.data() + start + first, images, labels);
+    };
+    const auto output = [&](int first, int images, const float* log_p, const uint8_t* labels) {
+      BatchLoss& part = parts[size_t(first / m)];
+      for (int i = 0; i < images; ++i) {
+        const float* row = log_p + int64_t{i} * k;
+        const int predicted = static_cast<int>(std::max_element(row, row + k) - row);
+        part.loss_sum -= row[labels[i]];
+        part.correct += predicted == labels[i];
+        // Counts: the order of the increments does not matter.
+        std::atomic_ref<int64_t>(metrics.confusion[labels[i] * k + predicted])++;
+      }
+    };
+    net.infer(n, fill, output);
+    for (const BatchLoss& part : parts) {
+      loss_sum += part.loss_sum;
+      correct += part.correct;
+    }
+  }
+  metrics.images = static_cast<int64_t>(idx.size());
+  metrics.loss = metrics.images ? loss_sum / metrics.images : 0.0;
+  metrics.accuracy = metrics.images ? double(correct) / metrics.images : 0.0;
+  metrics.per_class = class_metrics(metrics.confusion, k);
+  return metrics;
 }
 
 }  // namespace lenetlab

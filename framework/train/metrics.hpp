@@ -9,6 +9,7 @@
 
 namespace lenetlab {
 
+class MicroBatchNetwork;
 class Network;
 class Distorter;
 
@@ -46,5 +47,11 @@ std::vector<ClassMetrics> class_metrics(const std::vector<int64_t>& confusion, i
 /// of batch_size plus one tail batch.
 EvalMetrics evaluate(Network& net, const InputPipeline& input, const std::vector<int64_t>& idx,
                      int batch_size);
+
+/// As evaluate, on engine 2: each batch's micro-batches across the engine's threads, the loss
+/// summed per micro-batch and the sums added in micro-batch order (the same bits on any thread
+/// count).
+EvalMetrics evaluate(MicroBatchNetwork& net, int num_classes, const InputPipeline& input,
+                     const std::vector<int64_t>& idx, int batch_size);
 
 }  // namespace lenetlab

@@ -38,9 +38,18 @@ inline constexpr const char* kEngineVersion = "1";
 /// kEngineVersion, the engine version of this build.
 const char* current_engine_version();
 
+/// The engine version a run of `engine` setting (RunConfig::engine) computes with: engine 2 is
+/// "2" (nn/micro_batch.hpp), engine 1 is kEngineVersion.
+std::string engine_version_of(int engine);
+
+/// Whether results of `engine_version` are the same for any thread count (engine 2): the thread
+/// count is then no condition of its runs.
+bool thread_invariant(const std::string& engine_version);
+
 /// The conditions that differ between `recorded` and `current`, as "threads 1 (now 2)", "ISA avx2
 /// (now avx512_core)", ...; empty when a run recorded under `recorded` continues bit for bit under
-/// `current`. engine_commit is never compared.
+/// `current`. engine_commit is never compared, nor the thread count when both engine versions are
+/// thread-invariant (thread_invariant).
 std::vector<std::string> condition_differences(const RunConditions& recorded,
                                                const RunConditions& current);
 

@@ -9,6 +9,7 @@
 
 #include "core/crash_point.hpp"
 #include "core/error.hpp"
+#include "nn/micro_batch.hpp"
 #include "nn/network.hpp"
 #include "optim/optimizer.hpp"
 #include "train/distortion.hpp"
@@ -77,6 +78,12 @@ Trainer::Trainer(const RunConfig& config, const Dataset& data, TrainObserver& ob
     throw RunError(fmt::format("dataset '{}': its training images have no labels", data.name));
   if (config.batch_size <= 0) throw RunError("batch_size must be positive");
   net_ = std::make_unique<Network>(arch, config.seed);
+  if (config.engine == 2) {
+    if (config.micro_batch <= 0) throw RunError("micro_batch must be positive");
+    micro_ = std::make_unique<MicroBatchNetwork>(arch, config.seed, *net_, config.micro_batch,
+                                                 conditions_.threads);
+  }
+  conditions_.engine_version = engine_version_of(config.engine);
   train_input_ = std::make_unique<InputPipeline>(data.train, arch.input_channels, arch.input_height,
                                                  arch.input_width, config.normalize_mean,
                                                  config.normalize_std);
@@ -271,15 +278,7 @@ std::optional<EpochRecord> Trainer::run_epoch(int epoch) {
     const int n = static_cast<int>(std::min<int64_t>(bs, n_train - start));
     if (n < bs && config_.drop_last) break;
     if (should_end(epoch)) return std::nullopt;
-    net_->prepare(n);
-    if (distorter_) {
-      train_input_->fill(net_->input(n), train_idx_.data() + start, n, labels_.data(), *distorter_,
-                         epoch);
-    } else {
-      train_input_->fill(net_->input(n), train_idx_.data() + start, n, labels_.data());
-    }
-    net_->forward(n, true);
-    const BatchLoss b = net_->loss(n, labels_.data(), true);
+    const BatchLoss b = train_forward(epoch, start, n);
     if (!std::isfinite(b.loss_sum)) {
       result_.status = RunStatus::diverged;
       result_.diverged_epoch = epoch;
@@ -290,7 +289,11 @@ std::optional<EpochRecord> Trainer::run_epoch(int epoch) {
       result_.weights_hash = net_->weights_hash();
       return std::nullopt;
     }
-    net_->backward(n);
+    if (micro_) {
+      micro_->backward(n);
+    } else {
+      net_->backward(n);
+    }
     optimizer_->step();
     crash_point("step");
     loss_sum += b.loss_sum;
@@ -313,10 +316,38 @@ std::optional<EpochRecord> Trainer::run_epoch(int epoch) {
   return record;
 }
 
+BatchLoss Trainer::train_forward(int epoch, int64_t start, int n) {
+  const int64_t* idx = train_idx_.data() + start;
+  const auto fill = [&](float* input, const int64_t* images, int count, uint8_t* labels) {
+    if (distorter_) {
+      train_input_->fill(input, images, count, labels, *distorter_, epoch);
+    } else {
+      train_input_->fill(input, images, count, labels);
+    }
+  };
+  if (micro_) {
+    return micro_->forward_loss(
+        n,
+        [&](int first, int count, float* input, uint8_t* labels) {
+          fill(input, idx + first, count, labels);
+        },
+        epoch, idx);
+  }
+  net_->prepare(n);
+  fill(net_->input(n), idx, n, labels_.data());
+  net_->forward(n, true);
+  return net_->loss(n, labels_.data(), true);
+}
+
+EvalMetrics Trainer::evaluate_on(const InputPipeline& input, const std::vector<int64_t>& idx) {
+  if (micro_) return evaluate(*micro_, net_->num_classes(), input, idx, config_.batch_size);
+  return evaluate(*net_, input, idx, config_.batch_size);
+}
+
 void Trainer::end_epoch(EpochRecord& record) {
   const int epoch = record.epoch;
   if (!val_idx_.empty()) {
-    const EvalMetrics v = evaluate(*net_, *train_input_, val_idx_, config_.batch_size);
+    const EvalMetrics v = evaluate_on(*train_input_, val_idx_);
     record.val_loss = v.loss;
     record.val_accuracy = v.accuracy;
     if (!result_.best_val_accuracy || v.accuracy > *result_.best_val_accuracy) {
@@ -375,7 +406,7 @@ RunResult Trainer::finish() {
   // A prediction set (no labels) and a tuning run (evaluate_test false) give no test metrics;
   // the final weights are kept for predict.
   if (data_.test.labelled && config_.evaluate_test)
-    result_.test = evaluate(*net_, *test_input_, test_idx_, config_.batch_size);
+    result_.test = evaluate_on(*test_input_, test_idx_);
   result_.weights_hash = net_->weights_hash();
   if (checkpoints)
     save_checkpoint(checkpoint_path(options_.checkpoint_dir, CheckpointKind::final),

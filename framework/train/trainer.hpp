@@ -23,8 +23,10 @@ namespace lenetlab {
 
 class Distorter;
 class InputPipeline;
+class MicroBatchNetwork;
 class Network;
 class Optimizer;
+struct BatchLoss;
 
 /// Size figures of the built network (see store/store.hpp ModelStats, same meaning).
 struct NetworkStats {
@@ -200,6 +202,10 @@ class Trainer {
   /// `state` is a last checkpoint of this run whose every array fits this network and split.
   bool fits(const TrainState& state);
   RunStart start_facts() const;
+  /// Forward and loss of training images [start, start + n) of the epoch's order (engine 1 on
+  /// net_, engine 2 on micro_).
+  BatchLoss train_forward(int epoch, int64_t start, int n);
+  EvalMetrics evaluate_on(const InputPipeline& input, const std::vector<int64_t>& idx);
 
   const RunConfig& config_;
   const Dataset& data_;
@@ -209,6 +215,7 @@ class Trainer {
   Clock::time_point t_run_;
   RunConditions conditions_;
   std::unique_ptr<Network> net_;
+  std::unique_ptr<MicroBatchNetwork> micro_;  ///< engine 2 (net_ is its replica 0)
   std::unique_ptr<InputPipeline> train_input_, test_input_;
   std::unique_ptr<Distorter> distorter_;  ///< config.augment, when on
   std::unique_ptr<Optimizer> optimizer_;

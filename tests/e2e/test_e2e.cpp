@@ -176,3 +176,36 @@ TEST_CASE("e2e: a bad sweep is refused with file:line:column before any run") {
   CHECK(r.output.find("adamw") != std::string::npos);
   CHECK_FALSE(fs::exists(dir.path() / "results.db"));
 }
+
+TEST_CASE("e2e: an engine-2 run recorded with 2 threads verifies with 1, engine 1 refuses") {
+  REQUIRE_MESSAGE(mnist_available(),
+                  "run `bash ci/setup.sh` (it runs `lenetlab data fetch mnist`)");
+  TempDir dir;
+  const fs::path sweep = dir.path() / "engines.yaml";
+  write(sweep,
+        "name: engines\nbase: {architecture: lenet5-bn-dropout, epochs: 1, train_limit: 600,\n"
+        "  test_limit: 200, validation_split: 0.1, optimizer: adam}\n"
+        "grid:\n  engine: [1, 2]\n");
+  const CliResult run = run_cli(dir / "results.db", {"run", sweep.string(), "--threads-per-run", "2"});
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  SQLite::Database db((dir.path() / "results.db").string(), SQLite::OPEN_READONLY);
+  const auto id_of = [&](const char* where) {
+    return std::to_string(
+        db.execAndGet(std::string("SELECT id FROM runs WHERE ") + where).getInt64());
+  };
+  const std::string engine2 = id_of("config_json LIKE '%\"engine\":2%'");
+  const std::string engine1 = id_of("config_json NOT LIKE '%\"engine\"%'");
+  const CliResult verified = run_cli(dir / "results.db", {"verify", engine2, "--threads", "1"});
+  INFO(verified.output);
+  CHECK(verified.status == 0);
+  CHECK(verified.output.find("1 thread(s) (recorded 2)") != std::string::npos);
+  CHECK(verified.output.find("MATCH, every value bit-identical") != std::string::npos);
+  const CliResult evaluated = run_cli(dir / "results.db", {"evaluate", engine2});
+  INFO(evaluated.output);
+  CHECK(evaluated.output.find("reproduced exactly") != std::string::npos);
+  const CliResult refused = run_cli(dir / "results.db", {"verify", engine1, "--threads", "1"});
+  INFO(refused.output);
+  CHECK(refused.status != 0);
+  CHECK(refused.output.find("results depend on the thread count") != std::string::npos);
+}

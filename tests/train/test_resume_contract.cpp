@@ -5,7 +5,6 @@
 // checkpoint (no conditions) is judged by the conditions the database recorded (legacy_conditions)
 // and rewritten with them; without them it is refused.
 #include <doctest/doctest.h>
-#include <omp.h>
 
 #include <filesystem>
 #include <string>
@@ -19,18 +18,6 @@
 
 namespace lenetlab::test {
 namespace {
-
-/// Sets the calling thread's OpenMP thread count for the scope (what --threads-per-run sets).
-class OmpThreads {
- public:
-  explicit OmpThreads(int n) : before_(omp_get_max_threads()) { omp_set_num_threads(n); }
-  ~OmpThreads() { omp_set_num_threads(before_); }
-  OmpThreads(const OmpThreads&) = delete;
-  OmpThreads& operator=(const OmpThreads&) = delete;
-
- private:
-  int before_;
-};
 
 /// Fails the run when epoch `fail_at` is delivered, after its checkpoint is written.
 struct StopAfter : Recorder {

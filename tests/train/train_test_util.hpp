@@ -2,6 +2,8 @@
 // separable dataset, a run configuration on it, and an observer that records what a run reports.
 #pragma once
 
+#include <omp.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -73,6 +75,18 @@ struct Recorder : TrainObserver {
     starts.push_back(s);
   }
   void on_epoch(const EpochRecord& e) override { epochs.push_back(e); }
+};
+
+/// Sets the calling thread's OpenMP thread count for the scope (what --threads-per-run sets).
+class OmpThreads {
+ public:
+  explicit OmpThreads(int n) : before_(omp_get_max_threads()) { omp_set_num_threads(n); }
+  ~OmpThreads() { omp_set_num_threads(before_); }
+  OmpThreads(const OmpThreads&) = delete;
+  OmpThreads& operator=(const OmpThreads&) = delete;
+
+ private:
+  int before_;
 };
 
 }  // namespace lenetlab::test
