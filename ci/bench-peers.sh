@@ -9,7 +9,9 @@
 #      THREADS_LIST ("1 2"), LENETLAB (build/release/lenetlab), PEERS_DIR (../shared/bench/peers),
 #      MNIST (~/.cache/lenetlab/datasets/mnist, fetched by `lenetlab data fetch mnist`), STEPS (lenetlab
 #      steps per repetition, 40), PEER_OPENBLAS_CORETYPE (default SkylakeX: OpenBLAS's AVX-512 kernels,
-#      the fastest setting of the BLAS peers on this machine kind; see the peers' README).
+#      the fastest setting of the BLAS peers on this machine kind; see the peers' README), ENGINE
+#      (lenetlab's training engine, 1 or 2: `bench --engine`; default 1), MICRO_BATCH (engine 2's
+#      micro-batch size, `bench --micro-batch`; default the run setting's, 32).
 # The peers install their Debian packages on first use (apt-get, as root). Run it on an otherwise idle
 # machine and compare only ratios measured in the same sitting: absolute figures from different
 # sittings or machines are not comparable. BLAS caveat: a PyTorch, Caffe or dlib on Debian's reference
@@ -33,7 +35,8 @@ printf 'program\tarch\tbatch\tthreads\timages_per_s\tgflops\n' > "$raw"
 # bench tables of $db (framework/store/migrations/3_published_bench.sql).
 lenetlab_case() {
   "$LENETLAB" --db "$db" bench --arch "$1" --batch-size "$2" --threads "$3" --warmup-steps 5 \
-    --steps "${STEPS:-40}" --repetitions 5 > "$OUT/lenetlab-$1-$2-$3.log" 2>&1 ||
+    --steps "${STEPS:-40}" --repetitions 5 --engine "${ENGINE:-1}" ${MICRO_BATCH:+--micro-batch "$MICRO_BATCH"} \
+    > "$OUT/lenetlab-$1-$2-$3.log" 2>&1 ||
     { echo "bench-peers: lenetlab bench failed, see $OUT/lenetlab-$1-$2-$3.log" >&2; return 1; }
   sqlite3 -separator $'\t' "$db" "SELECT 'lenetlab', architecture, batch_size, threads,
       printf('%.0f', images_per_second_median),
@@ -67,7 +70,7 @@ done
 "$LENETLAB" bench --fma-peak --threads 1 --threads 2 > "$OUT/fma-peak.txt"
 # Summary: per case, lenetlab, every peer, the best peer and the lead; then the FMA peak and the
 # fraction of it lenetlab's training reaches (per-thread peak x threads).
-awk -F'\t' -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v peakfile="$OUT/fma-peak.txt" '
+awk -F'\t' -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v engine="${ENGINE:-1}" -v mb="${MICRO_BATCH:-32}" -v peakfile="$OUT/fma-peak.txt" '
   BEGIN { while ((getline line < peakfile) > 0) { split(line, f, " +");
             if (line ~ /^ *[0-9]+ /) { n = (f[1] == "" ? f[2] : f[1]); g = (f[1] == "" ? f[3] : f[2]); peak[n] = g } } }
   NR == 1 { next }
@@ -82,5 +85,6 @@ awk -F'\t' -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v peakfile="$OUT/fma-peak
       lead = (best[key] > 0 ? sprintf("%.2fx", ours[key] / best[key]) : "n/a")
       pct = (peak[t] > 0 ? sprintf("%.0f%%", 100 * gf[key] / peak[t]) : "n/a")
       printf "| %s | %s | %s | %s | %s | %s | %s |\n", key, ours[key], cell[key], bestname[key], lead, gf[key], pct }
+    printf "\nlenetlab: engine %s%s.\n", engine, (engine == 2 ? " (micro-batches of " mb ")" : "")
     printf "\nfp32 FMA peak (lenetlab bench --fma-peak): 1 thread %s GFLOP/s, 2 threads %s GFLOP/s. Load average at the end: %s.\n", peak[1], peak[2], load
   }' "$raw" | tee "$OUT/summary.md"

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "nn/micro_batch.hpp"
 #include "nn/network.hpp"
 #include "nn/rng.hpp"
 #include "optim/optimizer.hpp"
@@ -52,6 +53,11 @@ void check_settings(int batch_size, int threads, const BenchSettings& s) {
         fmt::format("bench: batch size ({}), threads ({}), steps ({}) and repetitions ({}) "
                     "must be at least 1 and warm-up steps ({}) at least 0",
                     batch_size, threads, s.steps, s.repetitions, s.warmup_steps));
+  if ((s.engine != 1 && s.engine != 2) || s.micro_batch < 1)
+    throw Error(
+        fmt::format("bench: engine must be 1 or 2 (found {}) and micro_batch at least 1 "
+                    "(found {})",
+                    s.engine, s.micro_batch));
 }
 
 /// images/s of each of `repetitions` groups of `steps` calls of step().
@@ -75,6 +81,8 @@ BenchResult summarize(const ArchSpec& arch, int batch_size, int threads, BenchMo
   r.batch_size = batch_size;
   r.threads = threads;
   r.mode = mode;
+  r.engine = s.engine;
+  r.micro_batch = s.engine == 2 ? s.micro_batch : 0;
   r.warmup_steps = s.warmup_steps;
   r.steps = s.steps;
   r.repetitions = s.repetitions;
@@ -221,6 +229,22 @@ struct BenchSession::Impl {
     std::iota(order.begin(), order.end(), int64_t{0});
     rng.shuffle(order);
   }
+  /// The next n image indices of the shuffled order (reshuffled when used up).
+  const int64_t* next(int n) {
+    if (cursor + static_cast<size_t>(n) > order.size()) {
+      rng.shuffle(order);
+      cursor = 0;
+    }
+    const int64_t* first = order.data() + cursor;
+    cursor += static_cast<size_t>(n);
+    return first;
+  }
+  /// Engine 2's fill of a batch whose image indices start at `idx`.
+  MicroBatchNetwork::Fill fill_from(const int64_t* idx) {
+    return [this, idx](int first, int count, float* in, uint8_t* batch_labels) {
+      input.fill(in, idx + first, count, batch_labels);
+    };
+  }
   InputPipeline input;
   Rng rng;
   std::vector<int64_t> order;  ///< training image indices, shuffled
@@ -229,7 +253,8 @@ struct BenchSession::Impl {
   std::unique_ptr<Optimizer> optimizer;
 };
 
-BenchSession::BenchSession(const ArchSpec& arch, const Dataset& data, int batch_size, uint64_t seed)
+BenchSession::BenchSession(const ArchSpec& arch, const Dataset& data, int batch_size, uint64_t seed,
+                           int engine, int micro_batch, int threads)
     : batch_size_(batch_size) {
   if (batch_size < 1) throw RunError("bench: the batch size must be at least 1");
   if (arch.num_classes != data.num_classes)
@@ -240,7 +265,11 @@ BenchSession::BenchSession(const ArchSpec& arch, const Dataset& data, int batch_
                                data.name, data.train.n, batch_size));
   net_ = std::make_unique<Network>(arch, seed);
   impl_ = std::make_unique<Impl>(data.train, arch, seed);
-  net_->prepare(batch_size);
+  if (engine == 2) {
+    micro_ = std::make_unique<MicroBatchNetwork>(arch, seed, *net_, micro_batch, threads);
+  } else {
+    net_->prepare(batch_size);
+  }
   impl_->labels.resize(static_cast<size_t>(batch_size));
   std::vector<ParamView> views;
   for (Param* p : net_->params())
@@ -252,12 +281,7 @@ BenchSession::~BenchSession() = default;
 
 void BenchSession::fill_next() {
   Impl& s = *impl_;
-  if (s.cursor + static_cast<size_t>(batch_size_) > s.order.size()) {
-    s.rng.shuffle(s.order);
-    s.cursor = 0;
-  }
-  s.input.fill(net_->input(batch_size_), s.order.data() + s.cursor, batch_size_, s.labels.data());
-  s.cursor += static_cast<size_t>(batch_size_);
+  s.input.fill(net_->input(batch_size_), s.next(batch_size_), batch_size_, s.labels.data());
 }
 
 void BenchSession::loss_with_gradient() { net_->loss(batch_size_, impl_->labels.data(), true); }
@@ -265,6 +289,13 @@ void BenchSession::loss_with_gradient() { net_->loss(batch_size_, impl_->labels.
 void BenchSession::optimizer_step() { impl_->optimizer->step(); }
 
 void BenchSession::train_step() {
+  if (micro_) {
+    const int64_t* idx = impl_->next(batch_size_);
+    micro_->forward_loss(batch_size_, impl_->fill_from(idx), 0, idx);
+    micro_->backward(batch_size_);
+    optimizer_step();
+    return;
+  }
   fill_next();
   net_->forward(batch_size_, true);
   loss_with_gradient();
@@ -273,6 +304,11 @@ void BenchSession::train_step() {
 }
 
 void BenchSession::infer_step() {
+  if (micro_) {
+    micro_->infer(batch_size_, impl_->fill_from(impl_->next(batch_size_)),
+                  [](int, int, const float*, const uint8_t*) {});
+    return;
+  }
   fill_next();
   net_->forward(batch_size_, false);
 }
@@ -283,7 +319,8 @@ std::vector<BenchResult> bench_case(const ArchSpec& arch, int batch_size, int th
                                     const BenchSettings& settings, const Dataset& data) {
   check_settings(batch_size, threads, settings);
   return on_worker(threads, [&] {
-    BenchSession session(arch, data, batch_size, settings.seed);
+    BenchSession session(arch, data, batch_size, settings.seed, settings.engine,
+                         settings.micro_batch, threads);
     const int64_t macs = session.network().macs_per_image();
     std::vector<BenchResult> results;
     results.push_back(
@@ -416,6 +453,7 @@ void add_profile_rows(const Network& net, const std::vector<BackwardSplit>& spli
 ProfileResult profile_training(const ArchSpec& arch, int batch_size, int threads,
                                const BenchSettings& settings, const Dataset& data) {
   check_settings(batch_size, threads, settings);
+  if (settings.engine != 1) throw Error(kProfileEngine1Only);
   return on_worker(threads, [&] {
     BenchSession session(arch, data, batch_size, settings.seed);
     const ProfileParts parts{session.network().layers().size()};

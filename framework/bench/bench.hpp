@@ -8,7 +8,8 @@
 //
 // Threading: every case runs on a fresh worker thread that calls omp_set_num_threads(threads)
 // before it creates any primitive (oneDNN notes, "Threading": the count at creation is the one used
-// later). The calling thread only waits. Functions that take a Dataset read it and never modify it.
+// later). Engine 2 (nn/micro_batch.hpp) runs its micro-batches on `threads` workers instead, each
+// with one-thread primitives, as a training run of engine 2 does. The calling thread only waits. Functions that take a Dataset read it and never modify it.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,7 @@
 
 namespace lenetlab {
 
+class MicroBatchNetwork;
 class Network;
 class Store;
 
@@ -45,6 +47,10 @@ struct BenchMatrix {
   int repetitions = 5;
   std::string dataset = "mnist";
   uint64_t seed = 1;
+  /// The training engine measured (run setting `engine`, sweeps/README.md): 1 or 2.
+  int engine = 1;
+  /// Engine 2: images per micro-batch (run setting `micro_batch`; its default).
+  int micro_batch = 32;
 };
 
 /// Parses a matrix file. Throws ConfigError "file:line:column: ..." for YAML syntax errors, a root
@@ -92,6 +98,8 @@ struct BenchSettings {
   int steps = 20;
   int repetitions = 5;
   uint64_t seed = 1;
+  int engine = 1;        ///< 1 or 2 (BenchMatrix::engine)
+  int micro_batch = 32;  ///< engine 2's micro-batch size, >= 1
 };
 
 /// Throughput of one architecture x batch size x threads x mode.
@@ -100,6 +108,8 @@ struct BenchResult {
   int batch_size = 0;
   int threads = 1;
   BenchMode mode = BenchMode::training;
+  int engine = 1;
+  int micro_batch = 0;  ///< engine 2's micro-batch size; 0 for engine 1
   int warmup_steps = 0;
   int steps = 0;
   int repetitions = 0;
@@ -118,13 +128,17 @@ struct BenchResult {
 /// One network with its input pipeline, an SGD optimizer (learning rate 0.01, no momentum) and a
 /// cursor over the training images in an order shuffled from the seed (reshuffled when used up):
 /// the unit that the bench, the profile and the Google Benchmark suite time.
+/// Engine 2 (`engine` 2): the steps of a training run of engine 2 (nn/micro_batch.hpp), its
+/// micro-batches on `threads` workers (the calling thread included), dropout keyed by the images'
+/// indices in epoch 0; network() is then its replica 0, and the profile does not apply.
 /// Create it on the thread that runs it, after omp_set_num_threads. Not thread-safe. `data` must
 /// outlive the session (the input pipeline reads its images in place).
 /// Throws RunError when the architecture does not fit the dataset (classes, image size) or the
 /// dataset has fewer training images than one batch.
 class BenchSession {
  public:
-  BenchSession(const ArchSpec& arch, const Dataset& data, int batch_size, uint64_t seed);
+  BenchSession(const ArchSpec& arch, const Dataset& data, int batch_size, uint64_t seed,
+               int engine = 1, int micro_batch = 32, int threads = 1);
   ~BenchSession();
   BenchSession(const BenchSession&) = delete;
   BenchSession& operator=(const BenchSession&) = delete;
@@ -146,14 +160,16 @@ class BenchSession {
  private:
   struct Impl;
   std::unique_ptr<Network> net_;
+  std::unique_ptr<MicroBatchNetwork> micro_;  ///< engine 2 (net_ is its replica 0)
   std::unique_ptr<Impl> impl_;
   int batch_size_;
 };
 
 /// Measures training and inference throughput of `arch` at one batch size and thread count on a new
 /// worker thread (see the file comment): warmup_steps untimed steps, then `repetitions` timed
-/// groups of `steps` steps, for training first, then inference, on one network. Returns {training,
-/// inference}. Exceptions of the worker (RunError, dnnl::error) are rethrown on the calling thread.
+/// groups of `steps` steps, for training first, then inference, on one network of
+/// settings.engine. Returns {training, inference}. Exceptions of the worker (RunError,
+/// dnnl::error) are rethrown on the calling thread; Error for settings out of range.
 std::vector<BenchResult> bench_case(const ArchSpec& arch, int batch_size, int threads,
                                     const BenchSettings& settings, const Dataset& data);
 
@@ -196,6 +212,12 @@ struct ProfileResult {
 /// training is unaffected), and reported as backward_data / backward_weights rows; the rest of the
 /// layer's in-step backward time (reorders, the C3 mask) is backward_other, which can come out
 /// slightly negative under noise because the primitives are timed apart from the step.
+/// The message of the Error a profile of engine 2 is refused with.
+inline constexpr const char* kProfileEngine1Only =
+    "bench: --profile times engine 1's layers; engine 2 runs them per micro-batch (measure it "
+    "without --profile)";
+
+/// Engine 1 only: throws Error(kProfileEngine1Only) for settings.engine 2.
 ProfileResult profile_training(const ArchSpec& arch, int batch_size, int threads,
                                const BenchSettings& settings, const Dataset& data);
 
@@ -213,6 +235,8 @@ struct BenchRunInfo {
   std::string build_flags;   ///< compiler flags of the build (bench_build_flags()).
   double load_average = -1;  ///< 1-minute load average when the bench started (-1 unknown).
   int cores = 0;             ///< std::thread::hardware_concurrency().
+  int engine = 1;            ///< the engine measured (BenchMatrix::engine)
+  int micro_batch = 0;       ///< engine 2's micro-batch size; 0 for engine 1
 };
 
 /// CMAKE_CXX_FLAGS and the flags of the build type lenetlab_bench was compiled with.
@@ -279,7 +303,8 @@ struct BenchProfileRun {
   ProfileResult profile;
 };
 /// The same for `--profile`: profile_training of `arch` at the first batch size and thread count
-/// of `m`, with m's steps and repetitions, recorded as a bench run of kind profile.
+/// of `m`, with m's steps and repetitions, recorded as a bench run of kind profile. Throws
+/// Error(kProfileEngine1Only) before recording anything when m.engine is 2.
 BenchProfileRun run_bench_profile(const BenchMatrix& m, const ArchSpec& arch, const Dataset& data,
                                   Store& store, BenchObserver& observer);
 

@@ -4,13 +4,14 @@
 
 #include "bench/bench.hpp"
 #include "core/environment.hpp"
+#include "core/error.hpp"
 
 namespace lenetlab {
 
 namespace {
 
 BenchSettings settings_of(const BenchMatrix& m) {
-  return BenchSettings{m.warmup_steps, m.steps, m.repetitions, m.seed};
+  return BenchSettings{m.warmup_steps, m.steps, m.repetitions, m.seed, m.engine, m.micro_batch};
 }
 
 }  // namespace
@@ -35,6 +36,8 @@ BenchRunInfo make_bench_run_info(BenchKind kind, const BenchMatrix& m, const Dat
   info.build_flags = bench_build_flags();
   info.load_average = load_average_1min();
   info.cores = static_cast<int>(std::thread::hardware_concurrency());
+  info.engine = m.engine;
+  info.micro_batch = m.engine == 2 ? m.micro_batch : 0;
   return info;
 }
 
@@ -59,6 +62,7 @@ BenchMatrixRun run_bench_matrix(const BenchMatrix& m, const Dataset& data, Store
 
 BenchProfileRun run_bench_profile(const BenchMatrix& m, const ArchSpec& arch, const Dataset& data,
                                   Store& store, BenchObserver& observer) {
+  if (m.engine != 1) throw Error(kProfileEngine1Only);  // before anything is recorded
   const BenchRunInfo info = make_bench_run_info(BenchKind::profile, m, data);
   BenchProfileRun run;
   run.bench_run_id = record_bench_run(store, info);

@@ -52,6 +52,8 @@ int64_t record_bench_run(Store& store, const BenchRunInfo& info) {
   row.build_type = e.build_type;
   row.build_flags = info.build_flags;
   row.git_commit = e.git_commit;
+  row.engine = info.engine;
+  if (info.micro_batch > 0) row.micro_batch = info.micro_batch;
   return store.begin_bench_run(row);
 }
 

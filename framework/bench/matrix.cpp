@@ -19,7 +19,8 @@ namespace {
 using yaml::YamlReader;
 
 const yaml::Names kMatrixKeys = {"architectures", "batch_sizes", "threads", "warmup_steps",
-                                 "steps",         "repetitions", "dataset", "seed"};
+                                 "steps",         "repetitions", "dataset", "seed",
+                                 "engine",        "micro_batch"};
 
 /// A list (or one scalar, taken as a one-element list) of distinct scalars.
 std::vector<YAML::Node> items(const YamlReader& r, const YAML::Node& node, const std::string& key) {
@@ -85,6 +86,10 @@ void parse_key(const YamlReader& r, const std::string& key, const YAML::Node& va
     } catch (const DatasetRefError& e) {
       r.fail(value, e.what());
     }
+  } else if (key == "engine") {
+    m.engine = static_cast<int>(r.integer(value, key, 1, 2));
+  } else if (key == "micro_batch") {
+    m.micro_batch = static_cast<int>(r.integer(value, key, 1, 65536));
   } else if (key == "seed") {
     m.seed = static_cast<uint64_t>(r.integer(value, key, 0, std::numeric_limits<int64_t>::max()));
   }

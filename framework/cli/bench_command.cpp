@@ -32,6 +32,8 @@ struct BenchArgs {
   int repetitions = 0;    ///< 0: from the matrix
   std::string profile;    ///< architecture to profile; empty: run the matrix
   bool fma_peak = false;  ///< measure the fp32 FMA peak instead of the matrix
+  int engine = 0;         ///< 0: from the matrix
+  int micro_batch = 0;    ///< 0: from the matrix
 };
 
 /// The matrix file with the command-line overrides applied.
@@ -49,6 +51,8 @@ BenchMatrix effective_matrix(const BenchArgs& args) {
   if (args.warmup_steps >= 0) m.warmup_steps = args.warmup_steps;
   if (args.steps > 0) m.steps = args.steps;
   if (args.repetitions > 0) m.repetitions = args.repetitions;
+  if (args.engine > 0) m.engine = args.engine;
+  if (args.micro_batch > 0) m.micro_batch = args.micro_batch;
   return m;
 }
 
@@ -63,8 +67,10 @@ class PrintingObserver final : public BenchObserver {
     fmt::print("bench: {} on {} ({} cores, load average {}), {} / oneDNN {}, {} {}\n", m_.file,
                e.cpu_model, info.cores, load_text(info.load_average), e.isa, e.onednn_version,
                e.compiler, info.build_flags);
-    fmt::print("dataset {}; {} warm-up steps, then {} repetitions of {} steps per case\n\n",
-               info.dataset, m_.warmup_steps, m_.repetitions, m_.steps);
+    fmt::print(
+        "dataset {}; engine {}; {} warm-up steps, then {} repetitions of {} steps per case\n\n",
+        info.dataset, m_.engine == 2 ? fmt::format("2 (micro-batches of {})", m_.micro_batch) : "1",
+        m_.warmup_steps, m_.repetitions, m_.steps);
     std::fflush(stdout);
   }
   void on_case(size_t index, size_t count, const BenchCase& c) override {
@@ -179,6 +185,13 @@ void add_bench_command(CLI::App& app, GlobalOptions& global) {
       "--profile", args->profile,
       "profile one training step of this architecture per layer and direction, at the first "
       "batch size and thread count");
+  cmd->add_option("--engine", args->engine,
+                  "training engine to measure instead of the matrix's: 1, or 2 (micro-batches on "
+                  "one-thread primitives, run setting engine)")
+      ->check(CLI::Range(1, 2));
+  cmd->add_option("--micro-batch", args->micro_batch,
+                  "engine 2: images per micro-batch instead of the matrix's (default 32)")
+      ->check(CLI::Range(1, 65536));
   cmd->add_flag("--fma-peak", args->fma_peak,
                 "measure the machine's fp32 fused multiply-add peak (GFLOP/s) at each thread count "
                 "instead of the matrix")

@@ -38,7 +38,7 @@ constexpr const char* kVerificationColumns =
 constexpr const char* kBenchRunColumns =
     "id, kind, started_at, finished_at, matrix_file, matrix_yaml, dataset, dataset_sha256, host, "
     "cpu_model, cores, load_average, isa, onednn_version, tbb_version, compiler, build_type, "
-    "build_flags, git_commit";
+    "build_flags, git_commit, engine, micro_batch";
 
 constexpr const char* kBenchResultColumns =
     "bench_run_id, architecture, batch_size, threads, mode, images_per_second_min, "
@@ -260,6 +260,8 @@ BenchRunRow read_bench_run(Columns c) {
   for (auto* field : {&row.isa, &row.onednn_version, &row.tbb_version, &row.compiler,
                       &row.build_type, &row.build_flags, &row.git_commit})
     *field = c.text();
+  row.engine = c.integer();
+  row.micro_batch = c.optional_integer();
   return row;
 }
 

@@ -17,7 +17,7 @@ namespace lenetlab {
 
 /// Schema version this build reads and writes (PRAGMA user_version); the number of migrations in
 /// store/migrations/. Older databases are upgraded in place when opened; newer ones are refused.
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 /// Table sweeps.
 struct SweepRow {
@@ -147,6 +147,8 @@ struct BenchRunRow {
   std::string isa, onednn_version, tbb_version, compiler, build_type;
   std::string build_flags;  ///< CMAKE_CXX_FLAGS and CMAKE_CXX_FLAGS_<BUILD_TYPE>.
   std::string git_commit;
+  int64_t engine = 1;                  ///< the training engine measured (1 or 2).
+  std::optional<int64_t> micro_batch;  ///< engine 2's micro-batch size; absent for engine 1.
 };
 
 /// Table bench_results: one architecture x batch size x threads x mode of a matrix bench.

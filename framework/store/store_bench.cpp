@@ -17,9 +17,10 @@ int64_t Store::begin_bench_run(const BenchRunRow& run) {
     SQLite::Statement insert = s.prepare(
         "INSERT INTO bench_runs (kind, started_at, matrix_file, matrix_yaml, dataset, "
         "dataset_sha256, host, cpu_model, cores, load_average, isa, onednn_version, tbb_version, "
-        "compiler, build_type, build_flags, git_commit) VALUES (:kind, :started_at, :matrix_file, "
-        ":matrix_yaml, :dataset, :dataset_sha256, :host, :cpu_model, :cores, :load_average, :isa, "
-        ":onednn_version, :tbb_version, :compiler, :build_type, :build_flags, :git_commit)");
+        "compiler, build_type, build_flags, git_commit, engine, micro_batch) VALUES (:kind, "
+        ":started_at, :matrix_file, :matrix_yaml, :dataset, :dataset_sha256, :host, :cpu_model, "
+        ":cores, :load_average, :isa, :onednn_version, :tbb_version, :compiler, :build_type, "
+        ":build_flags, :git_commit, :engine, :micro_batch)");
     insert.bind(":kind", run.kind);
     insert.bind(":started_at", iso_utc_now());
     insert.bind(":matrix_file", run.matrix_file);
@@ -37,6 +38,8 @@ int64_t Store::begin_bench_run(const BenchRunRow& run) {
     insert.bind(":build_type", run.build_type);
     insert.bind(":build_flags", run.build_flags);
     insert.bind(":git_commit", run.git_commit);
+    insert.bind(":engine", run.engine);
+    bind_optional(insert, ":micro_batch", run.micro_batch);
     insert.exec();
     id = s.db().getLastInsertRowid();
   });

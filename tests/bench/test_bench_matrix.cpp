@@ -10,6 +10,7 @@
 #include "config/yaml_loader.hpp"
 #include "core/environment.hpp"
 #include "core/error.hpp"
+#include "nn/network.hpp"
 #include "store/reader.hpp"
 #include "store/store.hpp"
 #include "store/store_test_util.hpp"
@@ -64,6 +65,11 @@ TEST_CASE("bench: matrix values, single values as lists, defaults") {
   CHECK(m.warmup_steps == 0);
   CHECK(m.seed == 42);
   CHECK(m.file == "m.yaml");
+  CHECK(m.engine == 1);
+  CHECK(m.micro_batch == 32);
+  const BenchMatrix e = parse_bench_matrix("engine: 2\nmicro_batch: 16\n", "e.yaml");
+  CHECK(e.engine == 2);
+  CHECK(e.micro_batch == 16);
 
   const BenchMatrix d = parse_bench_matrix("", "empty.yaml");
   CHECK(d.architectures.size() == available_architectures().size());
@@ -86,6 +92,10 @@ TEST_CASE("bench: matrix errors name file, line and column") {
             .rfind("m.yaml:1:14: expected a positive integer for 'repetitions', found a list", 0) ==
         0);
   CHECK(error_of("threads: []\n").rfind("m.yaml:1:10: empty list for 'threads'", 0) == 0);
+  const std::string engine = error_of("engine: 3\n");
+  CHECK(engine.rfind("m.yaml:1:9:", 0) == 0);
+  CHECK(engine.find("'engine'") != std::string::npos);
+  CHECK(error_of("micro_batch: 0\n").rfind("m.yaml:1:14:", 0) == 0);
   CHECK(error_of("batch_sizes: [64, 64]\n")
             .rfind("m.yaml:1:19: '64' is listed twice in 'batch_sizes'", 0) == 0);
   CHECK(error_of("steps: 5\nsteps: 6\n")
@@ -210,6 +220,60 @@ TEST_CASE("bench: run_bench_matrix measures every case in order and records each
   CHECK(runs[0].kind == "matrix");
   CHECK(runs[0].dataset == "synthetic");
   CHECK(runs[0].finished_at.has_value());
+}
+
+TEST_CASE(
+    "bench: engine 2 trains micro-batches (the same weights on 1 and 3 threads) and is recorded") {
+  const Dataset data = synthetic_dataset(64, 0, 3);
+  const ArchSpec arch = architecture("lenet5-bn");
+  // Three engine-2 steps of 8 images in micro-batches of 3 (3 + 3 + 2): the weights do not depend
+  // on the thread count, as a training run's do not.
+  const auto weights = [&](int engine, int threads) {
+    BenchSession session(arch, data, 8, 1, engine, 3, threads);
+    for (int i = 0; i < 3; ++i) session.train_step();
+    session.infer_step();
+    return session.network().weights_hash();
+  };
+  const std::string one = weights(2, 1);
+  CHECK(weights(2, 3) == one);
+  CHECK(weights(1, 1) != one);  // engine 1: the whole batch at once, other rounding
+
+  BenchMatrix m;
+  m.file = "tiny.yaml";
+  m.architectures = {arch};
+  m.batch_sizes = {8};
+  m.threads = {2};
+  m.warmup_steps = 0;
+  m.steps = 1;
+  m.repetitions = 1;
+  m.engine = 2;
+  m.micro_batch = 3;
+  struct Quiet : BenchObserver {
+  } quiet;
+  test::TempDir dir;
+  BenchMatrixRun run;
+  {
+    Store store(dir / "r.db");
+    run = run_bench_matrix(m, data, store, quiet);
+  }
+  REQUIRE(run.results.size() == 2);
+  for (const BenchResult& r : run.results) {
+    CHECK(r.engine == 2);
+    CHECK(r.micro_batch == 3);
+    CHECK(r.images_per_second_median > 0);
+  }
+  const std::vector<BenchRunRow> runs = ResultsReader(dir / "r.db").bench_runs();
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].engine == 2);
+  CHECK(runs[0].micro_batch == 3);
+
+  BenchSettings two{0, 1, 1, 1};
+  two.engine = 2;
+  CHECK_THROWS_WITH_AS(profile_training(arch, 8, 1, two, data),
+                       doctest::Contains("engine 2 runs them per micro-batch"), Error);
+  two.engine = 3;
+  CHECK_THROWS_WITH_AS(bench_case(arch, 8, 1, two, data),
+                       doctest::Contains("engine must be 1 or 2 (found 3)"), Error);
 }
 
 TEST_CASE("bench: mode, kind and profile direction names round-trip, and others are refused") {

@@ -51,7 +51,8 @@ TEST_CASE("bench matrix reader: not UTF-8, control characters") {
 TEST_CASE("bench matrix reader: unknown keys and bad values in the sweeps' wording") {
   CHECK(starts(error_of("step: 5\n"),
                "m.yaml:1:1: unknown key 'step' in bench matrix; valid keys: architectures, "
-               "batch_sizes, threads, warmup_steps, steps, repetitions, dataset, seed; did you "
+               "batch_sizes, threads, warmup_steps, steps, repetitions, dataset, seed, engine, "
+               "micro_batch; did you "
                "mean 'steps'?"));
   CHECK(starts(error_of("threads: [1, [2]]\n"),
                "m.yaml:1:14: expected a single value in the list 'threads', found a list"));

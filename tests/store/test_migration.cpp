@@ -99,6 +99,8 @@ TEST_CASE("migration: a version-2 database of efcfb97 upgrades in place and keep
     CHECK(reader.published_results().size() == 1);
     REQUIRE(reader.bench_runs().size() == 1);
     CHECK(reader.bench_results(reader.bench_runs()[0].id).size() == 2);
+    CHECK(reader.bench_runs()[0].engine == 1);  // migration 8: older bench runs measured engine 1
+    CHECK_FALSE(reader.bench_runs()[0].micro_batch.has_value());
   }
   SUBCASE("opened by the writer") {
     Store store(path);
@@ -106,15 +108,18 @@ TEST_CASE("migration: a version-2 database of efcfb97 upgrades in place and keep
   }
   // Every table and row of version 2 is still there, value for value; nothing else was added but
   // the empty tables and the NULL columns of later migrations (4: slurm_jobs, 5: search_rungs,
-  // 6: epochs.data_hash, 7: protocol_selections).
+  // 6: epochs.data_hash, 7: protocol_selections, 8: bench_runs.engine (1) and micro_batch).
   const auto without_new_tables = [&path] {
     auto rows = dump(path);
-    for (std::string& row : rows["epochs"]) {
-      const std::string added = "data_hash=NULL|";
-      REQUIRE(row.size() > added.size());
-      CHECK(row.substr(row.size() - added.size()) == added);
-      row.resize(row.size() - added.size());
-    }
+    const auto strip = [](std::vector<std::string>& table, const std::string& added) {
+      for (std::string& row : table) {
+        REQUIRE(row.size() > added.size());
+        CHECK(row.substr(row.size() - added.size()) == added);
+        row.resize(row.size() - added.size());
+      }
+    };
+    strip(rows["epochs"], "data_hash=NULL|");
+    strip(rows["bench_runs"], "engine=1|micro_batch=NULL|");
     for (const char* table : {"slurm_jobs", "search_rungs", "protocol_selections"}) {
       CHECK(rows[table].empty());
       rows.erase(table);
