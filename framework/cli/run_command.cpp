@@ -121,8 +121,10 @@ void print_dry_run(const Sweep& sweep, const ResultsReader* store,
     if (store)
       if (auto s = store->run_status(r.key())) status = to_string(*s);
     const std::string cost = plan ? fmt::format("  {:.4g}", giga(plan->runs[i].cost)) : "";
-    // The values drawn from `space` (sampled searches), last.
-    const std::string sampled = i < sweep.sampled.size() ? sweep.sampled[i] : "";
+    // Hyperband's bracket and the values drawn from `space` (sampled searches), last.
+    std::string sampled = i < sweep.sampled.size() ? sweep.sampled[i] : "";
+    if (i < sweep.bracket.size())
+      sampled = fmt::format("bracket {}  {}", sweep.bracket[i] + 1, sampled);
     fmt::print(
         "{:>4}  {:<16}  {:<18}  {:<8}  {:>9.3g}  {:>5}  {:>6}  {:>5}  {:>9.3g}  {:<13}{}{}{}\n",
         i + 1, r.key(), r.architecture, to_string(r.optimizer.kind), r.optimizer.learning_rate,
@@ -222,7 +224,8 @@ void run(const RunArgs& args, const GlobalOptions& global) {
                          : halving      ? run_halving(sweep, *data, store, options)
                                         : run_sweep(sweep, *data, store, options);
   if (halving)
-    fmt::print("successive halving: {} runs pruned, {} paused at an undecided rung\n", s.pruned,
+    fmt::print("{}: {} runs pruned, {} paused at an undecided rung\n",
+               sweep.search->halving->hyperband ? "hyperband" : "successive halving", s.pruned,
                s.paused);
   fmt::print(
       "sweep {}: {} runs: {} finished, {} stopped early, {} skipped (already final, or running in "

@@ -19,7 +19,7 @@ namespace {
 const Names kSearchKeys = {"method",    "sampler",    "runs",   "seed", "min_epochs",
                            "reduction", "max_epochs", "metric", "per"};
 const Names kGroupKeys = {"architecture", "optimizer"};
-const Names kMethods = {"random", "sobol", "successive_halving"};
+const Names kMethods = {"random", "sobol", "successive_halving", "hyperband"};
 const Names kSamplers = {"grid", "random", "sobol"};
 const Names kMetrics = {"val_accuracy", "val_loss"};
 const Names kProtocolKeys = {"tune", "replicate"};
@@ -179,6 +179,26 @@ std::vector<int> HalvingSpec::budgets() const {
   return out;
 }
 
+std::vector<HalvingSpec::Bracket> HalvingSpec::brackets() const {
+  const int64_t eta = std::max(2, reduction);
+  int s_max = 0;
+  for (int64_t r = static_cast<int64_t>(min_epochs) * eta; r <= max_epochs; r *= eta) ++s_max;
+  std::vector<Bracket> out;
+  for (int s = s_max; s >= 0; --s) {
+    int64_t power = 1;
+    for (int i = 0; i < s; ++i) power *= eta;
+    Bracket b;
+    b.candidates = static_cast<int>(((s_max + 1) * power + s) / (s + 1));  // the ceiling
+    for (int i = 0; i <= s; ++i) {
+      int64_t divisor = 1;
+      for (int j = i; j < s; ++j) divisor *= eta;
+      b.budgets.push_back(std::max<int>(min_epochs, static_cast<int>(max_epochs / divisor)));
+    }
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
 const char* to_string(Sampler sampler) { return kSamplers[static_cast<size_t>(sampler)].data(); }
 
 namespace sweep_detail {
@@ -280,18 +300,33 @@ SearchSpec parse_search(const YamlReader& r, const YAML::Node& node) {
                      }
                    });
   if (!method) r.fail(node, fmt::format("'search' needs 'method' ({})", yaml::join(kMethods)));
-  if (*method != "successive_halving") {
+  if (*method != "successive_halving" && *method != "hyperband") {
     if (halving_key)
-      r.fail(*halving_key,
-             fmt::format("'{}' belongs to method successive_halving", r.key(*halving_key)));
+      r.fail(*halving_key, fmt::format("'{}' belongs to methods successive_halving and hyperband",
+                                       r.key(*halving_key)));
     spec.sampler = sampler_named(*method);
   } else {
-    if (!max_epochs) r.fail(node, "successive_halving needs 'max_epochs' (the last rung's epochs)");
+    if (!max_epochs)
+      r.fail(node, fmt::format("{} needs 'max_epochs' (the last rung's epochs)", *method));
     halving.max_epochs = *max_epochs;
     if (halving.max_epochs < halving.min_epochs)
       r.fail(node, fmt::format("max_epochs {} is below min_epochs {}", halving.max_epochs,
                                halving.min_epochs));
+    halving.hyperband = *method == "hyperband";
     spec.halving = halving;
+  }
+  if (spec.halving && spec.halving->hyperband) {
+    if (spec.sampler == Sampler::grid)
+      r.fail(node,
+             "hyperband draws new candidates for every bracket; add 'sampler: random' or "
+             "'sampler: sobol' and a 'space'");
+    if (runs)
+      r.fail(*runs,
+             "hyperband sets the number of candidates of each bracket (Li et al. 2018); "
+             "remove 'runs'");
+    spec.runs = 0;
+    for (const HalvingSpec::Bracket& b : spec.halving->brackets()) spec.runs += b.candidates;
+    return spec;
   }
   if (spec.sampler == Sampler::grid && runs)
     r.fail(*runs,

@@ -31,10 +31,28 @@ struct HalvingSpec {
   /// `optimizer`: the optimizer's name); empty = one group. Each group keeps its best run.
   std::vector<std::string> per;
 
+  /// Hyperband (method hyperband): the candidates are split into brackets(), each halved
+  /// separately from its own first budget.
+  bool hyperband = false;
+
   /// The epoch budgets of the rungs: min_epochs x reduction^k while below max_epochs, then
   /// max_epochs.
   std::vector<int> budgets() const;
   bool maximizes() const { return metric == "val_accuracy"; }
+
+  /// One Hyperband bracket: `candidates` runs start at budgets.front() epochs and are halved
+  /// through `budgets` (the last is max_epochs).
+  struct Bracket {
+    int candidates = 0;
+    std::vector<int> budgets;
+  };
+  /// Hyperband's brackets (Li et al. 2018, JMLR 18(185), Algorithm 1, with R = max_epochs /
+  /// min_epochs and eta = reduction): s_max = floor(log_eta(R)); bracket s = s_max, ..., 0 starts
+  /// n_s = ceil((s_max + 1) / (s + 1) x eta^s) candidates and has the s + 1 budgets
+  /// max(min_epochs, floor(max_epochs / eta^(s - i))), i = 0..s. Returned in that order (the
+  /// most aggressive bracket first). R = 81, eta = 3 gives the paper's table 1: n = 81, 34, 15,
+  /// 8, 5 starting at 1, 3, 9, 27, 81.
+  std::vector<Bracket> brackets() const;
 };
 
 /// The `search:` key of a sweep.
@@ -43,7 +61,7 @@ struct SearchSpec {
   /// Points drawn (random, sobol).
   int runs = 0;
   uint64_t seed = 0;
-  /// Set for method successive_halving.
+  /// Set for methods successive_halving and hyperband (HalvingSpec::hyperband).
   std::optional<HalvingSpec> halving;
 };
 

@@ -185,7 +185,7 @@ int64_t count_points(const Reader& r, const Parts& parts, const Sweep& sweep) {
     if (sampler == Sampler::grid)
       r.fail(*parts.space,
              "'space' needs 'search' with method random or sobol (or "
-             "successive_halving with sampler random or sobol)");
+             "successive_halving or hyperband with sampler random or sobol)");
     check_space(r, *parts.space, setting_keys());
     if (parts.grid && parts.grid->IsMap())
       for (const auto& kv : *parts.space)
@@ -317,6 +317,12 @@ void expand_runs(const Reader& r, const Parts& parts, const std::string& file_na
   }
   const std::vector<SpacePoint> points =
       parts.space ? sample_space(*parts.space, *sweep.search) : std::vector<SpacePoint>{};
+  std::vector<int> bracket_of_point;
+  if (sweep.search && sweep.search->halving && sweep.search->halving->hyperband) {
+    const auto brackets = sweep.search->halving->brackets();
+    for (size_t b = 0; b < brackets.size(); ++b)
+      bracket_of_point.insert(bracket_of_point.end(), brackets[b].candidates, static_cast<int>(b));
+  }
   RunBuilder builder(r, parts.root, fs::path(file_name).parent_path(), sweep.dataset);
   sweep.runs.reserve(static_cast<std::size_t>(total));
   for (const ExpandedValue& recipe : recipe_values) {
@@ -340,16 +346,13 @@ void expand_runs(const Reader& r, const Parts& parts, const std::string& file_na
         if (sweep.search && sweep.search->halving)
           check_halving_run(r, parts, *sweep.search->halving, run);
         const std::string sampled = point != nullptr ? point->description : std::string();
-        if (sweep.protocol) {
-          check_tuning_run(r, parts, run);
-          for (const uint64_t seed : sweep.protocol->tune_seeds) {
-            sweep.runs.push_back(run);
-            sweep.runs.back().seed = seed;
-            sweep.sampled.push_back(sampled);
-          }
-        } else {
-          sweep.runs.push_back(std::move(run));
+        const size_t copies = sweep.protocol ? sweep.protocol->tune_seeds.size() : 1;
+        if (sweep.protocol) check_tuning_run(r, parts, run);
+        for (size_t c = 0; c < copies; ++c) {
+          sweep.runs.push_back(run);
+          if (sweep.protocol) sweep.runs.back().seed = sweep.protocol->tune_seeds[c];
           sweep.sampled.push_back(sampled);
+          if (!bracket_of_point.empty()) sweep.bracket.push_back(bracket_of_point.at(p));
         }
         std::size_t a = axes.size();
         while (a > 0 && ++index[a - 1] == axes[a - 1].choices.size()) index[--a] = 0;
@@ -376,11 +379,13 @@ void refuse_identical_runs(const Reader& r, const Parts& parts, Sweep& sweep) {
     if (kept != i) {
       sweep.runs[kept] = std::move(sweep.runs[i]);
       sweep.sampled[kept] = std::move(sweep.sampled[i]);
+      if (!sweep.bracket.empty()) sweep.bracket[kept] = sweep.bracket[i];
     }
     ++kept;
   }
   sweep.runs.resize(kept);
   sweep.sampled.resize(kept);
+  if (!sweep.bracket.empty()) sweep.bracket.resize(kept);
 }
 
 }  // namespace

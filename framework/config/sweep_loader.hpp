@@ -44,6 +44,10 @@ struct Sweep {
   /// Per run (parallel to runs): "key=value ..." of the values drawn from `space` for it; empty
   /// for a run not sampled.
   std::vector<std::string> sampled;
+  /// Per run (parallel to runs) for method hyperband: the index of its bracket in
+  /// HalvingSpec::brackets() (its sampled point's: the first n_0 points form bracket 0, the next
+  /// n_1 bracket 1, ...); empty for any other sweep.
+  std::vector<int> bracket;
 };
 
 /// Loads and expands a sweep file. Relative architecture paths are resolved against the sweep

@@ -139,10 +139,10 @@ json selection_spec(const SearchRecord& record, const Candidates& c, const Tuned
 /// The rungs chart of a successive-halving record; `group_of_run` (run id -> group) from the
 /// protocols' stage-1 runs, a run absent from it in one panel "all candidates".
 json rungs_spec(const SearchRecord& record, const std::map<int64_t, std::string>& group_of_run) {
-  int last = 0;
+  std::map<int, int> last;  // bracket (Hyperband's; 0 for successive halving) -> its last rung
   std::set<int> budgets;
   for (const RungRow& g : record.rungs) {
-    last = std::max(last, g.rung);
+    last[g.bracket] = std::max(last[g.bracket], g.rung);
     budgets.insert(g.epochs);
   }
   json rows = json::array();
@@ -153,8 +153,9 @@ json rungs_spec(const SearchRecord& record, const std::map<int64_t, std::string>
     const std::string group =
         it == group_of_run.end() || it->second.empty() ? "all candidates" : it->second;
     groups.insert(group);
-    const char* decision = g.promoted ? (g.rung == last ? "best" : "promoted")
-                                      : (g.rung < last ? "pruned" : "final rung");
+    const int final_rung = last[g.bracket];
+    const char* decision = g.promoted ? (g.rung == final_rung ? "best" : "promoted")
+                                      : (g.rung < final_rung ? "pruned" : "final rung");
     rows.push_back({{"group", group},
                     {"key", g.run_key},
                     {"run", g.run_name},
@@ -167,7 +168,8 @@ json rungs_spec(const SearchRecord& record, const std::map<int64_t, std::string>
   std::reverse(rows.begin(), rows.end());
   const Metric metric = metric_axis(record.rungs.front().metric);
   return fill_template(resources::kChartRungs,
-                       {{"title", fmt::format("Successive halving of {}: {} at each rung",
+                       {{"title", fmt::format("{} of {}: {} at each rung",
+                                              last.size() > 1 ? "Hyperband" : "Successive halving",
                                               record.sweep, metric.name)},
                         {"rows", rows},
                         {"groups", json(std::vector<std::string>(groups.begin(), groups.end()))},

@@ -40,13 +40,14 @@ Html selection_table(const SearchRecord& r) {
       r.sweep, rows);
 }
 
-/// One row per candidate, one column per rung: furthest rung first, then its rank there.
-Html rungs_table(const SearchRecord& r) {
+/// One row per candidate of one bracket, one column per rung: furthest rung first, then its rank
+/// there. `title` names the search (successive halving, or one bracket of Hyperband).
+Html rungs_table(const std::vector<RungRow>& rungs, const Html& title) {
   int last = 0;
   std::map<int, int> budget;  // rung -> epochs
   std::map<std::string, std::map<int, const RungRow*>> by_run;
   std::map<std::string, std::string> name;
-  for (const RungRow& g : r.rungs) {
+  for (const RungRow& g : rungs) {
     last = std::max(last, g.rung);
     budget[g.rung] = g.epochs;
     by_run[g.run_key][g.rung] = &g;
@@ -85,15 +86,35 @@ Html rungs_table(const SearchRecord& r) {
     }
     rows += html("<tr><td>{}</td><td class=\"mono\">{}</td>{}</tr>\n", name[key], key, cells);
   }
-  const std::string metric = r.rungs.front().metric;
+  const std::string metric = rungs.front().metric;
   return html(
-      "<h3>Successive halving of <strong>{}</strong></h3>\n<p class=\"note\">Each rung ranks "
+      "<h3>{}</h3>\n<p class=\"note\">Each rung ranks "
       "the candidates still in the search by {} at its epoch budget (rank/candidates within the "
       "group; diverged last; ties by run key) and promotes the best 1/reduction; the others end "
       "pruned. Decided once every candidate reported, from the stored epoch rows only.</p>\n"
       "<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>run</th><th>key</th>{}"
       "</tr></thead><tbody>\n{}</tbody></table></div>\n",
-      r.sweep, metric, head, rows);
+      title, metric, head, rows);
+}
+
+/// The rungs tables of a search: one for successive halving, one per bracket for Hyperband.
+Html rungs_tables(const SearchRecord& r) {
+  std::map<int, std::vector<RungRow>> brackets;
+  for (const RungRow& g : r.rungs) brackets[g.bracket].push_back(g);
+  if (brackets.size() == 1 && brackets.begin()->first == 0)
+    return rungs_table(r.rungs, html("Successive halving of <strong>{}</strong>", r.sweep));
+  Html out;
+  for (const auto& [bracket, rows] : brackets) {
+    int candidates = 0, first = rows.front().epochs;
+    for (const RungRow& g : rows) {
+      candidates += g.rung == 0 ? 1 : 0;
+      first = std::min(first, g.epochs);
+    }
+    out += rungs_table(rows, html("Hyperband bracket {} of <strong>{}</strong>: {} candidates from "
+                                  "{} epoch{}",
+                                  bracket + 1, r.sweep, candidates, first, first == 1 ? "" : "s"));
+  }
+  return out;
 }
 
 /// The selection charts of model.search[r] present in `charts`, each with its caption.
@@ -130,7 +151,7 @@ Html search_section(const ReportModel& model, const nlohmann::json& charts) {
       out += selection_table(record);
       out += selection_charts(model, r, charts);
     }
-    if (!record.rungs.empty()) out += rungs_table(record);
+    if (!record.rungs.empty()) out += rungs_tables(record);
     if (charts.contains(rungs_chart_id(r)))
       out += html("<div class=\"chart\" id=\"{}\"></div>\n", rungs_chart_id(r));
   }

@@ -167,10 +167,11 @@ struct SweepRunTable {
   std::vector<std::string> keys;      ///< shown in a conflict, after the sweep's name
   std::vector<std::string> compared;  ///< run_id: the target's id of the run with the input's key
 };
-const SweepRunTable kRungs{"search_rungs",
-                           "t.sweep_id = s.sweep_id AND t.run_id = s.run_id AND t.rung = s.rung",
-                           {"rung"},
-                           {"epochs", "metric", "metric_value", "rank", "candidates", "promoted"}};
+const SweepRunTable kRungs{
+    "search_rungs",
+    "t.sweep_id = s.sweep_id AND t.run_id = s.run_id AND t.rung = s.rung",
+    {"rung"},
+    {"bracket", "epochs", "metric", "metric_value", "rank", "candidates", "promoted"}};
 const SweepRunTable kSelections{"protocol_selections",
                                 "t.sweep_id = s.sweep_id AND t.group_name = s.group_name",
                                 {"group_name"},

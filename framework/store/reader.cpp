@@ -223,6 +223,7 @@ RungRow read_rung(Columns c) {
   row.run_id = c.integer();
   row.run_key = c.text();
   row.run_name = c.text();
+  row.bracket = static_cast<int>(c.integer());
   row.rung = static_cast<int>(c.integer());
   row.epochs = static_cast<int>(c.integer());
   row.metric = c.text();
@@ -451,10 +452,10 @@ std::vector<PublishedRow> ResultsReader::published_results(const std::string& sw
 std::vector<RungRow> ResultsReader::rungs(const std::string& sweep) const {
   std::lock_guard lock(mutex_);
   return select(*db_, path_, "search rungs",
-                "SELECT g.run_id, r.key, r.name, g.rung, g.epochs, g.metric, g.metric_value, "
-                "g.rank, g.candidates, g.promoted FROM search_rungs g JOIN runs r ON r.id = "
-                "g.run_id JOIN sweeps s ON s.id = g.sweep_id WHERE s.name = ?1 "
-                "ORDER BY g.rung, g.rank",
+                "SELECT g.run_id, r.key, r.name, g.bracket, g.rung, g.epochs, g.metric, "
+                "g.metric_value, g.rank, g.candidates, g.promoted FROM search_rungs g JOIN runs r "
+                "ON r.id = g.run_id JOIN sweeps s ON s.id = g.sweep_id WHERE s.name = ?1 "
+                "ORDER BY g.bracket, g.rung, g.rank",
                 read_rung, sweep);
 }
 

@@ -17,7 +17,7 @@ namespace lenetlab {
 
 /// Schema version this build reads and writes (PRAGMA user_version); the number of migrations in
 /// store/migrations/. Older databases are upgraded in place when opened; newer ones are refused.
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
 
 /// Table sweeps.
 struct SweepRow {
@@ -107,8 +107,9 @@ struct RungRow {
   int64_t run_id = 0;
   std::string run_key;
   std::string run_name;
-  int rung = 0;    ///< 0-based
-  int epochs = 0;  ///< the rung's epoch budget
+  int bracket = 0;  ///< Hyperband's bracket, 0-based (0 for successive halving)
+  int rung = 0;     ///< 0-based, within the bracket
+  int epochs = 0;   ///< the rung's epoch budget
   std::string metric;
   std::optional<double> metric_value;  ///< absent: the run diverged before the budget
   int rank = 0;                        ///< 1 = best

@@ -132,25 +132,28 @@ void Store::set_published_results(int64_t sweep_id, const std::vector<PublishedR
   });
 }
 
-void Store::record_rung(int64_t sweep_id, int rung, const std::vector<RungRow>& rows) {
+void Store::record_rung(int64_t sweep_id, int rung, const std::vector<RungRow>& rows, int bracket) {
   write("record_rung", [&](Session& s) {
-    SQLite::Statement clear = s.prepare("DELETE FROM search_rungs WHERE sweep_id = ? AND rung = ?");
+    SQLite::Statement clear =
+        s.prepare("DELETE FROM search_rungs WHERE sweep_id = ? AND bracket = ? AND rung = ?");
     clear.bind(1, sweep_id);
-    clear.bind(2, rung);
+    clear.bind(2, bracket);
+    clear.bind(3, rung);
     clear.exec();
     for (const RungRow& r : rows) {
       SQLite::Statement insert = s.prepare(
-          "INSERT INTO search_rungs (sweep_id, run_id, rung, epochs, metric, metric_value, rank, "
-          "candidates, promoted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+          "INSERT INTO search_rungs (sweep_id, run_id, bracket, rung, epochs, metric, "
+          "metric_value, rank, candidates, promoted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       insert.bind(1, sweep_id);
       insert.bind(2, r.run_id);
-      insert.bind(3, rung);
-      insert.bind(4, r.epochs);
-      insert.bind(5, r.metric);
-      if (r.metric_value) insert.bind(6, *r.metric_value);
-      insert.bind(7, r.rank);
-      insert.bind(8, r.candidates);
-      insert.bind(9, r.promoted ? 1 : 0);
+      insert.bind(3, bracket);
+      insert.bind(4, rung);
+      insert.bind(5, r.epochs);
+      insert.bind(6, r.metric);
+      if (r.metric_value) insert.bind(7, *r.metric_value);
+      insert.bind(8, r.rank);
+      insert.bind(9, r.candidates);
+      insert.bind(10, r.promoted ? 1 : 0);
       insert.exec();
     }
   });

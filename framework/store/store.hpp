@@ -106,9 +106,9 @@ class Store {
   /// Replaces the sweep's published reference results (table published_results).
   void set_published_results(int64_t sweep_id, const std::vector<PublishedResult>& results);
 
-  /// Replaces the rows of rung `rows[i].rung` of a successive-halving sweep (table search_rungs),
-  /// in one transaction.
-  void record_rung(int64_t sweep_id, int rung, const std::vector<RungRow>& rows);
+  /// Replaces the rows of rung `rung` of bracket `bracket` (Hyperband's; 0 for successive
+  /// halving) of a sweep (table search_rungs) by `rows`, in one transaction.
+  void record_rung(int64_t sweep_id, int rung, const std::vector<RungRow>& rows, int bracket = 0);
   /// Replaces the protocol selections of sweep `sweep_id` (table protocol_selections) by `rows`,
   /// in one transaction.
   void record_selection(int64_t sweep_id, const std::vector<SelectionRow>& rows);

@@ -56,23 +56,50 @@ class Halving {
 
   SweepSummary run() {
     const auto t0 = std::chrono::steady_clock::now();
-    const std::vector<int> budgets = spec_.budgets();
-    std::vector<std::string> alive;
-    for (const RunConfig& run : sweep_.runs) alive.push_back(run.key());
-    summary_.total = static_cast<int>(alive.size());
-    for (size_t k = 0; k < budgets.size(); ++k) {
-      const bool last = k + 1 == budgets.size();
-      train(alive, budgets[k], last);
-      if (cancelled() || !decide(static_cast<int>(k), budgets[k], last, alive) || last) break;
+    summary_.total = static_cast<int>(sweep_.runs.size());
+    int paused = 0;
+    if (!spec_.hyperband) {
+      std::vector<std::string> alive;
+      for (const RunConfig& run : sweep_.runs) alive.push_back(run.key());
+      paused = run_bracket(alive, spec_.budgets());
+    } else {
+      // The brackets are independent: one left undecided (a failed run) does not hold the others.
+      const std::vector<HalvingSpec::Bracket> brackets = spec_.brackets();
+      for (size_t b = 0; b < brackets.size() && !cancelled(); ++b) {
+        std::vector<std::string> alive;
+        for (size_t i = 0; i < sweep_.runs.size(); ++i)
+          if (sweep_.bracket.at(i) == static_cast<int>(b)) alive.push_back(sweep_.runs[i].key());
+        bracket_ = static_cast<int>(b);
+        fmt::print(options_.progress, "hyperband: bracket {} of {}: {} runs from {} epochs\n",
+                   b + 1, brackets.size(), alive.size(), brackets[b].budgets.front());
+        if (!alive.empty()) paused += run_bracket(alive, brackets[b].budgets);
+      }
     }
+    summary_.paused = paused;
     summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return summary_;
   }
 
  private:
   bool cancelled() const { return options_.cancel && options_.cancel->load(); }
-  void train(const std::vector<std::string>& alive, int budget, bool last);
+  /// Halves `alive` through `budgets` (the rungs of one bracket); returns the runs left paused at
+  /// an undecided rung.
+  int run_bracket(std::vector<std::string> alive, const std::vector<int>& budgets) {
+    for (size_t k = 0; k < budgets.size(); ++k) {
+      const bool last = k + 1 == budgets.size();
+      const int paused = train(alive, budgets[k], last);
+      if (cancelled() || !decide(static_cast<int>(k), budgets[k], last, alive)) return paused;
+      if (last) break;
+    }
+    return 0;
+  }
+  int train(const std::vector<std::string>& alive, int budget, bool last);
   bool decide(int rung, int budget, bool last, std::vector<std::string>& alive);
+  /// "successive halving" or "hyperband bracket B".
+  std::string label() const {
+    return spec_.hyperband ? fmt::format("hyperband bracket {}", bracket_ + 1)
+                           : "successive halving";
+  }
   /// The group of run `key` (HalvingSpec::per).
   std::string group_of_key(const std::string& key) const {
     for (const RunConfig& run : sweep_.runs)
@@ -85,11 +112,13 @@ class Halving {
   Store& store_;
   const RunnerOptions& options_;
   const HalvingSpec& spec_;
+  int bracket_ = 0;  ///< the bracket being halved (0 without hyperband)
   SweepSummary summary_;
 };
 
-/// Trains the runs of `alive` that have not reached `budget` yet (the last rung: to their end).
-void Halving::train(const std::vector<std::string>& alive, int budget, bool last) {
+/// Trains the runs of `alive` that have not reached `budget` yet (the last rung: to their end);
+/// returns the runs left paused.
+int Halving::train(const std::vector<std::string>& alive, int budget, bool last) {
   std::unordered_set<std::string> todo;
   {
     const ResultsReader reader(store_.path());
@@ -98,11 +127,11 @@ void Halving::train(const std::vector<std::string>& alive, int budget, bool last
       if (last || !r.reached || !r.settled) todo.insert(key);
     }
   }
-  fmt::print(
-      options_.progress, "successive halving: {} runs to {} epochs{}\n", alive.size(), budget,
-      todo.size() < alive.size() ? fmt::format(" ({} already there)", alive.size() - todo.size())
-                                 : "");
-  if (todo.empty()) return;
+  fmt::print(options_.progress, "{}: {} runs to {} epochs{}\n", label(), alive.size(), budget,
+             todo.size() < alive.size()
+                 ? fmt::format(" ({} already there)", alive.size() - todo.size())
+                 : "");
+  if (todo.empty()) return 0;
   RunnerOptions options = options_;
   options.epoch_budget = last ? 0 : budget;
   options.select = [&](const PlannedRun& run) {
@@ -110,7 +139,7 @@ void Halving::train(const std::vector<std::string>& alive, int budget, bool last
   };
   const SweepSummary s = run_sweep(sweep_, data_, store_, options);
   summary_.add_counts(s);
-  if (!last) summary_.paused = s.paused;
+  return last ? 0 : s.paused;
 }
 
 /// Decides rung `rung` when every run of `alive` reached `budget`; keeps the promoted in `alive`.
@@ -131,9 +160,9 @@ bool Halving::decide(int rung, int budget, bool last, std::vector<std::string>& 
   }
   if (missing > 0) {
     fmt::print(options_.progress,
-               "successive halving: rung {} ({} epochs) undecided: {} of {} runs have not "
+               "{}: rung {} ({} epochs) undecided: {} of {} runs have not "
                "reached it (see their status); run the sweep again to continue\n",
-               rung, budget, missing, alive.size());
+               label(), rung, budget, missing, alive.size());
     return false;
   }
   // Groups (HalvingSpec::per) are ranked and halved separately; rank and counts are per group.
@@ -160,6 +189,7 @@ bool Halving::decide(int rung, int budget, bool last, std::vector<std::string>& 
   for (size_t i = 0; i < candidates.size(); ++i) {
     RungRow row;
     row.run_id = ids[i];
+    row.bracket = bracket_;
     row.rung = rung;
     row.epochs = budget;
     row.metric = spec_.metric;
@@ -170,20 +200,20 @@ bool Halving::decide(int rung, int budget, bool last, std::vector<std::string>& 
     rows.push_back(row);
     if (decision.promoted[i]) next.push_back(candidates[i].key);
     if (decision.promoted[i] || last) continue;
-    store_.prune_run(ids[i],
-                     fmt::format("pruned at rung {} (epoch {} of {}): {} {}, rank {} of {}; "
-                                 "{} promoted",
-                                 rung, budget, spec_.max_epochs, spec_.metric,
-                                 candidates[i].metric ? fmt::format("{:.4f}", *candidates[i].metric)
-                                                      : "none (diverged)",
-                                 decision.rank[i], group_size[i], promote[i]));
+    store_.prune_run(
+        ids[i], fmt::format("pruned at {}rung {} (epoch {} of {}): {} {}, rank {} of {}; "
+                            "{} promoted",
+                            spec_.hyperband ? fmt::format("bracket {} ", bracket_ + 1) : "", rung,
+                            budget, spec_.max_epochs, spec_.metric,
+                            candidates[i].metric ? fmt::format("{:.4f}", *candidates[i].metric)
+                                                 : "none (diverged)",
+                            decision.rank[i], group_size[i], promote[i]));
     ++summary_.pruned;
   }
-  store_.record_rung(sweep_id, rung, rows);
-  fmt::print(options_.progress, "successive halving: rung {} ({} epochs) decided: {} of {} {}\n",
-             rung, budget, next.size(), alive.size(), last ? "selected" : "promoted");
+  store_.record_rung(sweep_id, rung, rows, bracket_);
+  fmt::print(options_.progress, "{}: rung {} ({} epochs) decided: {} of {} {}\n", label(), rung,
+             budget, next.size(), alive.size(), last ? "selected" : "promoted");
   alive = std::move(next);
-  summary_.paused = 0;
   return true;
 }
 

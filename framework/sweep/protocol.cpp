@@ -78,6 +78,7 @@ Sweep replication_sweep(const Sweep& sweep, const std::vector<ProtocolChoice>& c
   Sweep rep = sweep;
   rep.runs.clear();
   rep.sampled.clear();
+  rep.bracket.clear();
   rep.search.reset();
   for (const ProtocolChoice& choice : choices) {
     for (size_t i = 0; i < sweep.runs.size(); ++i) {

@@ -268,5 +268,52 @@ TEST_CASE(
   CHECK(log["chart-selection-0-0"]["data"]["values"][0]["group"] == "all runs");
 }
 
+TEST_CASE("report: Hyperband's rungs are shown bracket by bracket") {
+  // Bracket 0 halves a and b from 1 epoch to 3; bracket 1 trains c for 3 epochs at once. One table
+  // would put c's 3-epoch row under rung 0's "1 epoch" heading.
+  TempDir dir;
+  const fs::path db = dir / "results.db";
+  {
+    Store store(db);
+    const int64_t a = add_run(store, "h", 0.001, 3, RunStatus::finished);
+    const int64_t b = add_run(store, "h", 0.1, 1, RunStatus::paused);
+    store.prune_run(b, "pruned at bracket 1 rung 0");
+    const int64_t c = add_run(store, "h", 0.01, 3, RunStatus::finished);
+    const int64_t h = store.upsert_sweep("h", "p.yaml", "name: p\n");
+    store.record_rung(h, 0, {rung(a, 0, 1, 0.9, 1, 2, true), rung(b, 0, 1, 0.5, 2, 2, false)}, 0);
+    store.record_rung(h, 1, {rung(a, 1, 3, 0.93, 1, 1, true)}, 0);
+    store.record_rung(h, 0, {rung(c, 0, 3, 0.92, 1, 1, true)}, 1);
+  }
+  const report::ReportModel model = read_report_model(db, "h", {});
+  REQUIRE(model.search.size() == 1);
+  REQUIRE(model.search[0].rungs.size() == 4);  // bracket 1's rung 0 did not replace bracket 0's
+  CHECK(model.search[0].rungs[3].bracket == 1);
+  const std::string section =
+      between(report::render_html(model, kStandIns), "<section id=\"search\">", "</section>");
+  const size_t first = section.find(
+      "Hyperband bracket 1 of <strong>h</strong>: 2 candidates from 1 "
+      "epoch</h3>");
+  const size_t second = section.find(
+      "Hyperband bracket 2 of <strong>h</strong>: 1 candidates "
+      "from 3 epochs</h3>");
+  REQUIRE(first != std::string::npos);
+  REQUIRE(second != std::string::npos);
+  CHECK(section.find("Successive halving") == std::string::npos);
+  // Bracket 2's table has one rung, of 3 epochs, with c selected.
+  const std::string last = section.substr(second);
+  CHECK(last.find("rung 0 (3 epochs)") != std::string::npos);
+  CHECK(last.find("rung 1") == std::string::npos);
+  CHECK(last.find("92.00% <span class=\"muted\">(1/1)</span> <span class=\"ok\">best") !=
+        std::string::npos);
+  // The rungs chart: each bracket's last rung is its own (c's 3-epoch rung 0 is bracket 2's best).
+  const nlohmann::json charts = report::chart_specs(model);
+  REQUIRE(charts.contains("chart-rungs-0"));
+  std::map<std::string, int> decisions;
+  for (const auto& row : charts["chart-rungs-0"]["data"]["values"])
+    ++decisions[row.value("decision", "") + "@" + std::to_string(row.value("epochs", 0))];
+  CHECK(decisions == std::map<std::string, int>{{"best@3", 2}, {"promoted@1", 1}, {"pruned@1", 1}});
+  CHECK(charts["chart-rungs-0"]["title"]["text"].get<std::string>().rfind("Hyperband", 0) == 0);
+}
+
 }  // namespace
 }  // namespace lenetlab::test

@@ -153,8 +153,8 @@ TEST_CASE("search: mistakes in search and space are errors at their place") {
   const Caught sampled_bad = sweep_error(sampled("sobol", 4, "  momentum_x: 1\n"));
   CHECK(sampled_bad.line == 5);
   CHECK(sweep_error("name: s\nbase: {architecture: lenet5}\nspace: {batch_size: 3}\n").detail ==
-        "'space' needs 'search' with method random or sobol (or successive_halving with sampler "
-        "random or sobol)");
+        "'space' needs 'search' with method random or sobol (or successive_halving or hyperband "
+        "with sampler random or sobol)");
   CHECK(sweep_error("name: s\nbase: {architecture: lenet5}\nsearch: {method: sobol, runs: 3}\n")
             .detail ==
         "sampler sobol draws points of 'space'; add a 'space' of distributions "

@@ -52,7 +52,7 @@ TEST_CASE("store: a new database gets the current schema version and WAL in a cr
   REQUIRE(std::filesystem::exists(path));
   SQLite::Database db = reader(path);
   CHECK(count(db, "PRAGMA user_version") == kSchemaVersion);
-  CHECK(kSchemaVersion == 8);
+  CHECK(kSchemaVersion == 9);
   CHECK(text(db, "PRAGMA journal_mode") == "wal");
   for (const char* table :
        {"sweeps", "runs", "epochs", "class_metrics", "confusion", "verifications",
