@@ -15,6 +15,9 @@ namespace lenetlab {
 
 namespace {
 
+/// "1 epoch", "3 epochs".
+std::string epochs_text(int n) { return fmt::format("{} epoch{}", n, n == 1 ? "" : "s"); }
+
 /// What the database says about one candidate at one budget.
 struct Reached {
   int64_t id = 0;
@@ -70,8 +73,8 @@ class Halving {
         for (size_t i = 0; i < sweep_.runs.size(); ++i)
           if (sweep_.bracket.at(i) == static_cast<int>(b)) alive.push_back(sweep_.runs[i].key());
         bracket_ = static_cast<int>(b);
-        fmt::print(options_.progress, "hyperband: bracket {} of {}: {} runs from {} epochs\n",
-                   b + 1, brackets.size(), alive.size(), brackets[b].budgets.front());
+        fmt::print(options_.progress, "hyperband: bracket {} of {}: {} runs from {}\n", b + 1,
+                   brackets.size(), alive.size(), epochs_text(brackets[b].budgets.front()));
         if (!alive.empty()) paused += run_bracket(alive, brackets[b].budgets);
       }
     }
@@ -127,7 +130,7 @@ int Halving::train(const std::vector<std::string>& alive, int budget, bool last)
       if (last || !r.reached || !r.settled) todo.insert(key);
     }
   }
-  fmt::print(options_.progress, "{}: {} runs to {} epochs{}\n", label(), alive.size(), budget,
+  fmt::print(options_.progress, "{}: {} runs to {}{}\n", label(), alive.size(), epochs_text(budget),
              todo.size() < alive.size()
                  ? fmt::format(" ({} already there)", alive.size() - todo.size())
                  : "");
@@ -160,9 +163,9 @@ bool Halving::decide(int rung, int budget, bool last, std::vector<std::string>& 
   }
   if (missing > 0) {
     fmt::print(options_.progress,
-               "{}: rung {} ({} epochs) undecided: {} of {} runs have not "
+               "{}: rung {} ({}) undecided: {} of {} runs have not "
                "reached it (see their status); run the sweep again to continue\n",
-               label(), rung, budget, missing, alive.size());
+               label(), rung, epochs_text(budget), missing, alive.size());
     return false;
   }
   // Groups (HalvingSpec::per) are ranked and halved separately; rank and counts are per group.
@@ -211,8 +214,8 @@ bool Halving::decide(int rung, int budget, bool last, std::vector<std::string>& 
     ++summary_.pruned;
   }
   store_.record_rung(sweep_id, rung, rows, bracket_);
-  fmt::print(options_.progress, "{}: rung {} ({} epochs) decided: {} of {} {}\n", label(), rung,
-             budget, next.size(), alive.size(), last ? "selected" : "promoted");
+  fmt::print(options_.progress, "{}: rung {} ({}) decided: {} of {} {}\n", label(), rung,
+             epochs_text(budget), next.size(), alive.size(), last ? "selected" : "promoted");
   alive = std::move(next);
   return true;
 }

@@ -78,6 +78,10 @@ TEST_CASE("hyperband: a file's candidates are drawn once and split into brackets
     if (i > 0) CHECK(sweep.bracket[i] >= sweep.bracket[i - 1]);
   }
   CHECK(sizes == std::vector<int>{9, 5, 3});
+  // The shipped example is that search.
+  const Sweep shipped = load_sweep(config_test::kSweeps / "hyperband-adam.yaml");
+  CHECK(shipped.runs.size() == 17);
+  CHECK(shipped.bracket == sweep.bracket);
   // The same points as a sobol search of 17 runs: hyperband only splits them.
   const Sweep plain = parse_sweep(
       "name: s\nbase: {architecture: lenet-relu, validation_split: 0.1, epochs: 9}\nsearch: "
