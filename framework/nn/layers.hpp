@@ -164,6 +164,8 @@ class ActivationLayer : public Layer {
 ///   diff_src = gamma / sqrt(var + epsilon) * (dy - diff_beta / M - xhat * diff_gamma / M)
 /// (Ioffe & Szegedy 2015, sec. 3, the chain rule through the batch mean and variance), with this
 /// micro-batch's part of diff_gamma and diff_beta in its own gradients (the caller sums them).
+/// The sums walk the tensor in memory order (batch_norm.cpp ChannelLayout), so their order depends
+/// on its shape and layout only.
 class BatchNormLayer : public Layer {
  public:
   explicit BatchNormLayer(const LayerArgs& a);
@@ -185,8 +187,9 @@ class BatchNormLayer : public Layer {
   /// k values per channel (see the class comment).
   void update_moving_stats(const float* mean, const float* variance, int64_t k);
   /// Whole-batch mode, after the next layers' backward of batch size n: per channel, this
-  /// micro-batch's sum(dy) and sum(dy * xhat) in double (sums[2c], sums[2c + 1]).
-  void backward_sums(int n, std::vector<double>& sums) const;
+  /// micro-batch's sum(dy) and sum(dy * xhat) in double (sums[2c], sums[2c + 1]), kept for this
+  /// micro-batch's gamma and beta gradients in the next backward.
+  void backward_sums(int n, std::vector<double>& sums);
   /// Whole-batch mode: the whole batch's sums (as backward_sums) and its value count per channel,
   /// for the next backward.
   void set_backward_sums(const std::vector<double>& sums, int64_t count) {
@@ -201,6 +204,7 @@ class BatchNormLayer : public Layer {
   bool fused_relu_ = false;
   bool whole_batch_ = false;
   std::vector<double> total_sums_;
+  std::vector<double> own_sums_;  ///< the last backward_sums
   int64_t total_count_ = 0;
 };
 
