@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <numeric>
 
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "nn/micro_batch.hpp"
 #include "nn/network.hpp"
 #include "train/metrics.hpp"
 #include "train/run_weights.hpp"
@@ -91,20 +93,37 @@ Predictions predict(const PredictRun& run, const Dataset& data, CheckpointKind k
   std::iota(idx.begin(), idx.end(), int64_t{0});
   const InputPipeline input(data.test, arch.input_channels, arch.input_height, arch.input_width,
                             run.config.normalize_mean, run.config.normalize_std);
-  const int batch = run.config.batch_size;
-  std::vector<uint8_t> labels(static_cast<size_t>(batch));
-  for (int64_t start = 0; start < n; start += batch) {
-    const int b = static_cast<int>(std::min<int64_t>(batch, n - start));
-    net.prepare(b);
-    input.fill(net.input(b), idx.data() + start, b, labels.data());
-    const float* log_p = net.forward(b, false);
-    for (int i = 0; i < b; ++i) {
+  // Images [image, image + count) of the output log-probabilities `log_p` with their labels.
+  const auto record = [&](int64_t image, int count, const float* log_p, const uint8_t* labels) {
+    for (int i = 0; i < count; ++i, ++image) {
       const float* row = log_p + int64_t{i} * k;
-      const int64_t image = start + i;
       p.predicted[image] = static_cast<uint8_t>(std::max_element(row, row + k) - row);
       if (data.test.labelled) p.labels[image] = labels[i];
       for (int c = 0; c < k; ++c) p.probabilities[image * k + c] = std::exp(double(row[c]));
     }
+  };
+  const int batch = run.config.batch_size;
+  std::unique_ptr<MicroBatchNetwork> micro;  // engine 2: its evaluation (train/metrics.hpp)
+  if (run.config.engine == 2)
+    micro = std::make_unique<MicroBatchNetwork>(arch, run.config.seed, net, run.config.micro_batch,
+                                                run.threads);
+  std::vector<uint8_t> labels(static_cast<size_t>(batch));
+  for (int64_t start = 0; start < n; start += batch) {
+    const int b = static_cast<int>(std::min<int64_t>(batch, n - start));
+    if (micro) {
+      micro->infer(
+          b,
+          [&](int first, int count, float* in, uint8_t* l) {
+            input.fill(in, idx.data() + start + first, count, l);
+          },
+          [&](int first, int count, const float* log_p, const uint8_t* l) {
+            record(start + first, count, log_p, l);
+          });
+      continue;
+    }
+    net.prepare(b);
+    input.fill(net.input(b), idx.data() + start, b, labels.data());
+    record(start, b, net.forward(b, false), labels.data());
   }
   return p;
 }

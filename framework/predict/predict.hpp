@@ -3,7 +3,8 @@
 // (ImageId,Label), CSV or JSON. Inference only: the network is built from the run's architecture
 // and seed, its final (or best) checkpoint is loaded (train/run_weights.hpp), and the images are
 // classified in batches of the run's batch size with the run's thread count, as the run's own
-// test evaluation was (train/metrics.hpp evaluate): on the run's labelled test set the predictions
+// test evaluation was (train/metrics.hpp evaluate; an engine-2 run's in its micro-batches,
+// nn/micro_batch.hpp, whatever the thread count): on the run's labelled test set the predictions
 // give its recorded test accuracy exactly.
 #pragma once
 
@@ -56,7 +57,8 @@ struct Predictions {
 };
 
 /// Classifies the first `limit` (0 = all) test images of `data` with checkpoint `kind` (final or
-/// best) of `run`. Sets the calling thread's OpenMP thread count to run.threads.
+/// best) of `run`. Sets the calling thread's OpenMP thread count to run.threads (an engine-2 run:
+/// its micro-batches on run.threads threads, the same results for any count).
 /// Throws Error when the images do not fit the architecture's input (larger, or not one channel)
 /// or the dataset's class count does not fit its output (as training refuses it: different, or,
 /// for a class count taken from the labels, larger), naming both shapes; and as

@@ -24,7 +24,9 @@ std::optional<std::string> threads_text(const RunRow& r) {
   return r.threads ? std::optional<std::string>(std::to_string(*r.threads)) : std::nullopt;
 }
 
-/// Conditions that make results not bit-comparable, when they differ between runs.
+/// Conditions that make results not bit-comparable, when they differ between runs. The thread
+/// count does not for engine-2 runs (their results are the same for any count), so theirs is left
+/// out of it.
 std::vector<ConditionDifference> condition_differences(const std::vector<RunRow>& runs) {
   struct Field {
     std::string_view name;
@@ -32,7 +34,7 @@ std::vector<ConditionDifference> condition_differences(const std::vector<RunRow>
   };
   static const Field kFields[] = {
       {"isa", [](const RunRow& r) { return r.isa; }},
-      {"threads", threads_text},
+      {"threads", [](const RunRow& r) { return r.engine() == 2 ? std::nullopt : threads_text(r); }},
       {"onednn_version", [](const RunRow& r) { return r.onednn_version; }},
       {"compiler", [](const RunRow& r) { return r.compiler; }},
       {"git_commit", [](const RunRow& r) { return r.git_commit; }},

@@ -70,6 +70,8 @@ struct RunRow {
   /// A tuning run of a protocol (sweeps/README.md "Protocol"): its configuration has
   /// evaluate_test false, so it has no test metrics by design.
   bool tuning() const { return config_json.find("\"evaluate_test\":false") != std::string::npos; }
+  /// The run's training engine (run setting `engine`: in config_json only when 2).
+  int engine() const { return config_json.find("\"engine\":2") != std::string::npos ? 2 : 1; }
 };
 
 /// Table confusion: images of true class `true_label` predicted as `predicted_label` (test set).

@@ -6,6 +6,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <algorithm>
 #include <cstdio>
@@ -129,6 +130,54 @@ TEST_CASE("predict: on the run's labelled test set the predictions give its reco
     CHECK(r.output.find("--probabilities needs --format csv or json") != std::string::npos);
     CHECK_FALSE(fs::exists(dir / "x.csv"));
   }
+}
+
+TEST_CASE(
+    "predict: an engine-2 run predicts in its micro-batches and gives its recorded accuracy") {
+  TempDir dir;
+  spit(dir / "train.csv", synthetic_csv(0, 300, true));
+  spit(dir / "test.csv", synthetic_csv(300, 203, true));  // batches of 32 in micro-batches of 6
+  spit(dir / "sweep.yaml", sweep("engine2", "csv:train.csv,test.csv", "lenet5-bn-dropout") +
+                               "  engine: 2\n  micro_batch: 6\n");
+  const CliResult trained =
+      lenetlab_cli(dir, {"run", "sweep.yaml", "--jobs", "1", "--threads-per-run", "2", "-q"});
+  INFO(trained.output);
+  REQUIRE(trained.status == 0);
+  SQLite::Database db((dir / "results.db").string(), SQLite::OPEN_READONLY);
+  const double recorded = db.execAndGet("SELECT test_accuracy FROM runs WHERE id = 1").getDouble();
+  const double loss = db.execAndGet("SELECT test_loss FROM runs WHERE id = 1").getDouble();
+  const CliResult r =
+      lenetlab_cli(dir, {"predict", "1", "-o", "p.csv", "--format", "csv", "--probabilities"});
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  const std::vector<std::string> rows = lines_of(slurp(dir / "p.csv"));
+  REQUIRE(rows.size() == 204);
+  int64_t correct = 0;
+  std::vector<float> log_p;  // of each image's label: the float the network gave, exactly
+  for (size_t row = 1; row < rows.size(); ++row) {
+    std::vector<double> fields;
+    for (size_t at = 0; at != std::string::npos;) {
+      const size_t comma = rows[row].find(',', at);
+      fields.push_back(std::stod(rows[row].substr(at, comma - at)));
+      at = comma == std::string::npos ? comma : comma + 1;
+    }
+    REQUIRE(fields.size() == 13);  // index, predicted, label, 10 probabilities
+    correct += fields[1] == fields[2] ? 1 : 0;
+    log_p.push_back(static_cast<float>(std::log(fields[3 + static_cast<size_t>(fields[2])])));
+  }
+  CHECK(double(correct) / 203.0 == recorded);
+  // The recorded test loss summed the same floats per micro-batch of 6, in batches of 32
+  // (train/metrics.hpp evaluate): the same double, bit for bit, only if predict computed them as
+  // the run's evaluation did (engine-1 inference rounds differently).
+  double loss_sum = 0;
+  for (size_t batch = 0; batch < log_p.size(); batch += 32)
+    for (size_t micro = batch; micro < std::min(batch + 32, log_p.size()); micro += 6) {
+      double part = 0;
+      for (size_t i = micro; i < std::min({micro + 6, batch + 32, log_p.size()}); ++i)
+        part -= double(log_p[i]);
+      loss_sum += part;
+    }
+  CHECK(loss_sum / 203.0 == loss);
 }
 
 TEST_CASE("predict: a prediction set as the sweep's test file: no test metrics, weights kept") {

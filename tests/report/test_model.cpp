@@ -224,6 +224,19 @@ TEST_CASE("model: environments and the conditions that differ between runs") {
   CHECK(m.differences[1].dataset == "mnist");
 
   CHECK(build_report_model(demo_rows(), "").differences.empty());
+
+  // Thread counts differ: a difference between engine-1 runs, none between engine-2 runs (their
+  // results do not depend on the count).
+  ReportRows threads = demo_rows();
+  threads.runs[1].threads = 2;
+  REQUIRE(build_report_model(threads, "").differences.size() == 1);
+  CHECK(build_report_model(threads, "").differences[0].field == "threads");
+  for (RunRow& r : threads.runs) {
+    CHECK(r.engine() == 1);
+    r.config_json.insert(1, "\"engine\":2,\"micro_batch\":32,");  // the keys of engine 2
+    CHECK(r.engine() == 2);
+  }
+  CHECK(build_report_model(threads, "").differences.empty());
 }
 
 TEST_CASE("model: published results beside the measured mean and interval") {
