@@ -250,15 +250,15 @@ ResultTable query_curve(const ResultsReader& reader, const std::string& run) {
 }
 
 ResultTable query_sweeps(const ResultsReader& reader) {
-  const std::vector<RunRow> runs = reader.runs();
   ResultTable table;
   table.columns = {"name", "runs", "finished", "created_at"};
   for (const SweepRow& sweep : reader.sweeps()) {
-    const auto of_sweep = [&](const RunRow& r) { return r.sweep_id == sweep.id; };
-    const auto count = std::count_if(runs.begin(), runs.end(), of_sweep);
-    const auto finished = std::count_if(runs.begin(), runs.end(), [&](const RunRow& r) {
-      return of_sweep(r) && r.status == RunStatus::finished;
-    });
+    RunFilter filter;
+    filter.sweep = sweep.name;
+    const std::vector<RunRow> runs = reader.runs(filter);
+    const auto count = runs.size();
+    const auto finished = std::count_if(
+        runs.begin(), runs.end(), [&](const RunRow& r) { return r.status == RunStatus::finished; });
     std::vector<Value>& row = table.rows.emplace_back();
     row.push_back(cell(sweep.name));
     row.push_back(cell(static_cast<int64_t>(count)));

@@ -14,6 +14,7 @@
 #include "store/migration_6.hpp"
 #include "store/migration_7.hpp"
 #include "store/migration_8.hpp"
+#include "store/migration_10.hpp"
 #include "store/migration_9.hpp"
 #include "store/store.hpp"
 
@@ -30,9 +31,9 @@ struct Migration {
 /// The schema's history, in order. A released migration is never edited; a schema change appends
 /// a migration and raises kSchemaVersion to its version.
 constexpr Migration kMigrations[] = {
-    {1, kMigration1Sql}, {2, kMigration2Sql}, {3, kMigration3Sql},
-    {4, kMigration4Sql}, {5, kMigration5Sql}, {6, kMigration6Sql},
-    {7, kMigration7Sql}, {8, kMigration8Sql}, {9, kMigration9Sql},
+    {1, kMigration1Sql}, {2, kMigration2Sql},   {3, kMigration3Sql}, {4, kMigration4Sql},
+    {5, kMigration5Sql}, {6, kMigration6Sql},   {7, kMigration7Sql}, {8, kMigration8Sql},
+    {9, kMigration9Sql}, {10, kMigration10Sql},
 };
 static_assert(std::size(kMigrations) == kSchemaVersion,
               "kSchemaVersion must be the version of the last migration");

@@ -211,6 +211,17 @@ int64_t insert_sweep_run_rows(Session& s, const SweepRunTable& c) {
   return s.db().exec(sql);
 }
 
+/// The input's sweep memberships (table sweep_runs) the target lacks, ids mapped by sweep name
+/// and run key; returns their count. Memberships never conflict: the union is kept.
+int64_t insert_memberships(Session& s) {
+  const char* sql =
+      "INSERT OR IGNORE INTO main.sweep_runs (sweep_id, run_id) SELECT ts.id, tr.id FROM "
+      "src.sweep_runs x JOIN src.sweeps ss ON ss.id = x.sweep_id JOIN src.runs sr ON sr.id = "
+      "x.run_id JOIN main.sweeps ts ON ts.name = ss.name JOIN main.runs tr ON tr.key = sr.key";
+  s.note(sql);
+  return s.db().exec(sql);
+}
+
 /// Rows of a run both databases hold (config_json always; the results when final in both).
 void run_conflicts(Session& s, std::vector<MergeConflict>& out) {
   const auto [always_select, always_differs] = comparison({"config_json"});
@@ -476,6 +487,7 @@ MergeResult ResultsMerger::merge(const fs::path& input) {
                              return;  // nothing written: the commit is empty
                            n.sweeps = merge_sweeps(s);
                            n.runs_added = insert_missing(s, kRunsOfSweeps);
+                           n.memberships = insert_memberships(s);
                            n.runs_advanced = advance_runs(s);
                            n.epochs = insert_missing(s, kEpochs) + fill_unknown(s, kEpochs);
                            n.test_rows =

@@ -36,6 +36,7 @@ struct MergeConflict {
 struct MergeCounts {
   int64_t sweeps = 0;         ///< sweeps added or updated (a newer sweep file)
   int64_t runs_added = 0;     ///< runs the target did not have
+  int64_t memberships = 0;    ///< sweep_runs rows added (a run held by one more sweep)
   int64_t runs_advanced = 0;  ///< runs whose row moved forward (status, epochs, results)
   int64_t epochs = 0;         ///< epoch rows added, or given the data hash they lacked
   int64_t test_rows = 0;      ///< class_metrics and confusion rows added
@@ -46,8 +47,8 @@ struct MergeCounts {
   int64_t runs_in_input = 0;  ///< runs in the input's snapshot
   /// True when nothing changed (the input was merged before and has not progressed since).
   bool unchanged() const {
-    return sweeps + runs_added + runs_advanced + epochs + test_rows + verifications + rungs +
-               selections + bench_rows ==
+    return sweeps + runs_added + memberships + runs_advanced + epochs + test_rows + verifications +
+               rungs + selections + bench_rows ==
            0;
   }
 };

@@ -19,7 +19,7 @@ namespace {
 constexpr const char* kSweepColumns = "id, name, file, yaml, created_at, updated_at";
 
 constexpr const char* kRunColumns =
-    "r.id, r.key, r.sweep_id, s.name, r.name, r.architecture, r.optimizer, r.learning_rate, "
+    "r.id, r.key, s.id, s.name, r.name, r.architecture, r.optimizer, r.learning_rate, "
     "r.batch_size, r.epochs, r.seed, r.dataset, r.config_json, r.status, r.error, "
     "r.diverged_epoch, r.parameters, r.trainable_parameters, r.macs_per_image, r.threads, r.host, "
     "r.cpu_model, r.isa, r.onednn_version, r.tbb_version, r.compiler, r.build_type, r.git_commit, "
@@ -343,12 +343,18 @@ std::vector<SweepRow> ResultsReader::sweeps() const {
 std::vector<RunRow> ResultsReader::runs(const RunFilter& filter) const {
   const std::string status = filter.status ? to_string(*filter.status) : "";
   std::lock_guard lock(mutex_);
+  // Every run once, under the sweep that prepared it; or the runs sweep `filter.sweep` holds
+  // (table sweep_runs: also those it found final under another sweep), under that sweep.
+  const char* from = filter.sweep.empty()
+                         ? "runs r JOIN sweeps s ON s.id = r.sweep_id"
+                         : "runs r JOIN sweep_runs m ON m.run_id = r.id JOIN sweeps s ON s.id = "
+                           "m.sweep_id";
   return select(*db_, path_, "runs",
-                fmt::format("SELECT {} FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
+                fmt::format("SELECT {} FROM {} "
                             "WHERE (?1 = '' OR s.name = ?1) AND (?2 = '' OR r.status = ?2) AND "
                             "(?3 = '' OR r.architecture = ?3) AND (?4 = '' OR r.optimizer = ?4) "
                             "ORDER BY r.id",
-                            kRunColumns),
+                            kRunColumns, from),
                 read_run, filter.sweep, status, filter.architecture, filter.optimizer);
 }
 

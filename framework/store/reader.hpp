@@ -29,7 +29,7 @@ namespace lenetlab {
 
 /// Which runs ResultsReader::runs returns. An empty field matches every run.
 struct RunFilter {
-  std::string sweep;                ///< sweeps.name.
+  std::string sweep;  ///< sweeps.name: the runs it holds (table sweep_runs), read under it.
   std::optional<RunStatus> status;  ///< runs.status.
   std::string architecture;         ///< runs.architecture, e.g. "lenet-relu".
   std::string optimizer;            ///< runs.optimizer: sgd | adam | rmsprop.

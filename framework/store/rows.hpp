@@ -17,7 +17,7 @@ namespace lenetlab {
 
 /// Schema version this build reads and writes (PRAGMA user_version); the number of migrations in
 /// store/migrations/. Older databases are upgraded in place when opened; newer ones are refused.
-inline constexpr int kSchemaVersion = 9;
+inline constexpr int kSchemaVersion = 10;
 
 /// Table sweeps.
 struct SweepRow {
@@ -34,8 +34,10 @@ struct SweepRow {
 struct RunRow {
   int64_t id = 0;
   std::string key;  ///< 16 hex digits: hash of config_json (RunConfig::key); unique.
+  /// The sweep the row was read under: the filter's sweep (ResultsReader::runs with
+  /// RunFilter::sweep, table sweep_runs), else the sweep that prepared the run (runs.sweep_id).
   int64_t sweep_id = 0;
-  std::string sweep;  ///< sweeps.name of sweep_id (the sweep that asked for the run last).
+  std::string sweep;  ///< sweeps.name of sweep_id.
   std::string name;   ///< display name, e.g. "lenet-relu/sgd lr=0.01 bs=128 seed=1".
   std::string architecture;
   std::string optimizer;

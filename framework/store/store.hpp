@@ -56,6 +56,10 @@ class Store {
   /// Inserts the sweep or updates its file/yaml; returns its id.
   int64_t upsert_sweep(const std::string& name, const std::string& file, const std::string& yaml);
 
+  /// Records that sweep `sweep_id` holds the run with this key (table sweep_runs), e.g. a final
+  /// run a rerun under another sweep name skips; nothing when no run has the key.
+  void add_to_sweep(int64_t sweep_id, const std::string& key);
+
   /// Status of the run with this key, if recorded.
   std::optional<RunStatus> run_status(const std::string& key);
 
@@ -65,6 +69,7 @@ class Store {
   /// `keep_epochs` > 0 (resume from a checkpoint after that epoch): epoch rows up to it are kept.
   /// A run `running` in another live process (fresh heartbeat) is left untouched.
   /// reset_final: reset a final run too (`lenetlab run --retry-failed` on a diverged run).
+  /// In every case the run is recorded as one of sweep `sweep_id`'s (table sweep_runs).
   int64_t prepare_run(int64_t sweep_id, const RunConfig& config, int keep_epochs = 0,
                       bool reset_final = false);
 

@@ -104,7 +104,27 @@ void insert_test_metrics(Session& s, int64_t run_id, const EvalMetrics& test) {
   }
 }
 
+/// Records that sweep `sweep_id` holds run `run_id` (table sweep_runs; kept if already there).
+void add_member(Session& s, int64_t sweep_id, int64_t run_id) {
+  SQLite::Statement insert =
+      s.prepare("INSERT OR IGNORE INTO sweep_runs (sweep_id, run_id) VALUES (:sweep_id, :run_id)");
+  insert.bind(":sweep_id", sweep_id);
+  insert.bind(":run_id", run_id);
+  insert.exec();
+}
+
 }  // namespace
+
+void Store::add_to_sweep(int64_t sweep_id, const std::string& key) {
+  write("add_to_sweep", [&](Session& s) {
+    SQLite::Statement insert = s.prepare(
+        "INSERT OR IGNORE INTO sweep_runs (sweep_id, run_id) SELECT :sweep_id, id FROM runs "
+        "WHERE key = :key");
+    insert.bind(":sweep_id", sweep_id);
+    insert.bind(":key", key);
+    insert.exec();
+  });
+}
 
 int64_t Store::prepare_run(int64_t sweep_id, const RunConfig& config, int keep_epochs,
                            bool reset_final) {
@@ -123,10 +143,12 @@ int64_t Store::prepare_run(int64_t sweep_id, const RunConfig& config, int keep_e
       bind_config(insert, sweep_id, config);
       insert.exec();
       id = s.db().getLastInsertRowid();
+      add_member(s, sweep_id, id);
       return;
     }
     id = select.getColumn(0).getInt64();
     const RunStatus status = run_status_from_string(select.getColumn(1).getString());
+    add_member(s, sweep_id, id);
 
     if (status == RunStatus::running && owned_elsewhere(s, id)) return;  // leave it alone
     if (is_final(status) && !reset_final) {

@@ -181,6 +181,8 @@ std::vector<QueuedRun> SweepRunner::register_runs(const std::vector<PlannedRun>&
     const auto status = store_.run_status(run.key);
     const bool retry = status && is_retryable(*status);
     if (options_.retry_failed ? !retry : status && is_final(*status)) {
+      // A final run another sweep trained (the same key) is this sweep's too.
+      if (status) store_.add_to_sweep(sweep_id_, run.key);
       skip(*run.config, status ? std::string("already ") + to_string(*status) : "not run yet");
       continue;
     }

@@ -48,7 +48,10 @@ std::string dump(const fs::path& db) {
   SQLite::Statement tables(d, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
   while (tables.executeStep()) {
     const std::string table = tables.getColumn(0).getString();
-    SQLite::Statement rows(d, "SELECT * FROM \"" + table + "\" ORDER BY 1, 2, 3");
+    const int columns =
+        d.execAndGet("SELECT count(*) FROM pragma_table_info('" + table + "')").getInt();
+    SQLite::Statement rows(
+        d, "SELECT * FROM \"" + table + "\" ORDER BY 1, 2" + (columns > 2 ? ", 3" : ""));
     out += "[" + table + "]\n";
     while (rows.executeStep()) {
       for (int c = 0; c < rows.getColumnCount(); ++c) {
@@ -349,6 +352,35 @@ TEST_CASE("merge: successive halving: pruned is ahead of paused, rung decisions 
   CHECK(rc.conflicts[0].into == "2");
   CHECK(rc.conflicts[0].input == "1");
   CHECK(dump(into) == before);
+}
+
+TEST_CASE("merge: a run held by two sweeps stays held by both, whichever input brings which") {
+  TempDir dir;
+  const fs::path a = dir / "a.db", b = dir / "b.db", into = dir / "into.db";
+  std::string key;
+  {  // a: sweep s trained the run; sweep t, a rerun under another name, found it final
+    Store store(a);
+    key = add_run(store, 1, 2, true);
+    store.add_to_sweep(store.upsert_sweep("t", "t.yaml", "name: t\n"), key);
+  }
+  {  // b: the same run, held by s only
+    Store store(b);
+    add_run(store, 1, 2, true);
+  }
+  const std::string held =
+      "SELECT group_concat(s.name) FROM (SELECT s.name FROM sweep_runs m JOIN sweeps s ON s.id = "
+      "m.sweep_id JOIN runs r ON r.id = m.run_id WHERE r.key = '" +
+      key + "' ORDER BY s.name) s";
+  SQLite::Database ad(a.string(), SQLite::OPEN_READONLY);
+  CHECK(ad.execAndGet(held).getString() == "s,t");
+  ResultsMerger merger(into);
+  REQUIRE(merger.merge(b).conflicts.empty());
+  const MergeResult ra = merger.merge(a);
+  REQUIRE(ra.conflicts.empty());
+  CHECK(ra.counts.memberships == 1);
+  SQLite::Database d(into.string(), SQLite::OPEN_READONLY);
+  CHECK(d.execAndGet(held).getString() == "s,t");
+  CHECK(merger.merge(a).counts.unchanged());
 }
 
 TEST_CASE("merge: an epoch's data hash: a conflict when both know it, filled in when unknown") {

@@ -52,7 +52,7 @@ TEST_CASE("store: a new database gets the current schema version and WAL in a cr
   REQUIRE(std::filesystem::exists(path));
   SQLite::Database db = reader(path);
   CHECK(count(db, "PRAGMA user_version") == kSchemaVersion);
-  CHECK(kSchemaVersion == 9);
+  CHECK(kSchemaVersion == 10);
   CHECK(text(db, "PRAGMA journal_mode") == "wal");
   for (const char* table :
        {"sweeps", "runs", "epochs", "class_metrics", "confusion", "verifications",
@@ -74,8 +74,10 @@ TEST_CASE("store: a version 1 database is upgraded in place and keeps its rows")
         "CREATE TABLE sweeps (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, file TEXT NOT "
         "NULL, yaml TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)");
     v1.exec("INSERT INTO sweeps VALUES (1, 'old', 'old.yaml', 'name: old', 'x', 'x')");
-    v1.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, status TEXT)");
-    v1.exec("INSERT INTO runs VALUES (1, 'k', 'finished')");
+    v1.exec(
+        "CREATE TABLE runs (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, sweep_id INTEGER "
+        "NOT NULL, status TEXT)");
+    v1.exec("INSERT INTO runs VALUES (1, 'k', 1, 'finished')");
     v1.exec("CREATE TABLE epochs (run_id INTEGER NOT NULL, epoch INTEGER NOT NULL)");
     v1.exec("INSERT INTO epochs VALUES (1, 1)");
     v1.exec("PRAGMA user_version = 1");
@@ -87,6 +89,8 @@ TEST_CASE("store: a version 1 database is upgraded in place and keeps its rows")
   CHECK(count(db,
               "SELECT count(*) FROM pragma_table_info('runs') WHERE name IN "
               "('owner', 'heartbeat_at')") == 2);
+  // Migration 10: the run is held by the sweep that prepared it.
+  CHECK(count(db, "SELECT count(*) FROM sweep_runs WHERE sweep_id = 1 AND run_id = 1") == 1);
   // Epochs recorded before schema version 6 have no data hash.
   CHECK(count(db, "SELECT count(*) FROM epochs WHERE run_id = 1 AND data_hash IS NULL") == 1);
   for (const char* table : {"verifications", "published_results", "bench_runs"})

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "config/architecture.hpp"
+#include "store/reader.hpp"
 #include "sweep_test_util.hpp"
 #include "temp_dir.hpp"
 #include "train/checkpoint.hpp"
@@ -110,6 +111,37 @@ TEST_CASE("sweep: a failed run keeps its checkpoint and --retry-failed reruns on
   CHECK(retried.skipped == 1);
   CHECK(retried.finished == 1);
   CHECK(db_text(db, "SELECT status FROM runs WHERE key = '" + key + "'") == "finished");
+}
+
+TEST_CASE("sweep: a rerun under another name holds the runs it skips, both sweeps list them") {
+  TempDir dir;
+  const auto db = dir / "results.db";
+  const Dataset data = make_dataset(300, 60);
+  Sweep first = small_sweep({1, 2}, 1);
+  QuietOptions options;
+  Store store(db);
+  CHECK(run_sweep(first, data, store, options).finished == 2);
+  // The same two runs and a new one, as sweep "renamed": the two are skipped, trained once.
+  Sweep renamed = small_sweep({1, 2, 3}, 1);
+  renamed.name = "renamed";
+  const SweepSummary s = run_sweep(renamed, data, store, options);
+  CHECK(s.skipped == 2);
+  CHECK(s.finished == 1);
+  const ResultsReader reader(db);
+  const auto names = [&](const std::string& sweep) {
+    RunFilter filter;
+    filter.sweep = sweep;
+    std::vector<std::string> out;
+    for (const RunRow& r : reader.runs(filter)) out.push_back(r.sweep + ":" + r.key);
+    return out;
+  };
+  const std::string k1 = renamed.runs[0].key(), k2 = renamed.runs[1].key();
+  const std::string k3 = renamed.runs[2].key();
+  CHECK(names("small") == std::vector<std::string>{"small:" + k1, "small:" + k2});
+  CHECK(names("renamed") ==
+        std::vector<std::string>{"renamed:" + k1, "renamed:" + k2, "renamed:" + k3});
+  CHECK(reader.runs().size() == 3);  // unfiltered: each run once
+  CHECK(db_text(db, "SELECT count(*) FROM sweep_runs") == "5");
 }
 
 TEST_CASE("sweep: cancelled before it starts: nothing is trained, the runs stay queued") {
