@@ -186,7 +186,8 @@ TEST_CASE("e2e: an engine-2 run recorded with 2 threads verifies with 1, engine 
         "name: engines\nbase: {architecture: lenet5-bn-dropout, epochs: 1, train_limit: 600,\n"
         "  test_limit: 200, validation_split: 0.1, optimizer: adam}\n"
         "grid:\n  engine: [1, 2]\n");
-  const CliResult run = run_cli(dir / "results.db", {"run", sweep.string(), "--threads-per-run", "2"});
+  const CliResult run =
+      run_cli(dir / "results.db", {"run", sweep.string(), "--threads-per-run", "2"});
   INFO(run.output);
   REQUIRE(run.status == 0);
   SQLite::Database db((dir.path() / "results.db").string(), SQLite::OPEN_READONLY);
