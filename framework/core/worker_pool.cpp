@@ -1,6 +1,38 @@
 #include "core/worker_pool.hpp"
 
+#include <chrono>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace lenetlab {
+
+namespace {
+
+void cpu_pause() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+/// Spins until done() or for WorkerPool::kSpinSeconds; returns done().
+template <class Done>
+bool spin_until(const Done& done) {
+  using Clock = std::chrono::steady_clock;
+  const auto limit = Clock::now() + std::chrono::duration<double>(WorkerPool::kSpinSeconds);
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      cpu_pause();
+    }
+    if (Clock::now() >= limit) return done();
+  }
+}
+
+}  // namespace
 
 WorkerPool::WorkerPool(int threads, std::function<void()> thread_init) {
   for (int i = 1; i < threads; ++i)
@@ -36,19 +68,19 @@ void WorkerPool::drain() {
       error_index_ = i;
       error_ = error;
     }
-    if (++finished_ == count_) done_.notify_all();
+    if (finished_.fetch_add(1) + 1 == count_) done_.notify_all();
   }
 }
 
 void WorkerPool::work() {
   uint64_t seen = 0;
   for (;;) {
-    {
+    if (!spin_until([&] { return stop_.load() || generation_.load() != seen; })) {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
     }
+    if (stop_) return;
+    seen = generation_;
     drain();
   }
 }
@@ -67,6 +99,7 @@ void WorkerPool::run(int count, const std::function<void(int)>& task) {
   if (!workers_.empty() && count > 1) wake_.notify_all();
   drain();
   std::exception_ptr error;
+  if (!workers_.empty()) spin_until([&] { return finished_.load() == count; });
   {
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, [&] { return finished_ == count_; });

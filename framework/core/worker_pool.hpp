@@ -1,8 +1,16 @@
 // A fixed set of worker threads that run the tasks of one call (indices 0..count-1) and return when
 // all are done: engine 2's micro-batches (nn/micro_batch.hpp). The calling thread works too, so a
 // pool of one thread runs everything on the caller.
+//
+// Waiting: an idle worker, and the caller waiting for the last task, first spin for up to
+// kSpinSeconds (checking an atomic, with the CPU's pause hint), then block on a condition
+// variable. A step calls run() several times, a few hundred microseconds apart; waking a blocked
+// thread costs a futex call and, on a virtual machine whose idle vCPU halted, a wake-up of that
+// vCPU: measured on a 2-vCPU VM, lenet5-relu with 2 threads trained 1.1x as fast as with 1 when
+// every wait blocked. libgomp's idle threads spin in the same way (GOMP_SPINCOUNT).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -24,6 +32,9 @@ class WorkerPool {
 
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
 
+  /// How long an idle thread spins before it blocks (seconds).
+  static constexpr double kSpinSeconds = 1e-3;
+
   /// Runs task(i) for every i in [0, count), each exactly once, on any thread (dynamically: the
   /// next free thread takes the next index), and returns when all are done. Which thread runs
   /// which index must not matter to the results: tasks write only their own index's data. When
@@ -39,9 +50,10 @@ class WorkerPool {
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   const std::function<void(int)>* task_ = nullptr;
-  int count_ = 0, next_ = 0, finished_ = 0;
-  uint64_t generation_ = 0;
-  bool stop_ = false;
+  int count_ = 0, next_ = 0;
+  std::atomic<int> finished_{0};
+  std::atomic<uint64_t> generation_{0};  ///< written under mutex_; read without it to spin
+  std::atomic<bool> stop_{false};
   int error_index_ = -1;
   std::exception_ptr error_;
 };

@@ -10,19 +10,6 @@ namespace lenetlab {
 
 namespace {
 
-/// Sets the calling thread's OpenMP thread count to 1 for its lifetime: the caller runs
-/// micro-batches too, and their primitives are created with (and their loops run on) one thread.
-class OneOmpThread {
- public:
-  OneOmpThread() : saved_(omp_get_max_threads()) { omp_set_num_threads(1); }
-  ~OneOmpThread() { omp_set_num_threads(saved_); }
-  OneOmpThread(const OneOmpThread&) = delete;
-  OneOmpThread& operator=(const OneOmpThread&) = delete;
-
- private:
-  int saved_;
-};
-
 /// Elements per gradient-reduction task.
 constexpr int64_t kReduceChunk = int64_t{1} << 14;
 
@@ -33,7 +20,9 @@ MicroBatchNetwork::MicroBatchNetwork(const ArchSpec& arch, uint64_t seed, Networ
     : arch_(arch),
       seed_(seed),
       m_(std::max(1, micro_batch)),
+      saved_omp_threads_(omp_get_max_threads()),
       pool_(std::max(1, threads), [] { omp_set_num_threads(1); }) {
+  omp_set_num_threads(1);
   master.set_whole_batch();
   replicas_.push_back(&master);
   const auto& layers = master.layers();
@@ -41,7 +30,7 @@ MicroBatchNetwork::MicroBatchNetwork(const ArchSpec& arch, uint64_t seed, Networ
     if (dynamic_cast<BatchNormLayer*>(layers[i].get()) != nullptr) norms_.push_back(i);
 }
 
-MicroBatchNetwork::~MicroBatchNetwork() = default;
+MicroBatchNetwork::~MicroBatchNetwork() { omp_set_num_threads(saved_omp_threads_); }
 
 void MicroBatchNetwork::ensure(int count) {
   while (static_cast<int>(replicas_.size()) < count) {
@@ -60,7 +49,6 @@ BatchNormLayer& MicroBatchNetwork::norm(int j, size_t layer) {
 }
 
 BatchLoss MicroBatchNetwork::forward_loss(int n, const Fill& fill, int epoch, const int64_t* keys) {
-  const OneOmpThread one;
   const int k = count_of(n);
   ensure(k);
   const size_t layers = replicas_[0]->layers().size();
@@ -124,7 +112,6 @@ void MicroBatchNetwork::combine_sums(int n, size_t layer) {
 }
 
 void MicroBatchNetwork::backward(int n) {
-  const OneOmpThread one;
   const int k = count_of(n);
   const size_t layers = replicas_[0]->layers().size();
   for (size_t s = norms_.size() + 1; s-- > 0;) {
@@ -168,7 +155,6 @@ void MicroBatchNetwork::reduce_gradients(int n) {
 }
 
 void MicroBatchNetwork::infer(int n, const Fill& fill, const Output& output) {
-  const OneOmpThread one;
   const int k = count_of(n);
   ensure(k);
   pool_.run(k, [&](int j) {
